@@ -1,0 +1,3 @@
+from octopus.cli import main
+
+raise SystemExit(main())

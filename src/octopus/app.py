@@ -1,0 +1,153 @@
+"""The composition root: builds every object from Settings and wires them together; no globals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from octopus.core import tokens
+from octopus.core.clock import Clock, SystemClock
+from octopus.core.passwords import hash_password
+from octopus.core.throttle import LoginThrottle
+from octopus.settings import Settings
+from octopus.store import users
+from octopus.store.database import Database, open_database
+from octopus.store.dsn import DsnError
+from octopus.store.engine import DatabaseUnavailable
+from octopus.web.admin import user
+from octopus.web.admin.auth import AuthService, account_of
+from octopus.web.admin.envelope import AdminError, fail
+from octopus.web.admin.guard import AdminGuard
+
+log = logging.getLogger("octopus.app")
+RELAY_PREFIXES = ("/v1/", "/v1beta/")
+Flusher = Callable[[], Awaitable[None]]
+
+
+class StartupError(Exception):
+    """A known reason the gateway cannot start; reported as one line, without a traceback."""
+
+
+class Octopus:
+    """Top-level ASGI app: client API paths go to the relay, the rest to the admin app."""
+
+    def __init__(
+        self,
+        admin: Starlette,
+        relay: ASGIApp | None,
+        lifespan: Callable[[], AbstractAsyncContextManager[None]],
+    ) -> None:
+        self.admin = admin
+        self.relay = relay
+        self._lifespan = lifespan
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._run_lifespan(receive, send)
+            return
+        if (
+            self.relay is not None
+            and scope["type"] == "http"
+            and scope["path"].startswith(RELAY_PREFIXES)
+        ):
+            await self.relay(scope, receive, send)
+            return
+        await self.admin(scope, receive, send)
+
+    async def _run_lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()  # lifespan.startup
+        context = self._lifespan()
+        try:
+            await context.__aenter__()
+        except StartupError as exc:
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
+        except Exception as exc:
+            log.exception("start-up failed")
+            await send({"type": "lifespan.startup.failed", "message": f"start-up failed: {exc}"})
+            return
+        await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.shutdown
+        try:
+            await context.__aexit__(None, None, None)
+        except Exception as exc:
+            log.exception("shutdown failed")
+            await send({"type": "lifespan.shutdown.failed", "message": str(exc)})
+            return
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Octopus:
+    clock = clock or SystemClock()
+    stopping = asyncio.Event()
+    flushers: list[Flusher] = []
+
+    admin = Starlette(
+        routes=[*user.routes()],
+        middleware=[Middleware(AdminGuard)],
+        exception_handlers={AdminError: _admin_error, HTTPException: _http_error},
+    )
+    admin.state.settings = settings
+    admin.state.clock = clock
+    admin.state.stopping = stopping
+    admin.state.flushers = flushers
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        db = await _open(settings)
+        try:
+            await _start(admin, db, settings, clock)
+            yield
+        finally:
+            stopping.set()
+            await _stop(flushers, db)
+
+    return Octopus(admin, None, lifespan)
+
+
+async def _open(settings: Settings) -> Database:
+    try:
+        return await open_database(settings)
+    except (DsnError, DatabaseUnavailable) as exc:
+        raise StartupError(f"database: {exc}") from None
+
+
+async def _start(app: Starlette, db: Database, settings: Settings, clock: Clock) -> None:
+    app.state.db = db
+    app.state.sessions = db.sessions
+    async with db.sessions() as session:
+        if await users.ensure_admin(session, hash_password("admin")):
+            log.warning("created the initial account admin/admin: change its password now")
+        secret = await users.get_or_create_meta(session, "token_secret", tokens.new_secret())
+        account = await users.first_user(session)
+    if account is None:  # pragma: no cover - ensure_admin just made one
+        raise RuntimeError("no admin account")
+    app.state.auth = AuthService(db.sessions, secret, account_of(account), clock, LoginThrottle(clock))
+
+
+async def _stop(flushers: list[Flusher], db: Database) -> None:
+    for flush in reversed(flushers):
+        try:
+            await flush()
+        except Exception:
+            log.exception("a flusher failed at shutdown")
+    await db.close()
+
+
+async def _admin_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AdminError)
+    return fail(exc.status, exc.message)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return fail(exc.status_code, "Resource not found" if exc.status_code == 404 else exc.detail)

@@ -1,0 +1,61 @@
+"""The `octopus` command: start, version, migrate, reset-password. Parsing only; work lives elsewhere."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import secrets
+import sys
+from pathlib import Path
+
+from octopus import __version__
+from octopus.settings import ConfigError, Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="octopus", description="all AI services in one place")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("start", "start the gateway"),
+        ("migrate", "bring the database schema up to date and exit"),
+        ("reset-password", "set a new admin password (recovers a lost account)"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--config", type=Path, default=None, help="config file (data/config.json)")
+    reset = commands.choices["reset-password"]
+    reset.add_argument("--username", default=None, help="also rename the account")
+    reset.add_argument("--password", default=None, help="the new password (asked when omitted)")
+    reset.add_argument("--random", action="store_true", help="generate and print a random password")
+    commands.add_parser("version", help="print the version")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "version":
+        print(f"octopus {__version__} (python {sys.version.split()[0]})")  # noqa: T201
+        return 0
+    try:
+        settings = Settings.load(args.config)
+    except ConfigError as exc:
+        print(f"octopus: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    from octopus.core.logs import setup_logging  # noqa: PLC0415 - only commands that run need it
+
+    setup_logging(settings.log_level)
+    if args.command == "start":
+        from octopus.server import serve  # noqa: PLC0415 - keeps `octopus version` instant
+
+        return serve(settings)
+    from octopus import maintenance  # noqa: PLC0415
+
+    if args.command == "migrate":
+        return asyncio.run(maintenance.migrate(settings))
+    password = args.password
+    if args.random:
+        password = secrets.token_urlsafe(12)
+        print(f"new admin password: {password}")  # noqa: T201
+    elif password is None:
+        password = getpass.getpass("new admin password: ")
+    return asyncio.run(maintenance.reset_password(settings, password, args.username))

@@ -1,0 +1,59 @@
+"""Failed-login throttling per client address: a growing wait between attempts, then a lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from octopus.core.clock import Clock
+
+
+@dataclass
+class _Record:
+    failures: int = 0
+    not_before: float = 0.0
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    free_failures: int = 3  # failures allowed before any wait
+    base_delay: float = 1.0  # wait after the first counted failure; doubles each time
+    lock_after: int = 10  # failures that lock the address
+    lock_seconds: float = 900.0
+
+
+class LoginThrottle:
+    def __init__(self, clock: Clock, policy: ThrottlePolicy | None = None) -> None:
+        self._clock = clock
+        self._policy = policy or ThrottlePolicy()
+        self._records: dict[str, _Record] = {}
+
+    def retry_after(self, address: str) -> float:
+        """Seconds this address must still wait before it may try again (0 = go ahead)."""
+        record = self._records.get(address)
+        if record is None:
+            return 0.0
+        return max(0.0, record.not_before - self._clock.monotonic())
+
+    def failed(self, address: str) -> int:
+        record = self._records.setdefault(address, _Record())
+        record.failures += 1
+        policy = self._policy
+        if record.failures >= policy.lock_after:
+            wait = policy.lock_seconds
+        elif record.failures > policy.free_failures:
+            wait = policy.base_delay * 2 ** (record.failures - policy.free_failures - 1)
+        else:
+            wait = 0.0
+        record.not_before = self._clock.monotonic() + min(wait, policy.lock_seconds)
+        self._prune()
+        return record.failures
+
+    def succeeded(self, address: str) -> None:
+        self._records.pop(address, None)
+
+    def _prune(self) -> None:
+        # bounded memory under a spray of addresses: forget the ones free to try again
+        if len(self._records) > 10_000:
+            now = self._clock.monotonic()
+            for key in [k for k, r in self._records.items() if r.not_before < now]:
+                del self._records[key]

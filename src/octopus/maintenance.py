@@ -1,0 +1,51 @@
+"""Offline commands: migrate the schema, reset the admin password."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from octopus.core.passwords import hash_password
+from octopus.settings import Settings
+from octopus.store import users
+from octopus.store.database import open_database
+from octopus.store.dsn import DsnError
+from octopus.store.engine import DatabaseUnavailable
+
+log = logging.getLogger("octopus.maintenance")
+MIN_PASSWORD = 6
+
+
+async def migrate(settings: Settings) -> int:
+    try:
+        db = await open_database(settings)
+    except (DsnError, DatabaseUnavailable) as exc:
+        print(f"octopus: database: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    await db.close()
+    print("database schema is up to date")  # noqa: T201
+    return 0
+
+
+async def reset_password(settings: Settings, password: str, username: str | None) -> int:
+    if len(password) < MIN_PASSWORD:
+        print(f"octopus: the password needs at least {MIN_PASSWORD} characters", file=sys.stderr)  # noqa: T201
+        return 2
+    try:
+        db = await open_database(settings)
+    except (DsnError, DatabaseUnavailable) as exc:
+        print(f"octopus: database: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    try:
+        async with db.sessions() as session:
+            await users.ensure_admin(session, hash_password(password))
+            user = await users.first_user(session)
+            assert user is not None
+            await users.update_credentials(
+                session, user.id, username=username, password_hash=hash_password(password)
+            )
+            name = username or user.username
+    finally:
+        await db.close()
+    print(f"password reset for {name}; every earlier session is signed out")  # noqa: T201
+    return 0

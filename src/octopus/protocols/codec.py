@@ -1,0 +1,76 @@
+"""The seams: Codec, StreamDecoder, StreamEncoder and UsageTap Protocols (one codec per format)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from octopus.core.sse import SseEvent
+from octopus.errors import GatewayError, UpstreamStatus
+from octopus.protocols import canonical as c
+from octopus.protocols import events as ev
+from octopus.protocols.canonical import Loss
+from octopus.protocols.formats import WireFormat
+
+
+class StreamDecoder(Protocol):
+    """Provider or client SSE events in, canonical events out; close() ends the grammar."""
+
+    def feed(self, event: SseEvent) -> list[ev.Event]: ...
+
+    def close(self) -> list[ev.Event]: ...
+
+
+class StreamEncoder(Protocol):
+    """Canonical events in, SSE events out; close() always finishes the client's stream."""
+
+    def feed(self, event: ev.Event) -> list[SseEvent]: ...
+
+    def close(self) -> list[SseEvent]: ...
+
+
+class UsageTap(Protocol):
+    """Watches a passthrough stream and keeps the latest usage it saw."""
+
+    usage: c.Usage | None
+
+    def feed(self, event: SseEvent) -> None: ...
+
+
+class Codec(Protocol):
+    format: WireFormat
+
+    def decode_request(
+        self, body: bytes, *, model: str | None = None, stream: bool | None = None
+    ) -> c.CanonRequest: ...
+
+    def encode_request(self, req: c.CanonRequest, losses: list[Loss]) -> bytes: ...
+
+    def decode_response(self, body: bytes) -> c.CanonResponse: ...
+
+    def encode_response(self, resp: c.CanonResponse, losses: list[Loss]) -> bytes: ...
+
+    def stream_decoder(self) -> StreamDecoder: ...
+
+    def stream_encoder(self, model: str, *, include_usage: bool = True) -> StreamEncoder: ...
+
+    def encode_error(self, err: GatewayError) -> tuple[int, bytes]: ...
+
+    def encode_stream_error(self, err: GatewayError) -> list[SseEvent]: ...
+
+    def decode_error(
+        self, status: int, body: bytes, retry_after: float | None = None
+    ) -> UpstreamStatus: ...
+
+    def keepalive(self) -> bytes: ...
+
+    def usage_from_response(self, body: bytes) -> c.Usage | None: ...
+
+    def usage_tap(self) -> UsageTap: ...
+
+    def first_event_error(self, event: SseEvent) -> GatewayError | None: ...
+
+    @property
+    def features(self) -> frozenset[str]: ...
+
+
+__all__ = ["Codec", "Loss", "StreamDecoder", "StreamEncoder", "UsageTap"]

@@ -1,0 +1,51 @@
+"""Run the gateway under uvicorn (uvloop + httptools) with a graceful, bounded shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import FrameType
+
+import uvicorn
+
+from octopus.app import Octopus, create_app
+from octopus.settings import Settings
+
+log = logging.getLogger("octopus.server")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, also waking long-lived streams (log and runtime SSE) on SIGINT/SIGTERM."""
+
+    def __init__(self, config: uvicorn.Config, app: Octopus) -> None:
+        super().__init__(config)
+        self._octopus = app
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._octopus.admin.state.stopping.set()
+        super().handle_exit(sig, frame)
+
+
+def serve(settings: Settings) -> int:
+    """Serve until a signal; 0 after a clean shutdown, 1 when start-up failed."""
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        timeout_keep_alive=75,
+    )
+    server = _Server(config, app)
+    asyncio.run(server.serve())
+    if not server.started:
+        return 1
+    log.info("octopus stopped")
+    return 0

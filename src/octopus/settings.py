@@ -1,0 +1,168 @@
+"""Settings: data/config.json merged over defaults, then OCTOPUS_* overrides; nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_PATH = Path("data/config.json")
+DATABASE_TYPES = ("sqlite", "mysql", "postgres", "postgresql")
+LOG_LEVELS = ("debug", "info", "warn", "warning", "error")
+MiB = 1024 * 1024
+
+
+class ConfigError(Exception):
+    """A configuration value that stops start-up; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "0.0.0.0"  # noqa: S104 - a gateway listens on every interface by default
+    port: int = 8080
+    database_type: str = "sqlite"
+    database_path: str = "data/data.db"
+    log_level: str = "info"
+    github_pat: str = field(default="", repr=False)
+    relay_max_sse_event_size: int = 32 * MiB
+    relay_max_body_size: int = 64 * MiB
+    shutdown_grace_seconds: float = 30.0
+    config_path: Path = DEFAULT_CONFIG_PATH
+
+    @property
+    def data_dir(self) -> Path:
+        return self.config_path.parent
+
+    @classmethod
+    def load(
+        cls, config_path: Path | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Defaults < config file < environment; writes the file with defaults when missing."""
+        path = config_path or DEFAULT_CONFIG_PATH
+        env = os.environ if environ is None else environ
+        file_values = _read_or_create(path)
+        values: dict[str, Any] = {}
+        for key in KEYS:
+            raw, origin = _pick(key, file_values, env)
+            if raw is not _MISSING:
+                values[key.attr] = key.parse(raw, origin)
+        return cls(config_path=path, **values)
+
+
+@dataclass(frozen=True)
+class _Key:
+    path: str
+    attr: str
+    parse_fn: Callable[[Any], Any]
+    in_file: bool = True
+
+    @property
+    def env_name(self) -> str:
+        return "OCTOPUS_" + self.path.replace(".", "_").upper()
+
+    def parse(self, raw: Any, origin: str) -> Any:
+        try:
+            return self.parse_fn(raw)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"config key {self.path} (from {origin}): {exc}") from None
+
+
+def _port(raw: Any) -> int:
+    port = _int(raw)
+    if not 1 <= port <= 65535:
+        raise ValueError(f"must be a port between 1 and 65535, got {port}")
+    return port
+
+
+def _int(raw: Any) -> int:
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+        raise ValueError(f"must be an integer, got {raw!r}")
+    try:
+        return int(raw)
+    except (ValueError, TypeError):
+        raise ValueError(f"must be an integer, got {raw!r}") from None
+
+
+def _positive_int(raw: Any) -> int:
+    value = _int(raw)
+    if value <= 0:
+        raise ValueError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        value = _text(raw).strip().lower()
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _text(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"must be a string, got {type(raw).__name__}")
+    return raw
+
+
+def _nonempty(raw: Any) -> str:
+    value = _text(raw).strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+KEYS: tuple[_Key, ...] = (
+    _Key("server.host", "host", _nonempty),
+    _Key("server.port", "port", _port),
+    _Key("database.type", "database_type", _choice(DATABASE_TYPES)),
+    _Key("database.path", "database_path", _nonempty),
+    _Key("log.level", "log_level", _choice(LOG_LEVELS)),
+    _Key("github.pat", "github_pat", _text, in_file=False),
+    _Key("relay.max_sse_event_size", "relay_max_sse_event_size", _positive_int),
+    _Key("relay.max_body_size", "relay_max_body_size", _positive_int),
+)
+
+_MISSING: Any = object()
+
+
+def _pick(key: _Key, file_values: Mapping[str, Any], env: Mapping[str, str]) -> tuple[Any, str]:
+    if key.env_name in env:
+        return env[key.env_name], key.env_name
+    node: Any = file_values
+    for part in key.path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING, ""
+        node = node[part]
+    return node, "config file"
+
+
+def default_document() -> dict[str, Any]:
+    """The config.json written on first start: every file key with its default."""
+    defaults = Settings()
+    doc: dict[str, Any] = {}
+    for key in KEYS:
+        if not key.in_file:
+            continue
+        section, name = key.path.split(".", 1)
+        doc.setdefault(section, {})[name] = getattr(defaults, key.attr)
+    return doc
+
+
+def _read_or_create(path: Path) -> Mapping[str, Any]:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(default_document(), indent=2) + "\n", encoding="utf-8")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid JSON: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"config file {path} must hold a JSON object")
+    return document

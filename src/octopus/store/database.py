@@ -1,0 +1,45 @@
+"""Open the configured database: connect, migrate, and hand out sessions."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from octopus.settings import Settings
+from octopus.store.dsn import database_url, masked
+from octopus.store.engine import check_connection, make_engine, session_factory
+from octopus.store.migrate import upgrade
+
+log = logging.getLogger("octopus.store")
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def open_database(settings: Settings, *, migrate: bool = True) -> Database:
+    """Connect (failing clearly, password masked) and bring the schema up to date."""
+    url = database_url(settings.database_type, settings.database_path)
+    engine = make_engine(url)
+    try:
+        await check_connection(engine)
+        if migrate:
+            applied = await upgrade(engine)
+            if applied:
+                log.info("database migrated", extra={"fields": {"revisions": ",".join(applied)}})
+    except BaseException:
+        await engine.dispose()
+        raise
+    log.info("database ready", extra={"fields": {"url": masked(url)}})
+    return Database(engine, session_factory(engine))

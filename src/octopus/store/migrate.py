@@ -1,0 +1,60 @@
+"""Schema migrations through Alembic: each revision in its own transaction, recorded only on success."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option(
+        "file_template", "%%(year)d-%%(month).2d-%%(day).2d_%%(slug)s_%%(rev)s"
+    )
+    config.attributes["connection"] = connection
+    return config
+
+
+async def upgrade(engine: AsyncEngine) -> list[str]:
+    """Bring the schema to the newest revision; returns the revisions applied (empty = no-op)."""
+    async with engine.connect() as connection:
+        before = await connection.run_sync(_current)
+    async with engine.connect() as connection:
+        await connection.run_sync(_upgrade)
+    async with engine.connect() as connection:
+        after = await connection.run_sync(_current)
+    return _applied(before, after)
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _applied(before: str | None, after: str | None) -> list[str]:
+    if before == after or after is None:
+        return []
+    script = ScriptDirectory.from_config(alembic_config())
+    revisions = [rev.revision for rev in script.iterate_revisions(after, before or "base")]
+    return list(reversed(revisions))
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as connection:
+        return await connection.run_sync(_current)
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -1,0 +1,71 @@
+"""Transport seam: one upstream HTTP exchange, independent of the client library behind it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+Headers = Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamRequest:
+    """What to send; timeouts in seconds (`read_timeout` bounds the wait for headers and each read)."""
+
+    method: str
+    url: str
+    headers: Headers = ()
+    body: bytes = b""
+    proxy_url: str | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 300.0
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # scrubbed from error messages
+
+
+class UpstreamResponse(Protocol):
+    """A response whose headers have arrived; the body is read once, whole or in chunks."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> Headers: ...
+
+    def header(self, name: str) -> str | None:
+        """First value of a header, case-insensitive."""
+        ...
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """Chunks as they arrive; raises UpstreamConnect / UpstreamTimeout on failure."""
+        ...
+
+    async def read(self, limit: int | None = None) -> bytes:
+        """The whole body; UpstreamProtocol when it exceeds `limit`."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class Transport(Protocol):
+    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
+        """Send and wait for the response headers; raises UpstreamConnect / UpstreamTimeout."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def find_header(headers: Headers, name: str) -> str | None:
+    lowered = name.lower()
+    for key, value in headers:
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """Remove credentials from text that may reach logs or clients."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text

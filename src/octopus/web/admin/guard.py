@@ -1,0 +1,42 @@
+"""ASGI guard: every /api/ route needs an admin session except the few that authenticate themselves."""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from octopus.web.admin.auth import COOKIE, AuthService, request_token
+from octopus.web.admin.envelope import fail
+
+PUBLIC_PATHS = frozenset(
+    {
+        "/api/v1/user/login",
+        "/api/v1/user/logout",
+        "/api/v1/apikey/login",
+        "/api/v1/apikey/stats",
+    }
+)
+
+
+class AdminGuard:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith("/api/") or path in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        conn = HTTPConnection(scope)
+        auth: AuthService = scope["app"].state.auth
+        token = request_token(conn)
+        if token and auth.verify(token):
+            await self.app(scope, receive, send)
+            return
+        response = fail(401, "Authentication failed")
+        if conn.cookies.get(COOKIE):
+            response.delete_cookie(COOKIE, path="/")
+        await response(scope, receive, send)

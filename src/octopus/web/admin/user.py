@@ -1,0 +1,99 @@
+"""/api/v1/user: login, logout, session status, change of password and username."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from octopus.web.admin.auth import COOKIE, AuthService, LoginRefused, client_address
+from octopus.web.admin.envelope import fail, ok
+from octopus.web.admin.json_body import field, json_object
+
+
+def _auth(request: Request) -> AuthService:
+    service: AuthService = request.app.state.auth
+    return service
+
+
+async def login(request: Request) -> Response:
+    body = await json_object(request)
+    username = field(body, "username", str)
+    password = field(body, "password", str)
+    expire = field(body, "expire", int, default=0)
+    try:
+        token, expires_at = await _auth(request).login(
+            client_address(request), username, password, expire
+        )
+    except LoginRefused as refused:
+        headers = {"Retry-After": str(int(refused.retry_after) + 1)} if refused.retry_after else None
+        return fail(refused.status, refused.message, headers)
+    response = ok({"token": token, "expire_at": expires_at})
+    _set_cookie(request, response, token, expires_at)
+    return response
+
+
+def _set_cookie(request: Request, response: Response, token: str, expires_at: int) -> None:
+    now = int(request.app.state.clock.time())
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=max(expires_at - now, 0),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+async def logout(request: Request) -> Response:
+    response = ok("logout successfully")
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+async def status(request: Request) -> Response:
+    return ok("ok")
+
+
+async def change_password(request: Request) -> Response:
+    body = await json_object(request)
+    return await _change(
+        request,
+        lambda service: service.change_password(
+            field(body, "old_password", str), field(body, "new_password", str)
+        ),
+        "password changed successfully",
+    )
+
+
+async def change_username(request: Request) -> Response:
+    body = await json_object(request)
+    return await _change(
+        request,
+        lambda service: service.change_username(field(body, "new_username", str)),
+        "username changed successfully",
+    )
+
+
+async def _change(request: Request, action: Any, message: str) -> Response:
+    try:
+        await action(_auth(request))
+    except LoginRefused as refused:
+        return fail(refused.status, refused.message)
+    # every earlier token is now void, this one included: the caller logs in again
+    response = ok(message)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/api/v1/user/login", login, methods=["POST"]),
+        Route("/api/v1/user/logout", logout, methods=["POST"]),
+        Route("/api/v1/user/status", status, methods=["GET"]),
+        Route("/api/v1/user/change-password", change_password, methods=["POST"]),
+        Route("/api/v1/user/change-username", change_username, methods=["POST"]),
+    ]
