@@ -1,4 +1,4 @@
-"""The `octopus` command: start, version, migrate, reset-password. Parsing only; work lives elsewhere."""
+"""The `octopus` command: start, version, migrate, reset-password; parsing only."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ def _parser() -> argparse.ArgumentParser:
         ("reset-password", "set a new admin password (recovers a lost account)"),
     ):
         command = commands.add_parser(name, help=text)
-        command.add_argument("--config", type=Path, default=None, help="config file (data/config.json)")
+        command.add_argument(
+            "--config", type=Path, default=None, help="config file (data/config.json)"
+        )
     reset = commands.choices["reset-password"]
     reset.add_argument("--username", default=None, help="also rename the account")
     reset.add_argument("--password", default=None, help="the new password (asked when omitted)")
@@ -41,14 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"octopus: {exc}", file=sys.stderr)  # noqa: T201
         return 2
-    from octopus.core.logs import setup_logging  # noqa: PLC0415 - only commands that run need it
+    from octopus.core.logs import setup_logging
 
     setup_logging(settings.log_level)
     if args.command == "start":
-        from octopus.server import serve  # noqa: PLC0415 - keeps `octopus version` instant
+        from octopus.server import serve
 
         return serve(settings)
-    from octopus import maintenance  # noqa: PLC0415
+    from octopus import maintenance
 
     if args.command == "migrate":
         return asyncio.run(maintenance.migrate(settings))

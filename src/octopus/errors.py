@@ -1,4 +1,4 @@
-"""Every failure the gateway can answer with, each knowing its status, kind and whether a retry helps.
+"""Every failure the gateway answers with, each knowing its status, kind and whether to retry.
 
     GatewayError
     ├── ClientError                  the caller's request is refused; never retried

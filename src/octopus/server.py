@@ -22,8 +22,14 @@ class _Server(uvicorn.Server):
         self._octopus = app
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self._octopus.admin.state.stopping.set()
+        stopping: asyncio.Event = self._octopus.admin.state.stopping
+        try:
+            asyncio.get_running_loop().call_soon_threadsafe(stopping.set)
+        except RuntimeError:  # no loop yet: nothing is waiting on the event
+            stopping.set()
         super().handle_exit(sig, frame)
+        # a graceful stop on a signal is a success: exit 0 rather than re-raising the signal
+        self._captured_signals.clear()
 
 
 def serve(settings: Settings) -> int:

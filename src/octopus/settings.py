@@ -1,4 +1,4 @@
-"""Settings: data/config.json merged over defaults, then OCTOPUS_* overrides; nothing else reads os.environ."""
+"""Settings: config.json over defaults, then OCTOPUS_* overrides; nothing else reads os.environ."""
 
 from __future__ import annotations
 

@@ -13,11 +13,18 @@ _SECRET_PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]{8,}"),
     re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_\-]{12,}"),
     re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"),
-    re.compile(r"(?i)((?:password|passwd|api[_-]?key|token|secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',&]+"),
+    re.compile(
+        r"(?i)((?:password|passwd|api[_-]?key|token|secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',&]+"
+    ),
     re.compile(r"(://[^:/@\s]+:)[^@/\s]+(@)"),
 )
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
-           "warning": logging.WARNING, "error": logging.ERROR}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 
 def scrub(text: str) -> str:

@@ -26,7 +26,12 @@ def new_secret() -> str:
 
 def issue(secret: str, claims: TokenClaims) -> str:
     payload = json.dumps(
-        {"u": claims.user_id, "v": claims.version, "iat": claims.issued_at, "exp": claims.expires_at},
+        {
+            "u": claims.user_id,
+            "v": claims.version,
+            "iat": claims.issued_at,
+            "exp": claims.expires_at,
+        },
         separators=(",", ":"),
     ).encode()
     body = _b64(payload)

@@ -65,6 +65,17 @@ class Image(msgspec.Struct, tag="image", tag_field="type"):
     media_type: str = ""
     cache: bool = False
 
+    @classmethod
+    def from_url(cls, url: str) -> Image:
+        """A `data:` URL becomes inline base64; anything else stays a URL."""
+        head, sep, data = url.partition(",")
+        if sep and head.startswith("data:") and head.endswith(";base64"):
+            return cls(data=data, media_type=head[5:-7])
+        return cls(url=url)
+
+    def as_url(self) -> str:
+        return self.url or f"data:{self.media_type or 'image/png'};base64,{self.data}"
+
 
 class ToolCall(msgspec.Struct, tag="tool_call", tag_field="type"):
     id: str
@@ -197,3 +208,13 @@ def loss(losses: list[Loss], field: str, source: WireFormat, target: WireFormat,
     item = Loss(field=field, source=source, target=target, reason=why)
     if item not in losses:
         losses.append(item)
+
+
+def opaque_loss(losses: list[Loss], source: WireFormat, target: WireFormat) -> None:
+    loss(
+        losses,
+        "reasoning.opaque",
+        source,
+        target,
+        "signatures and encrypted reasoning only return to their origin",
+    )

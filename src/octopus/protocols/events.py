@@ -174,7 +174,11 @@ def _block_events(index: int, block: c.Block) -> list[Event]:
             return [BlockStart(index, c.Text("")), TextDelta(index, block.text), BlockStop(index)]
         case c.ToolCall():
             shell = c.ToolCall(block.id, block.name, "")
-            return [BlockStart(index, shell), ArgumentsDelta(index, block.arguments), BlockStop(index)]
+            return [
+                BlockStart(index, shell),
+                ArgumentsDelta(index, block.arguments),
+                BlockStop(index),
+            ]
         case c.Reasoning():
             out: list[Event] = [BlockStart(index, c.Reasoning())]
             if block.text:

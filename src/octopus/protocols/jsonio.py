@@ -1,4 +1,4 @@
-"""JSON in and out for the codecs: client bodies fail as BadRequest, upstream ones as UpstreamProtocol."""
+"""JSON in and out: bad client bodies raise BadRequest, bad upstream ones UpstreamProtocol."""
 
 from __future__ import annotations
 

@@ -56,6 +56,8 @@ def for_gemini(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _gemini(node: dict[str, Any], defs: dict[str, Any], depth: int) -> dict[str, Any]:
+    if depth > _MAX_DEPTH:  # a recursive $ref: stop unrolling
+        return {"type": "object"}
     node = _resolve(node, defs, depth)
     out: dict[str, Any] = {}
     for key, value in node.items():
@@ -74,8 +76,9 @@ def _gemini(node: dict[str, Any], defs: dict[str, Any], depth: int) -> dict[str,
 
 def _gemini_children(out: dict[str, Any], defs: dict[str, Any], depth: int) -> None:
     if isinstance(out.get("properties"), dict):
+        props = out["properties"].items()
         out["properties"] = {
-            k: _gemini(v, defs, depth + 1) for k, v in out["properties"].items() if isinstance(v, dict)
+            k: _gemini(v, defs, depth + 1) for k, v in props if isinstance(v, dict)
         }
     if isinstance(out.get("items"), dict):
         out["items"] = _gemini(out["items"], defs, depth + 1)
@@ -97,7 +100,7 @@ def _gemini_type(out: dict[str, Any]) -> None:
 
 def _resolve(node: dict[str, Any], defs: dict[str, Any], depth: int) -> dict[str, Any]:
     ref = node.get("$ref")
-    if not isinstance(ref, str) or depth > _MAX_DEPTH:
+    if not isinstance(ref, str):
         return node
     target = defs.get(ref.rsplit("/", 1)[-1])
     if not isinstance(target, dict):

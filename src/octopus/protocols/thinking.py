@@ -23,7 +23,7 @@ def effort_of(cfg: c.ReasoningConfig | None) -> c.Effort | None:
         return None
     if cfg.effort is not None:
         return cfg.effort
-    if cfg.budget is None or cfg.budget == 0 or cfg.budget == DYNAMIC:
+    if cfg.budget is None or cfg.budget in (0, DYNAMIC):
         return None
     if cfg.budget <= EFFORT_BUDGET["low"]:
         return "low"

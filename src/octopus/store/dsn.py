@@ -1,4 +1,4 @@
-"""Turn `database.type` + `database.path` (the guide's forms, or SQLAlchemy URLs) into an async URL."""
+"""Turn `database.type` + `database.path` (the guide's forms or SQLAlchemy URLs) into a URL."""
 
 from __future__ import annotations
 
@@ -14,7 +14,14 @@ _GO_MYSQL = re.compile(
     r"/(?P<db>[^?]*)(?:\?(?P<params>.*))?$"
 )
 # Go-driver parameters asyncmy does not understand; charset is kept
-_GO_ONLY_PARAMS = {"parsetime", "loc", "timeout", "readtimeout", "writetimeout", "allownativepasswords"}
+_GO_ONLY_PARAMS = {
+    "parsetime",
+    "loc",
+    "timeout",
+    "readtimeout",
+    "writetimeout",
+    "allownativepasswords",
+}
 
 
 class DsnError(ValueError):

@@ -7,7 +7,12 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from octopus.store.dsn import masked
 
@@ -28,7 +33,7 @@ def make_engine(url: URL) -> AsyncEngine:
     options: dict[str, Any] = {"pool_pre_ping": True}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            from pathlib import Path  # noqa: PLC0415 - only SQLite needs the folder
+            from pathlib import Path
 
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     else:

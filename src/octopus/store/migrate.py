@@ -1,4 +1,4 @@
-"""Schema migrations through Alembic: each revision in its own transaction, recorded only on success."""
+"""Alembic migrations: each revision in its own transaction, recorded only on success."""
 
 from __future__ import annotations
 
@@ -17,9 +17,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option(
-        "file_template", "%%(year)d-%%(month).2d-%%(day).2d_%%(slug)s_%%(rev)s"
-    )
+    config.set_main_option("file_template", "%%(year)d-%%(month).2d-%%(day).2d_%%(slug)s_%%(rev)s")
     config.attributes["connection"] = connection
     return config
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -67,7 +68,9 @@ class Channel(Base):
 class ChannelKey(Base):
     __tablename__ = "channel_keys"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), index=True
+    )
     key: Mapped[str] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str] = mapped_column(String(1024), default="")
@@ -128,6 +131,89 @@ class LlmInfo(Base):
     updated_at: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+# SQLite only auto-increments a plain INTEGER primary key
+LogId = BigInteger().with_variant(Integer(), "sqlite")
+# MySQL TEXT stops at 64 KiB; request bodies may be larger
+BodyText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+
+
+class RequestLog(Base):
+    """One row per client request; bodies live in request_log_bodies so the list stays small."""
+
+    __tablename__ = "request_logs"
+    __table_args__ = (
+        Index("ix_request_logs_time", "time", "id"),
+        Index("ix_request_logs_model_time", "model", "time", "id"),
+        Index("ix_request_logs_channel_time", "channel_id", "time", "id"),
+        Index("ix_request_logs_key_time", "api_key_id", "time", "id"),
+        Index("ix_request_logs_status_time", "status", "time", "id"),
+        Index("ix_request_logs_request_id", "request_id"),
+    )
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(64))
+    time: Mapped[int] = mapped_column(BigInteger)  # unix seconds (UTC) when the request arrived
+    api_key_id: Mapped[int] = mapped_column(Integer, default=0)
+    api_key_name: Mapped[str] = mapped_column(String(191), default="")
+    model: Mapped[str] = mapped_column(String(191), default="")  # the group the client asked for
+    group_id: Mapped[int] = mapped_column(Integer, default=0)
+    channel_id: Mapped[int] = mapped_column(Integer, default=0)
+    channel_name: Mapped[str] = mapped_column(String(191), default="")
+    upstream_model: Mapped[str] = mapped_column(String(191), default="")
+    client_format: Mapped[str] = mapped_column(String(32), default="")
+    upstream_format: Mapped[str] = mapped_column(String(32), default="")
+    stream: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    http_status: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    total_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    first_token_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_read_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    reasoning_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    input_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    output_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    losses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class RequestLogBody(Base):
+    """Optional request/response bodies, kept for fewer days than the log rows."""
+
+    __tablename__ = "request_log_bodies"
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    time: Mapped[int] = mapped_column(BigInteger, index=True)
+    request_body: Mapped[str | None] = mapped_column(BodyText, nullable=True)
+    response_body: Mapped[str | None] = mapped_column(BodyText, nullable=True)
+
+
+class StatsHourly(Base):
+    """Usage per UTC hour, key, channel, group and upstream model; every stats view sums it."""
+
+    __tablename__ = "stats_hourly"
+    hour: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    api_key_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    group_name: Mapped[str] = mapped_column(String(191), primary_key=True)
+    upstream_model: Mapped[str] = mapped_column(String(191), primary_key=True)
+    request_success: Mapped[int] = mapped_column(BigInteger, default=0)
+    request_failed: Mapped[int] = mapped_column(BigInteger, default=0)
+    # attempts on this channel that failed over to another member (not counted as requests)
+    attempt_failed: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_token: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_token: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_read_token: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_write_token: Mapped[int] = mapped_column(BigInteger, default=0)
+    reasoning_token: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    output_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    wait_time: Mapped[int] = mapped_column(BigInteger, default=0)  # milliseconds, summed
+
+
 __all__ = [
     "ApiKey",
     "Base",
@@ -138,6 +224,9 @@ __all__ = [
     "Index",
     "LlmInfo",
     "Meta",
+    "RequestLog",
+    "RequestLogBody",
     "Setting",
+    "StatsHourly",
     "User",
 ]

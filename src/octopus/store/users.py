@@ -24,7 +24,11 @@ async def ensure_admin(session: AsyncSession, password_hash: str) -> bool:
 
 
 async def update_credentials(
-    session: AsyncSession, user_id: int, *, username: str | None = None, password_hash: str | None = None
+    session: AsyncSession,
+    user_id: int,
+    *,
+    username: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
     """Change username and/or password and invalidate every earlier token."""
     user = await session.get(User, user_id)

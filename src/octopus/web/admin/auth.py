@@ -54,14 +54,18 @@ class AuthService:
         self._clock = clock
         self._throttle = throttle
 
-    async def login(self, address: str, username: str, password: str, expire: int) -> tuple[str, int]:
+    async def login(
+        self, address: str, username: str, password: str, expire: int
+    ) -> tuple[str, int]:
         wait = self._throttle.retry_after(address)
         if wait > 0:
             raise LoginRefused(429, f"Too many failed logins; try again in {int(wait) + 1} s", wait)
         account = self.account
         if username != account.username or not verify_password(account.password_hash, password):
             failures = self._throttle.failed(address)
-            log.warning("failed admin login", extra={"fields": {"client": address, "failures": failures}})
+            log.warning(
+                "failed admin login", extra={"fields": {"client": address, "failures": failures}}
+            )
             raise LoginRefused(401, "Authentication failed")
         self._throttle.succeeded(address)
         lifetime = token_lifetime(expire)
@@ -82,7 +86,9 @@ class AuthService:
         if not verify_password(self.account.password_hash, old_password):
             raise LoginRefused(400, "The current password is wrong")
         if len(new_password) < MIN_PASSWORD:
-            raise LoginRefused(400, f"The new password must have at least {MIN_PASSWORD} characters")
+            raise LoginRefused(
+                400, f"The new password must have at least {MIN_PASSWORD} characters"
+            )
         await self._save(password_hash=hash_password(new_password))
 
     async def change_username(self, new_username: str) -> None:

@@ -1,4 +1,4 @@
-"""The admin API's one response shape: {code, message, data}; errors carry the HTTP status as code."""
+"""The admin API's one response shape: {code, message, data}; errors carry the status as code."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def ok(data: Any = None) -> Response:
 
 
 def fail(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return EnvelopeResponse({"code": status, "message": message}, status_code=status, headers=headers)
+    return EnvelopeResponse(
+        {"code": status, "message": message}, status_code=status, headers=headers
+    )
 
 
 class AdminError(Exception):

@@ -1,4 +1,4 @@
-"""ASGI guard: every /api/ route needs an admin session except the few that authenticate themselves."""
+"""ASGI guard: every /api/ route needs an admin session, but a few that check keys themselves."""
 
 from __future__ import annotations
 

@@ -28,7 +28,9 @@ async def login(request: Request) -> Response:
             client_address(request), username, password, expire
         )
     except LoginRefused as refused:
-        headers = {"Retry-After": str(int(refused.retry_after) + 1)} if refused.retry_after else None
+        headers = (
+            {"Retry-After": str(int(refused.retry_after) + 1)} if refused.retry_after else None
+        )
         return fail(refused.status, refused.message, headers)
     response = ok({"token": token, "expire_at": expires_at})
     _set_cookie(request, response, token, expires_at)

@@ -1,0 +1,76 @@
+"""OpenAI error bodies: our errors in OpenAI's dialect, and OpenAI's errors classified."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from octopus.core.sse import SseEvent
+from octopus.errors import ErrorKind, GatewayError, UpstreamStatus
+from octopus.protocols import failures, jsonio
+from octopus.protocols.openai_chat import wire as w
+
+_TYPES = {
+    ErrorKind.INVALID_REQUEST: "invalid_request_error",
+    ErrorKind.AUTHENTICATION: "authentication_error",
+    ErrorKind.PERMISSION: "permission_error",
+    ErrorKind.NOT_FOUND: "not_found_error",
+    ErrorKind.TOO_LARGE: "invalid_request_error",
+    ErrorKind.RATE_LIMIT: "rate_limit_error",
+    ErrorKind.OVERLOADED: "server_error",
+    ErrorKind.TIMEOUT: "timeout_error",
+    ErrorKind.UPSTREAM: "upstream_error",
+    ErrorKind.INTERNAL: "server_error",
+}
+_KINDS_BY_CODE = {
+    "rate_limit_exceeded": ErrorKind.RATE_LIMIT,
+    "insufficient_quota": ErrorKind.RATE_LIMIT,
+    "server_is_overloaded": ErrorKind.OVERLOADED,
+    "service_unavailable_error": ErrorKind.OVERLOADED,
+    "context_length_exceeded": ErrorKind.INVALID_REQUEST,
+}
+_ENVELOPE = msgspec.json.Decoder(w.ErrorEnvelope)
+
+
+def error_body(message: str, kind: str) -> dict[str, Any]:
+    kind_enum = ErrorKind(kind) if kind in ErrorKind._value2member_map_ else ErrorKind.INTERNAL
+    error = {"message": message, "type": _TYPES[kind_enum], "param": None, "code": kind_enum.value}
+    return {"error": error}
+
+
+def encode_error(err: GatewayError) -> tuple[int, bytes]:
+    return failures.client_status(err), jsonio.encode(error_body(err.message, err.kind.value))
+
+
+def encode_stream_error(err: GatewayError) -> list[SseEvent]:
+    return [SseEvent(data=jsonio.encode(error_body(err.message, err.kind.value)))]
+
+
+def decode_error(status: int, body: bytes, retry_after: float | None = None) -> UpstreamStatus:
+    message, kind = _parse(body)
+    return failures.upstream_status(status, message, kind, retry_after, body)
+
+
+def first_event_error(event: SseEvent) -> GatewayError | None:
+    if b'"error"' not in event.data:
+        return None
+    message, kind = _parse(event.data)
+    if message is None:
+        return None
+    status = 429 if kind == ErrorKind.RATE_LIMIT else 502
+    return failures.upstream_status(status, message, kind, None, event.data)
+
+
+def _parse(body: bytes) -> tuple[str | None, ErrorKind | None]:
+    try:
+        env = _ENVELOPE.decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None, None
+    if isinstance(env.error, str):
+        return env.error, None
+    if env.error is None:
+        return env.message, None
+    err = env.error
+    kind = _KINDS_BY_CODE.get(str(err.code)) or _KINDS_BY_CODE.get(err.type or "")
+    return err.message or err.type or "upstream error", kind

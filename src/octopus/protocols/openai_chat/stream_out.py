@@ -1,0 +1,120 @@
+"""Canonical events → OpenAI Chat Completions chunks, ending with finish, usage and [DONE]."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from octopus.core.sse import SseEvent
+from octopus.protocols import canonical as c
+from octopus.protocols import events as ev
+from octopus.protocols import jsonio
+from octopus.protocols.formats import WireFormat
+from octopus.protocols.openai_chat.errors import error_body
+from octopus.protocols.openai_chat.response import FINISH_OUT, encode_usage
+
+FMT = WireFormat.OPENAI_CHAT
+DONE = SseEvent(data=b"[DONE]")
+
+
+class ChatStreamEncoder:
+    def __init__(self, model: str, *, include_usage: bool = True) -> None:
+        self.losses: list[c.Loss] = []
+        self._model = model
+        self._include_usage = include_usage
+        self._id = "chatcmpl-octopus"
+        self._created = 0
+        self._started = False
+        self._done = False
+        self._tools: dict[int, int] = {}  # canonical block index → tool_calls[].index
+        self._stop: c.StopReason | None = None
+        self._usage = c.Usage()
+        self._handlers: dict[type, Callable[[Any], list[SseEvent]]] = {
+            ev.MessageStart: self._message_start,
+            ev.BlockStart: self._block_start,
+            ev.TextDelta: lambda e: self._delta({"content": e.text}),
+            ev.ReasoningDelta: lambda e: self._delta({"reasoning_content": e.text}),
+            ev.ArgumentsDelta: self._arguments,
+            ev.OpaqueDelta: self._opaque,
+            ev.MessageDelta: self._message_delta,
+            ev.MessageStop: lambda _: self._finish(),
+            ev.StreamError: self._error,
+        }
+
+    def feed(self, event: ev.Event) -> list[SseEvent]:
+        handler = self._handlers.get(type(event))
+        return handler(event) if handler is not None and not self._done else []
+
+    def close(self) -> list[SseEvent]:
+        return [] if self._done else self._finish()
+
+    def _message_start(self, event: ev.MessageStart) -> list[SseEvent]:
+        self._id = event.id or self._id
+        self._created = event.created
+        return self._ensure_started()
+
+    def _ensure_started(self) -> list[SseEvent]:
+        if self._started:
+            return []
+        self._started = True
+        self._created = self._created or int(time.time())
+        return [self._chunk({"role": "assistant", "content": ""})]
+
+    def _block_start(self, event: ev.BlockStart) -> list[SseEvent]:
+        block = event.block
+        if not isinstance(block, c.ToolCall):
+            return []
+        index = self._tools[event.index] = len(self._tools)
+        call = {"index": index, "id": block.id, "type": "function"}
+        call["function"] = {"name": block.name, "arguments": block.arguments}
+        return self._delta({"tool_calls": [call]})
+
+    def _arguments(self, event: ev.ArgumentsDelta) -> list[SseEvent]:
+        index = self._tools.get(event.index)
+        if index is None:
+            return []
+        call = {"index": index, "function": {"arguments": event.json}}
+        return self._delta({"tool_calls": [call]})
+
+    def _opaque(self, event: ev.OpaqueDelta) -> list[SseEvent]:
+        c.opaque_loss(self.losses, event.opaque.origin, FMT)
+        return []
+
+    def _message_delta(self, event: ev.MessageDelta) -> list[SseEvent]:
+        if event.stop_reason is not None:
+            self._stop = event.stop_reason
+        if event.usage is not None:
+            self._usage = event.usage
+        return []
+
+    def _error(self, event: ev.StreamError) -> list[SseEvent]:
+        self._done = True
+        return [SseEvent(data=jsonio.encode(error_body(event.message, event.kind)))]
+
+    def _finish(self) -> list[SseEvent]:
+        out = self._ensure_started()
+        self._done = True
+        finish = FINISH_OUT[self._stop or "end"]
+        out.append(self._chunk({}, finish))
+        if self._include_usage:
+            out.append(self._envelope([], encode_usage(self._usage)))
+        return [*out, DONE]
+
+    def _delta(self, delta: dict[str, Any]) -> list[SseEvent]:
+        return [*self._ensure_started(), self._chunk(delta)]
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> SseEvent:
+        return self._envelope([{"index": 0, "delta": delta, "finish_reason": finish}], None)
+
+    def _envelope(self, choices: list[dict[str, Any]], usage: dict[str, Any] | None) -> SseEvent:
+        out: dict[str, Any] = {
+            "id": self._id,
+            "object": "chat.completion.chunk",
+            "created": self._created,
+            "model": self._model,
+            "choices": choices,
+        }
+        if usage is not None:
+            out["usage"] = usage
+        return SseEvent(data=jsonio.encode(out))

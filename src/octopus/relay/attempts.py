@@ -1,0 +1,207 @@
+"""The failover loop: members in the mode's order, each at most once, within the attempt cap and
+the request deadline; retry classification and health bookkeeping live here and nowhere else.
+
+Per member, keys rotate: a key answered 401/403 is disabled and one answered 429 rests, then the
+next key of the same channel is tried (at most MAX_KEY_TRIES calls per member). Retryable
+failures (connect, timeout, 408/429/5xx, an error as the first stream event) move on to the next
+member; client faults (400/404/422...) end the loop and go back to the client unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from octopus.core.clock import Clock
+from octopus.errors import (
+    GatewayError,
+    NoChannelAvailable,
+    NotSupported,
+    UpstreamError,
+    UpstreamStatus,
+    UpstreamTimeout,
+)
+from octopus.relay.channel_events import ChannelEvents
+from octopus.relay.exchange import Exchanger, Job, Target
+from octopus.relay.ready import Ready, UpstreamFailure, is_client_fault
+from octopus.relay.sink import Attempt, RequestRecord
+from octopus.routing import balancer
+from octopus.routing.balancer import Candidate
+from octopus.routing.catalog import Catalog, Channel, Group
+from octopus.routing.state import RoutingState
+
+MAX_KEY_TRIES = 3
+DEFAULT_REST = 60.0
+_OVERLOAD = frozenset({429, 503, 529})
+
+
+@dataclass(slots=True)
+class _Outcome:
+    ready: Ready | None = None
+    failure: UpstreamFailure | None = None
+
+
+class Attempts:
+    def __init__(
+        self, exchanger: Exchanger, state: RoutingState, events: ChannelEvents, clock: Clock
+    ) -> None:
+        self._exchanger = exchanger
+        self._state = state
+        self._events = events
+        self._clock = clock
+
+    async def run(self, job: Job, group: Group, catalog: Catalog, record: RequestRecord) -> Ready:
+        """A Ready to deliver (success, or a client fault relayed as is), else raise the final error."""
+        state, config = self._state, job.config
+        sticky = state.sticky.get(record.api_key_id, group.id) if config.sticky_seconds > 0 else None
+        plan = balancer.plan(
+            group, state.health, rng=state.rng, turn=state.turns.next(group.id), sticky_item=sticky
+        )
+        failures: list[GatewayError] = []
+        tried = 0
+        for candidate in plan.candidates:
+            if tried >= config.max_attempts or self._clock.monotonic() >= job.deadline:
+                break
+            channel = catalog.channels.get(candidate.member.channel_id)
+            if channel is None or not channel.enabled:
+                continue  # a disabled channel never receives traffic
+            if candidate.probe and not state.health.claim_probe(group.id, candidate.member.id):
+                continue
+            if tried and config.retry_interval > 0:
+                await asyncio.sleep(min(config.retry_interval, job.deadline - self._clock.monotonic()))
+            tried += 1
+            outcome = await self._member(job, group, candidate, channel, record)
+            if outcome.ready is not None:
+                return outcome.ready
+            if outcome.failure is not None:
+                failures.append(outcome.failure.error)
+        raise final_error(failures, plan, group.name)
+
+    async def _member(
+        self, job: Job, group: Group, candidate: Candidate, channel: Channel, record: RequestRecord
+    ) -> _Outcome:
+        member, health = candidate.member, self._state.health
+        keys = self._state.keys.usable(channel)[:MAX_KEY_TRIES]
+        outcome = _Outcome(failure=UpstreamFailure(_no_key(channel, self._state.keys.rest_left(channel))))
+        try:
+            for key in keys:
+                outcome = await self._once(job, Target(member, channel, key), record)
+                if outcome.ready is not None or not self._key_problem(channel, key.id, outcome):
+                    break
+        except BaseException:
+            health.release_probe(group.id, member.id)
+            raise
+        if outcome.ready is not None:
+            self._succeeded(job, group, member.id, record.api_key_id)
+        elif outcome.failure is not None and outcome.failure.error.retryable:
+            health.record_failure(group.id, member.id, job.config)
+        else:
+            health.release_probe(group.id, member.id)
+        return outcome
+
+    async def _once(self, job: Job, target: Target, record: RequestRecord) -> _Outcome:
+        attempt = Attempt(
+            target.channel.id,
+            target.channel.name,
+            target.member.model_name,
+            target.key.id,
+            started_at=self._clock.time(),
+        )
+        record.attempts.append(attempt)
+        record.channel_id, record.channel_name = target.channel.id, target.channel.name
+        record.upstream_model, record.upstream_format = target.member.model_name, target.channel.type.value
+        began = self._clock.monotonic()
+        try:
+            ready = await self._exchanger.prepare(job, target)
+        except UpstreamFailure as failure:
+            _close(attempt, failure, began, self._clock)
+            if not failure.error.retryable and is_client_fault_error(failure.error):
+                return _Outcome(ready=_relay_fault(job, target, failure), failure=failure)
+            return _Outcome(failure=failure)
+        except NotSupported as exc:
+            attempt.outcome, attempt.error = "skipped", exc.message
+            return _Outcome(failure=UpstreamFailure(_not_retried(exc)))
+        except BaseException:
+            attempt.outcome, attempt.error = "canceled", "client disconnected"
+            attempt.duration_ms = int((self._clock.monotonic() - began) * 1000)
+            raise
+        attempt.outcome, attempt.status = "success", ready.status
+        attempt.duration_ms = int((self._clock.monotonic() - began) * 1000)
+        return _Outcome(ready=ready)
+
+    def _key_problem(self, channel: Channel, key_id: int, outcome: _Outcome) -> bool:
+        """Disable or rest the key when the upstream blamed it; True = try the next key."""
+        error = outcome.failure.error if outcome.failure else None
+        if not isinstance(error, UpstreamStatus):
+            return False
+        if error.status in (401, 403):
+            reason = f"upstream answered {error.status}: {error.message}"[:500]
+            self._state.keys.disable(channel.id, key_id, reason)
+            self._events.key_disabled(channel.id, key_id, reason)
+            return True
+        if error.status == 429:
+            seconds = error.retry_after if error.retry_after else DEFAULT_REST
+            self._state.keys.rest(channel.id, key_id, seconds)
+            self._events.key_resting(channel.id, key_id, seconds)
+            return True
+        return False
+
+    def _succeeded(self, job: Job, group: Group, item_id: int, key_id: int) -> None:
+        self._state.health.record_success(group.id, item_id)
+        if job.config.sticky_seconds > 0:
+            until = self._state.sticky.pin(key_id, group.id, item_id, job.config.sticky_seconds)
+            self._state.health.note_sticky(group.id, until)
+
+
+def is_client_fault_error(error: GatewayError) -> bool:
+    return isinstance(error, UpstreamStatus) and is_client_fault(error)
+
+
+def _relay_fault(job: Job, target: Target, failure: UpstreamFailure) -> Ready:
+    """A client fault goes back at once: as the upstream sent it, or in the client's format."""
+    from octopus.relay.ready import BodyReady, error_reply
+
+    if failure.reply is not None and target.channel.type is job.client.format:
+        status, headers, body = failure.reply
+        has_type = any(name == "content-type" for name, _ in headers)
+        return BodyReady(status, headers if has_type else [*headers, ("content-type", "application/json")], body)
+    return error_reply(job.codec, failure.error)
+
+
+def _close(attempt: Attempt, failure: UpstreamFailure, began: float, clock: Clock) -> None:
+    attempt.outcome = "failed" if failure.error.retryable else "rejected"
+    attempt.status = failure.error.status if isinstance(failure.error, UpstreamStatus) else 0
+    attempt.error = failure.error.message
+    attempt.duration_ms = int((clock.monotonic() - began) * 1000)
+
+
+def _no_key(channel: Channel, rest_left: float) -> GatewayError:
+    if rest_left > 0:
+        return NoChannelAvailable(f"every key of channel '{channel.name}' is rate limited", retry_after=rest_left)
+    return NoChannelAvailable(f"channel '{channel.name}' has no usable key")
+
+
+def _not_retried(exc: GatewayError) -> GatewayError:
+    exc.retryable = False
+    return exc
+
+
+def final_error(failures: list[GatewayError], plan: balancer.Plan, model: str) -> GatewayError:
+    """The one error the client gets when no member answered: 502, 503 or 504 as fits."""
+    if not failures:
+        detail = f"{plan.cooling} cooling down" if plan.cooling else "none enabled"
+        return NoChannelAvailable(
+            f"no available upstream for model '{model}' ({detail})",
+            retry_after=plan.retry_after or None,
+        )
+    last = failures[-1]
+    count = f"all {len(failures)} upstream attempt{'s' if len(failures) > 1 else ''} failed"
+    message = f"{count}; last error: {last.message}"
+    if all(isinstance(f, NotSupported) for f in failures):
+        return NotSupported(last.message)
+    if all(isinstance(f, UpstreamTimeout) for f in failures):
+        return UpstreamTimeout(message)
+    if all(f.status in _OVERLOAD or isinstance(f, NoChannelAvailable) for f in failures):
+        retry = min((f.retry_after for f in failures if f.retry_after), default=None)
+        return NoChannelAvailable(message, retry_after=retry)
+    return UpstreamError(message)

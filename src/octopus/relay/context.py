@@ -1,0 +1,40 @@
+"""Per-request values shared by the relay modules: the inbound request, the responder seam."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from octopus.protocols import WireFormat
+
+HeaderList = list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRequest:
+    """An authenticated-to-be client call as the web layer parsed it.
+
+    `headers` has lower-case names. For Gemini the model and the stream flag come from the URL
+    (`path_model`, `path_stream`); other formats carry them in the body.
+    """
+
+    format: WireFormat
+    body: bytes
+    api_key: str = field(repr=False)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    path_model: str | None = None
+    path_stream: bool | None = None
+
+
+class Responder(Protocol):
+    """Where the client's answer goes; the first `start` is the commit point."""
+
+    @property
+    def started(self) -> bool: ...
+
+    async def start(self, status: int, headers: HeaderList) -> None: ...
+
+    async def write(self, chunk: bytes) -> None: ...
+
+    async def end(self, chunk: bytes = b"") -> None: ...

@@ -1,0 +1,105 @@
+"""Per-API-key limits: requests per minute, tokens per minute, concurrent requests and budget.
+
+`KeyLimiter.acquire` is awaited once per request before routing and raises RateLimited (with
+`retry_after`) or Forbidden (budget spent); `release` is called exactly once per acquired lease
+with the tokens the request used. `spent` starts from the lifetime cost the store loaded
+(`set_spent`) and grows with `add_spent`. The in-process limiter counts per worker process.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from octopus.core.clock import Clock
+from octopus.errors import Forbidden, RateLimited
+from octopus.routing.catalog import ApiKey
+
+WINDOW = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    key_id: int
+    concurrent: bool  # whether a concurrency slot was taken
+
+
+class KeyLimiter(Protocol):
+    async def acquire(self, key: ApiKey) -> Lease: ...
+    def release(self, lease: Lease, tokens: int) -> None: ...
+    def add_spent(self, key_id: int, cost: float) -> None: ...
+    def spent(self, key_id: int) -> float: ...
+    def set_spent(self, key_id: int, cost: float) -> None: ...
+
+
+class _Window:
+    __slots__ = ("active", "requests", "tokens", "tokens_sum")
+
+    def __init__(self) -> None:
+        self.requests: deque[float] = deque()
+        self.tokens: deque[tuple[float, int]] = deque()
+        self.tokens_sum = 0
+        self.active = 0
+
+    def expire(self, now: float) -> None:
+        edge = now - WINDOW
+        while self.requests and self.requests[0] <= edge:
+            self.requests.popleft()
+        while self.tokens and self.tokens[0][0] <= edge:
+            self.tokens_sum -= self.tokens.popleft()[1]
+
+
+class InProcessLimiter:
+    def __init__(self, clock: Clock, spent: Mapping[int, float] | None = None) -> None:
+        self._clock = clock
+        self._spent: dict[int, float] = dict(spent or {})
+        self._windows: dict[int, _Window] = {}
+
+    async def acquire(self, key: ApiKey) -> Lease:
+        if key.max_cost > 0 and self._spent.get(key.id, 0.0) >= key.max_cost:
+            raise Forbidden("API key has reached its spending limit (max_cost)")
+        if not (key.max_rpm or key.max_tpm or key.max_concurrency):
+            return Lease(key.id, concurrent=False)
+        now = self._clock.monotonic()
+        window = self._windows.get(key.id)
+        if window is None:
+            window = self._windows[key.id] = _Window()
+        window.expire(now)
+        if key.max_concurrency and window.active >= key.max_concurrency:
+            raise _limited(f"at most {key.max_concurrency} concurrent requests", 1.0)
+        if key.max_rpm and len(window.requests) >= key.max_rpm:
+            raise _limited(f"at most {key.max_rpm} requests per minute", window.requests[0] + WINDOW - now)
+        if key.max_tpm and window.tokens_sum >= key.max_tpm:
+            raise _limited(f"at most {key.max_tpm} tokens per minute", window.tokens[0][0] + WINDOW - now)
+        window.requests.append(now)
+        if key.max_concurrency:
+            window.active += 1
+        return Lease(key.id, concurrent=bool(key.max_concurrency))
+
+    def release(self, lease: Lease, tokens: int) -> None:
+        window = self._windows.get(lease.key_id)
+        if window is None:
+            return
+        if lease.concurrent:
+            window.active = max(0, window.active - 1)
+        if tokens > 0:
+            window.tokens.append((self._clock.monotonic(), tokens))
+            window.tokens_sum += tokens
+
+    def add_spent(self, key_id: int, cost: float) -> None:
+        if cost > 0:
+            self._spent[key_id] = self._spent.get(key_id, 0.0) + cost
+
+    def spent(self, key_id: int) -> float:
+        return self._spent.get(key_id, 0.0)
+
+    def set_spent(self, key_id: int, cost: float) -> None:
+        self._spent[key_id] = cost
+
+
+def _limited(what: str, retry_after: float) -> RateLimited:
+    seconds = max(1, math.ceil(retry_after))
+    return RateLimited(f"API key rate limit reached: {what}", retry_after=float(seconds))

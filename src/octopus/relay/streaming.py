@@ -1,0 +1,227 @@
+"""Streams: the pre-commit read up to the first content event, then delivery to the client.
+
+Passthrough relays the upstream bytes as they came (cut only at event boundaries, so an in-band
+error never lands inside a half-written event) while a usage tap watches the parsed events.
+Conversion pipes upstream SSE -> decoder -> canonical events -> encoder -> client SSE and sends
+the client codec's keep-alive whenever the upstream is silent for `keepalive_interval`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from octopus.core.clock import Clock
+from octopus.core.sse import SseEvent, SseEventTooLarge, SseParser, encode_events
+from octopus.errors import GatewayError, UpstreamProtocol
+from octopus.protocols import Codec, StreamDecoder, StreamEncoder, UsageTap
+from octopus.protocols import canonical as c
+from octopus.protocols import events as ev
+from octopus.relay.context import HeaderList, Responder
+from octopus.relay.ready import Delivery, UpstreamFailure
+from octopus.upstream.transport import UpstreamResponse
+
+_CONTENT = (
+    ev.BlockStart,
+    ev.TextDelta,
+    ev.ArgumentsDelta,
+    ev.ReasoningDelta,
+    ev.OpaqueDelta,
+    ev.BlockStop,
+    ev.MessageDelta,
+    ev.MessageStop,
+)
+_BOUNDARIES = ((b"\n\n", 2), (b"\r\n\r\n", 4), (b"\r\r", 2))
+
+
+@dataclass(slots=True)
+class Prefetched:
+    """What was read before commit; `it` continues the same upstream body."""
+
+    it: AsyncIterator[bytes]
+    parser: SseParser
+    decoder: StreamDecoder
+    chunks: list[bytes] = field(default_factory=list)
+    sse: list[SseEvent] = field(default_factory=list)
+    events: list[ev.Event] = field(default_factory=list)
+    content: bool = False
+    ended: bool = False
+
+    def absorb(self, codec: Codec, batch: list[SseEvent]) -> None:
+        for sse in batch:
+            error = codec.first_event_error(sse)
+            if error is not None:
+                error.retryable = True  # an error as the first event: another member may work
+                raise UpstreamFailure(error)
+            self.sse.append(sse)
+            for event in self.decoder.feed(sse):
+                if isinstance(event, ev.StreamError):
+                    raise UpstreamFailure(_retryable(event.to_error()))
+                self.content = self.content or isinstance(event, _CONTENT)
+                self.events.append(event)
+
+
+async def prefetch(resp: UpstreamResponse, codec: Codec, max_event_size: int) -> Prefetched:
+    """Read until the first content event; in-band errors and empty streams raise UpstreamFailure."""
+    pre = Prefetched(resp.aiter_bytes(), SseParser(max_event_size), codec.stream_decoder())
+    try:
+        async for chunk in pre.it:
+            pre.chunks.append(chunk)
+            pre.absorb(codec, pre.parser.feed(chunk))
+            if pre.content:
+                return pre
+        pre.absorb(codec, pre.parser.close())
+        for event in pre.decoder.close():
+            pre.content = pre.content or isinstance(event, _CONTENT)
+            pre.events.append(event)
+    except SseEventTooLarge as exc:
+        raise UpstreamFailure(UpstreamProtocol(f"upstream stream: {exc}")) from None
+    pre.ended = True
+    if not pre.content:
+        raise UpstreamFailure(UpstreamProtocol("upstream stream ended before the first event"))
+    return pre
+
+
+def _retryable(err: GatewayError) -> GatewayError:
+    err.retryable = True
+    return err
+
+
+def complete_prefix(data: bytes) -> int:
+    """Length of the longest prefix of `data` that ends on an SSE event boundary."""
+    end = 0
+    for mark, size in _BOUNDARIES:
+        at = data.rfind(mark)
+        if at >= 0 and at + size > end:
+            end = at + size
+    return end
+
+
+def _as_gateway_error(exc: Exception) -> GatewayError:
+    if isinstance(exc, GatewayError):
+        return exc
+    return UpstreamProtocol(f"upstream stream: {exc}")
+
+
+@dataclass(slots=True)
+class PassthroughStream:
+    resp: UpstreamResponse
+    pre: Prefetched
+    headers: HeaderList
+    codec: Codec
+    clock: Clock
+    status: int = 200
+
+    async def deliver(self, responder: Responder) -> Delivery:
+        tap = self.codec.usage_tap()
+        for sse in self.pre.sse:
+            tap.feed(sse)
+        out = Delivery(first_byte_at=self.clock.monotonic())
+        await responder.start(self.status, self.headers)
+        held = b"".join(self.pre.chunks)
+        try:
+            held = await self._flush(responder, held, out)
+            if not self.pre.ended:
+                async for chunk in self.pre.it:
+                    for sse in self.pre.parser.feed(chunk):
+                        tap.feed(sse)
+                    held = await self._flush(responder, held + chunk if held else chunk, out)
+                for sse in self.pre.parser.close():
+                    tap.feed(sse)
+            if held:
+                await responder.write(held)
+                out.response_size += len(held)
+        except (GatewayError, SseEventTooLarge) as exc:
+            out.error = _as_gateway_error(exc)
+            await responder.write(encode_events(self.codec.encode_stream_error(out.error)))
+        await responder.end()
+        out.usage = tap.usage
+        return out
+
+    async def _flush(self, responder: Responder, data: bytes, out: Delivery) -> bytes:
+        cut = complete_prefix(data)
+        if cut:
+            await responder.write(data[:cut] if cut < len(data) else data)
+            out.response_size += cut
+        return data[cut:] if cut else data
+
+    async def aclose(self) -> None:
+        await self.resp.aclose()
+
+
+@dataclass(slots=True)
+class ConvertedStream:
+    resp: UpstreamResponse
+    pre: Prefetched
+    headers: HeaderList
+    client: Codec
+    model: str
+    clock: Clock
+    keepalive_interval: float = 15.0
+    status: int = 200
+    usage: c.Usage | None = None
+    size: int = 0
+
+    async def deliver(self, responder: Responder) -> Delivery:
+        encoder = self.client.stream_encoder(self.model)
+        out = Delivery(first_byte_at=self.clock.monotonic())
+        await responder.start(self.status, self.headers)
+        try:
+            await self._emit(responder, encoder, self.pre.events)
+            if not self.pre.ended:
+                await self._pump(responder, encoder)
+        except (GatewayError, SseEventTooLarge) as exc:
+            out.error = _as_gateway_error(exc)
+            await self._emit(responder, encoder, [ev.StreamError.from_error(out.error)])
+        tail = encode_events(encoder.close())
+        await responder.end(tail)
+        out.usage, out.response_size = self.usage, self.size + len(tail)
+        return out
+
+    async def _pump(self, responder: Responder, encoder: StreamEncoder) -> None:
+        decoder, parser = self.pre.decoder, self.pre.parser
+        async for chunk in with_keepalive(self.pre.it, self.keepalive_interval):
+            if chunk is None:
+                await responder.write(self.client.keepalive())
+                continue
+            for sse in parser.feed(chunk):
+                await self._emit(responder, encoder, decoder.feed(sse))
+        events = [e for sse in parser.close() for e in decoder.feed(sse)]
+        await self._emit(responder, encoder, events + decoder.close())
+
+    async def _emit(self, responder: Responder, encoder: StreamEncoder, events: list[ev.Event]) -> None:
+        out: list[SseEvent] = []
+        for event in events:
+            if isinstance(event, ev.MessageStart | ev.MessageDelta) and event.usage is not None:
+                self.usage = event.usage
+            out.extend(encoder.feed(event))
+        if out:
+            data = encode_events(out)
+            self.size += len(data)
+            await responder.write(data)
+
+    async def aclose(self) -> None:
+        await self.resp.aclose()
+
+
+async def with_keepalive(it: AsyncIterator[bytes], interval: float) -> AsyncIterator[bytes | None]:
+    """The chunks of `it`, with None whenever `interval` seconds pass without one."""
+    pending: asyncio.Future[bytes] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(it))
+            done, _ = await asyncio.wait({pending}, timeout=interval)
+            if not done:
+                yield None
+                continue
+            task, pending = pending, None
+            try:
+                chunk = task.result()
+            except StopAsyncIteration:
+                return
+            yield chunk
+    finally:
+        if pending is not None:
+            pending.cancel()

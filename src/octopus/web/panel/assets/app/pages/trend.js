@@ -1,0 +1,112 @@
+// Trend chart (uPlot): today by hour, or the last 7 / 30 days, by cost, requests or tokens.
+import { html, useEffect, useRef, useState } from '../lib.js';
+import { t } from '../i18n.js';
+import { app, usePref, useStore } from '../store.js';
+import { ErrorBox, Seg, useApi } from '../ui.js';
+import { fmtCost, fmtNum, metrics } from '../format.js';
+
+let uplotPromise = null;
+function loadUplot() {
+  if (!uplotPromise) {
+    const link = Object.assign(document.createElement('link'), {
+      rel: 'stylesheet', href: import.meta.resolve('uplot').replace(/[^/]+$/, 'uPlot.min.css'),
+    });
+    document.head.append(link);
+    uplotPromise = import('uplot').then((m) => m.default);
+  }
+  return uplotPromise;
+}
+
+const SERIES = {
+  cost: [['inCost', 'dash.input'], ['outCost', 'dash.output']],
+  requests: [['ok', 'dash.success'], ['failed', 'dash.failed']],
+  tokens: [['input', 'dash.input'], ['output', 'dash.output']],
+};
+
+function buildData(period, metric, hourly, daily) {
+  const xs = [];
+  const rows = [];
+  if (period === 'today') {
+    const base = new Date();
+    base.setMinutes(0, 0, 0);
+    const byHour = new Map((hourly || []).map((h) => [Number(h.hour), h]));
+    for (let hr = 0; hr <= base.getHours(); hr++) {
+      const d = new Date(base);
+      d.setHours(hr);
+      xs.push(d.getTime() / 1000);
+      rows.push(metrics(byHour.get(hr)));
+    }
+  } else {
+    const days = period === '7d' ? 7 : 30;
+    const byDay = new Map((daily?.items || []).map((d) => [String(d.date), d]));
+    for (let i = days - 1; i >= 0; i--) {
+      const d = new Date();
+      d.setHours(0, 0, 0, 0);
+      d.setDate(d.getDate() - i);
+      const key = `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
+      xs.push(d.getTime() / 1000);
+      rows.push(metrics(byDay.get(key)));
+    }
+  }
+  return [xs, ...SERIES[metric].map(([field]) => rows.map((r) => r[field]))];
+}
+
+function cssVar(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+function chartOptions(uPlot, width, metric, period) {
+  const fmt = metric === 'cost' ? fmtCost : fmtNum;
+  const colors = [cssVar('--accent'), metric === 'requests' ? cssVar('--err') : cssVar('--info')];
+  const axis = { stroke: cssVar('--muted'), grid: { stroke: cssVar('--border'), width: 1 }, ticks: { show: false } };
+  return {
+    width, height: 240,
+    padding: [8, 8, 0, 0],
+    cursor: { points: { size: 7 } },
+    legend: { live: true },
+    scales: { x: { time: true } },
+    axes: [
+      { ...axis, values: period === 'today' ? '{HH}:00' : '{M}/{D}' },
+      { ...axis, size: 56, values: (u, vals) => vals.map(fmt) },
+    ],
+    series: [
+      { value: period === 'today' ? '{HH}:00' : '{YYYY}-{MM}-{DD}' },
+      ...SERIES[metric].map(([, label], i) => ({
+        label: t(label), stroke: colors[i], width: 2, fill: colors[i] + '22',
+        points: { show: period !== '30d' }, value: (u, v) => (v === null ? '—' : fmt(v)),
+        paths: uPlot.paths.spline(),
+      })),
+    ],
+  };
+}
+
+export function TrendChart({ daily }) {
+  const [period, setPeriod] = usePref('dash.period', 'today');
+  const [metric, setMetric] = usePref('dash.metric', 'cost');
+  const { theme, lang } = useStore(app);
+  const hourly = useApi('stats/hourly', { poll: 30000 });
+  const box = useRef(null);
+  const [failed, setFailed] = useState(null);
+  useEffect(() => {
+    let chart;
+    let observer;
+    let gone = false;
+    loadUplot().then((uPlot) => {
+      if (gone || !box.current) return;
+      const data = buildData(period, metric, hourly.data, daily);
+      chart = new uPlot(chartOptions(uPlot, box.current.clientWidth || 300, metric, period), data, box.current);
+      observer = new ResizeObserver(() => chart.setSize({ width: box.current.clientWidth, height: 240 }));
+      observer.observe(box.current);
+    }, setFailed);
+    return () => { gone = true; observer?.disconnect(); chart?.destroy(); };
+  }, [period, metric, hourly.data, daily, theme, lang]);
+  return html`<div class="card">
+    <div class="card-title wrap"><h2>${t('dash.trend')}</h2>
+      <${Seg} label=${t('dash.period')} value=${period} onChange=${setPeriod}
+        options=${[['today', 'dash.today'], ['7d', 'dash.7d'], ['30d', 'dash.30d']].map(([v, k]) => ({ value: v, label: t(k) }))} /></div>
+    <div class="row" style="margin-bottom:8px"><${Seg} label=${t('dash.metricLabel')} value=${metric} onChange=${setMetric}
+      options=${['cost', 'requests', 'tokens'].map((v) => ({ value: v, label: t('dash.metric.' + v) }))} /></div>
+    <${ErrorBox} error=${hourly.error || (failed && { message: t('error.loadPage') })} />
+    <div class="chart" ref=${box} role="img" aria-label=${t('dash.trendLabel')}></div>
+  </div>`;
+}

@@ -1,0 +1,92 @@
+"""Shared fixtures: real databases (a fresh one per test session and engine), settings, free ports."""
+
+from __future__ import annotations
+
+import inspect
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from octopus.store.database import Database
+from octopus.store.engine import make_engine, session_factory
+from octopus.store.migrate import upgrade
+
+PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+MYSQL_ADMIN = "mysql+asyncmy://root@127.0.0.1:3306/test?charset=utf8mb4"
+ENGINES = ("sqlite", "mysql", "postgres")
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _create_server_db(admin_url: str, name: str) -> URL:
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(f"CREATE DATABASE {name}"))
+    await engine.dispose()
+    return make_url(admin_url).set(database=name)
+
+
+async def _drop_server_db(admin_url: str, name: str) -> None:
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        else:
+            await conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[URL]:
+    """The URL of a fresh, empty database on each engine (dropped afterwards)."""
+    kind: str = request.param
+    if kind == "sqlite":
+        yield URL.create("sqlite+aiosqlite", database=str(tmp_path / "test.db"))
+        return
+    admin = PG_ADMIN if kind == "postgres" else MYSQL_ADMIN
+    name = f"octo_{secrets.token_hex(6)}"
+    url = await _create_server_db(admin, name)
+    try:
+        yield url
+    finally:
+        await _drop_server_db(admin, name)
+
+
+@pytest.fixture
+async def database(db_url: URL) -> AsyncIterator[Database]:
+    """A migrated database on each engine."""
+    engine = make_engine(db_url)
+    await upgrade(engine)
+    db = Database(engine, session_factory(engine))
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """Every `async def` test runs on anyio's asyncio backend without a marker on each."""
+    if name.startswith("test") and inspect.iscoroutinefunction(obj):
+        pytest.mark.anyio(obj)

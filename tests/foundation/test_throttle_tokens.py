@@ -1,0 +1,44 @@
+"""Pure parts of login hardening: the throttle's growing waits and lock, token signing."""
+
+from __future__ import annotations
+
+from octopus.core import tokens
+from octopus.core.clock import FakeClock
+from octopus.core.throttle import LoginThrottle, ThrottlePolicy
+from octopus.web.admin.auth import token_lifetime
+
+
+def test_waits_grow_then_lock_and_success_resets() -> None:
+    clock = FakeClock()
+    throttle = LoginThrottle(
+        clock, ThrottlePolicy(free_failures=2, base_delay=1, lock_after=6, lock_seconds=900)
+    )
+    waits = []
+    for _ in range(6):
+        throttle.failed("1.2.3.4")
+        waits.append(throttle.retry_after("1.2.3.4"))
+    assert waits == [0, 0, 1, 2, 4, 900]
+    assert throttle.retry_after("5.6.7.8") == 0
+    clock.advance(901)
+    assert throttle.retry_after("1.2.3.4") == 0
+    throttle.succeeded("1.2.3.4")
+    throttle.failed("1.2.3.4")
+    assert throttle.retry_after("1.2.3.4") == 0
+
+
+def test_tokens_verify_only_with_the_secret_and_before_expiry() -> None:
+    claims = tokens.TokenClaims(user_id=1, version=3, issued_at=100, expires_at=200)
+    token = tokens.issue("secret-a", claims)
+    assert tokens.verify("secret-a", token, now=150) == claims
+    assert tokens.verify("secret-b", token, now=150) is None
+    assert tokens.verify("secret-a", token, now=201) is None
+    body, _, sig = token.partition(".")
+    assert tokens.verify("secret-a", body + "x." + sig, now=150) is None
+    assert tokens.verify("secret-a", "garbage", now=150) is None
+
+
+def test_lifetimes() -> None:
+    assert token_lifetime(0) == 15 * 60
+    assert token_lifetime(-1) == 30 * 24 * 3600
+    assert token_lifetime(86400) == 86400
+    assert token_lifetime(10**9) == 30 * 24 * 3600

@@ -1,0 +1,121 @@
+"""Run the real gateway in-process (uvicorn on a free loopback port) or as a real subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from octopus.app import Octopus, create_app
+from octopus.settings import Settings
+from tests.conftest import free_port
+
+
+@dataclass
+class Gateway:
+    url: str
+    app: Octopus
+
+    @property
+    def state(self) -> object:
+        return self.app.admin.state
+
+
+def sqlite_settings(tmp: Path, **overrides: object) -> Settings:
+    return Settings(
+        database_type="sqlite",
+        database_path=str(tmp / "data" / "data.db"),
+        config_path=tmp / "data" / "config.json",
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@contextlib.asynccontextmanager
+async def serve(settings: Settings) -> AsyncIterator[Gateway]:
+    """The full app (lifespan included) on 127.0.0.1:<free port> inside the test's event loop."""
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="on", log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("gateway failed to start")
+            await asyncio.sleep(0.01)
+        yield Gateway(f"http://127.0.0.1:{port}", app)
+    finally:
+        app.admin.state.stopping.set()
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
+
+
+async def admin_client(gateway: Gateway, password: str = "admin") -> httpx.AsyncClient:
+    """An httpx client logged in as admin (cookie set)."""
+    client = httpx.AsyncClient(base_url=gateway.url, timeout=30)
+    response = await client.post(
+        "/api/v1/user/login", json={"username": "admin", "password": password, "expire": 3600}
+    )
+    response.raise_for_status()
+    return client
+
+
+@dataclass
+class Process:
+    popen: subprocess.Popen[bytes]
+    url: str
+    workdir: Path
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def octopus_process(workdir: Path, env: dict[str, str] | None = None) -> Iterator[Process]:
+    """`octopus start` as a real process in `workdir`, on a free port; killed at the end."""
+    port = free_port()
+    environ = {**os.environ, "OCTOPUS_SERVER_PORT": str(port), "OCTOPUS_SERVER_HOST": "127.0.0.1"}
+    environ.update(env or {})
+    log_path = workdir / "octopus.log"
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "octopus", "start"],
+            cwd=workdir,
+            env=environ,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    process = Process(popen, f"http://127.0.0.1:{port}", workdir, log_path)
+    try:
+        wait_until_up(process)
+        yield process
+    finally:
+        if popen.poll() is None:
+            popen.send_signal(signal.SIGKILL)
+        popen.wait(timeout=30)
+
+
+def wait_until_up(process: Process, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            raise RuntimeError(f"octopus exited early:\n{process.log()}")
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(process.url + "/api/v1/user/status", timeout=1)
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"octopus did not come up:\n{process.log()}")
