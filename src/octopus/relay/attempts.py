@@ -23,7 +23,7 @@ from octopus.errors import (
 )
 from octopus.relay.channel_events import ChannelEvents
 from octopus.relay.exchange import Exchanger, Job, Target
-from octopus.relay.ready import Ready, UpstreamFailure, is_client_fault
+from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, error_reply, is_client_fault
 from octopus.relay.sink import Attempt, RequestRecord
 from octopus.routing import balancer
 from octopus.routing.balancer import Candidate
@@ -39,6 +39,7 @@ _OVERLOAD = frozenset({429, 503, 529})
 class _Outcome:
     ready: Ready | None = None
     failure: UpstreamFailure | None = None
+    fault: bool = False  # `ready` relays a client fault: the member itself is fine
 
 
 class Attempts:
@@ -91,7 +92,7 @@ class Attempts:
         except BaseException:
             health.release_probe(group.id, member.id)
             raise
-        if outcome.ready is not None:
+        if outcome.ready is not None and not outcome.fault:
             self._succeeded(job, group, member.id, record.api_key_id)
         elif outcome.failure is not None and outcome.failure.error.retryable:
             health.record_failure(group.id, member.id, job.config)
@@ -116,7 +117,7 @@ class Attempts:
         except UpstreamFailure as failure:
             _close(attempt, failure, began, self._clock)
             if not failure.error.retryable and is_client_fault_error(failure.error):
-                return _Outcome(ready=_relay_fault(job, target, failure), failure=failure)
+                return _Outcome(_relay_fault(job, target, failure), failure, fault=True)
             return _Outcome(failure=failure)
         except NotSupported as exc:
             attempt.outcome, attempt.error = "skipped", exc.message
@@ -159,8 +160,6 @@ def is_client_fault_error(error: GatewayError) -> bool:
 
 def _relay_fault(job: Job, target: Target, failure: UpstreamFailure) -> Ready:
     """A client fault goes back at once: as the upstream sent it, or in the client's format."""
-    from octopus.relay.ready import BodyReady, error_reply
-
     if failure.reply is not None and target.channel.type is job.client.format:
         status, headers, body = failure.reply
         has_type = any(name == "content-type" for name, _ in headers)

@@ -13,12 +13,14 @@ from octopus.store.engine import check_connection, make_engine, session_factory
 from octopus.store.migrate import upgrade
 
 log = logging.getLogger("octopus.store")
+# the session factory type the web layer passes around without importing SQLAlchemy
+Sessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass
 class Database:
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: Sessions
 
     @property
     def dialect(self) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
 from octopus.core import tokens
@@ -13,6 +12,7 @@ from octopus.core.clock import Clock
 from octopus.core.passwords import hash_password, verify_password
 from octopus.core.throttle import LoginThrottle
 from octopus.store import users
+from octopus.store.database import Sessions
 from octopus.store.tables import User
 
 log = logging.getLogger("octopus.auth")
@@ -42,7 +42,7 @@ class AuthService:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         secret: str,
         account: Account,
         clock: Clock,

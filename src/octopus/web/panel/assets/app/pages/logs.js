@@ -4,7 +4,7 @@ import { subscribe } from '../api.js';
 import { t } from '../i18n.js';
 import { usePref } from '../store.js';
 import { Badge, Button, Empty, ErrorBox, Seg, Skeleton, useApi } from '../ui.js';
-import { fmtClock, fmtCost, fmtMs, fmtNum, fmtTime } from '../format.js';
+import { fmtClock, fmtCost, fmtMs, fmtNum } from '../format.js';
 import { RUNNING, normLog, statusKind } from './log_shape.js';
 import { LogDetail } from './log_detail.js';
 
@@ -113,6 +113,6 @@ export default function Logs({ arg }) {
         options=${[{ value: 'live', label: t('logs.liveTab') }, { value: 'history', label: t('logs.historyTab') }]} /></div>
     ${tab === 'live' ? html`<${Live} onOpen=${(r) => setOpen(r)} />` : html`<${History} onOpen=${(r) => setOpen(r)} />`}
     ${open && html`<${LogDetail} id=${open.id} live=${open.raw} onClose=${() => setOpen(null)} />`}
-    <p class="hint" style="margin-top:14px">${t('logs.tip', { time: fmtTime(Date.now()) })}</p>
+    <p class="hint" style="margin-top:14px">${t('logs.tip')}</p>
   </div>`;
 }

@@ -1,0 +1,176 @@
+"""RelayService: one client request -> admission -> failover attempts -> one committed answer.
+
+Nothing here touches the database: the catalog getter returns the current immutable snapshot,
+records go to the sink, key health to ChannelEvents, limits and prices to injected objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from octopus.core.clock import Clock
+from octopus.errors import GatewayError, ModelNotFound
+from octopus.protocols import Codec
+from octopus.relay import auth, metering
+from octopus.relay.attempts import Attempts
+from octopus.relay.body import Head, read_head
+from octopus.relay.channel_events import ChannelEvents
+from octopus.relay.context import ClientRequest, Responder
+from octopus.relay.exchange import ExchangeLimits, Exchanger, Job
+from octopus.relay.limits import KeyLimiter, Lease
+from octopus.relay.pricing import PriceBook
+from octopus.relay.ready import Delivery, Ready, codec_for, error_reply
+from octopus.relay.sink import BodyPolicy, RecordSink, RequestRecord
+from octopus.routing.catalog import ApiKey, Catalog, Group
+from octopus.routing.state import RoutingState
+from octopus.upstream.transport import Transport
+
+
+@dataclass(frozen=True, slots=True)
+class RelayLimits:
+    """Settings-derived bounds (see octopus.settings: relay_max_body_size, relay_max_sse_event_size)."""
+
+    max_body_size: int = 64 * 1024 * 1024
+    exchange: ExchangeLimits = field(default_factory=ExchangeLimits)
+    bodies: BodyPolicy = field(default_factory=BodyPolicy)
+
+
+@dataclass(slots=True)
+class _Admitted:
+    key: ApiKey
+    head: Head
+    group: Group
+    catalog: Catalog
+
+
+@dataclass
+class RelayService:
+    catalog: Callable[[], Catalog]
+    transport: Transport
+    sink: RecordSink
+    prices: PriceBook
+    limiter: KeyLimiter
+    routing: RoutingState
+    events: ChannelEvents
+    clock: Clock
+    limits: RelayLimits = field(default_factory=RelayLimits)
+
+    def __post_init__(self) -> None:
+        exchanger = Exchanger(self.transport, self.clock, self.limits.exchange)
+        self._attempts = Attempts(exchanger, self.routing, self.events, self.clock)
+
+    def authenticate(self, raw_key: str) -> ApiKey:
+        """The caller's ApiKey or Unauthorized / Forbidden (also used by the model listings)."""
+        return auth.authenticate(self.catalog(), raw_key, self.clock.time())
+
+    async def reject(self, request: ClientRequest, err: GatewayError, responder: Responder) -> None:
+        """Answer a refusal in the client's own error format."""
+        await error_reply(codec_for(request.format), err).deliver(responder)
+
+    async def handle(self, request: ClientRequest, responder: Responder) -> None:
+        codec = codec_for(request.format)
+        try:
+            admitted = self._admit(request)
+            lease = await self.limiter.acquire(admitted.key)
+        except GatewayError as err:
+            await error_reply(codec, err).deliver(responder)
+            return
+        record = self._record(request, admitted)
+        self._notify(self.sink.started, record)
+        began = self.clock.monotonic()
+        try:
+            await self._route(request, admitted, codec, record, responder)
+        except asyncio.CancelledError:
+            record.status, record.error = "canceled", record.error or "client disconnected"
+            raise
+        finally:
+            record.duration_ms = int((self.clock.monotonic() - began) * 1000)
+            self.limiter.release(lease, record.usage.total)
+            self.limiter.add_spent(admitted.key.id, record.cost.total)
+            record.request_body = self.limits.bodies.keep(
+                request.body, success=record.status == "success"
+            )
+            self._notify(self.sink.finished, record)
+
+    def _admit(self, request: ClientRequest) -> _Admitted:
+        catalog = self.catalog()
+        key = auth.authenticate(catalog, request.api_key, self.clock.time())
+        head = read_head(request.body, need_model=request.path_model is None)
+        if request.path_model is not None:
+            head.model = request.path_model
+            head.stream = bool(request.path_stream)
+        auth.check_model(key, head.model)
+        group = catalog.groups.get(head.model)
+        if group is None:
+            raise ModelNotFound(f"model '{head.model}' does not exist")
+        return _Admitted(key, head, group, catalog)
+
+    def _record(self, request: ClientRequest, admitted: _Admitted) -> RequestRecord:
+        return RequestRecord(
+            request_id=uuid.uuid4().hex,
+            started_at=self.clock.time(),
+            client_format=request.format.value,
+            requested_model=admitted.head.model,
+            api_key_id=admitted.key.id,
+            api_key_name=admitted.key.name,
+            group_id=admitted.group.id,
+            stream=admitted.head.stream,
+        )
+
+    async def _route(
+        self,
+        request: ClientRequest,
+        admitted: _Admitted,
+        codec: Codec,
+        record: RequestRecord,
+        responder: Responder,
+    ) -> None:
+        config = admitted.group.config
+        job = Job(
+            request, admitted.head, codec, config, self.clock.monotonic() + config.request_deadline
+        )
+        began = self.clock.monotonic()
+        try:
+            ready = await self._attempts.run(job, admitted.group, admitted.catalog, record)
+        except GatewayError as err:
+            record.status, record.error = "failed", err.message
+            failure = error_reply(codec, err)
+            record.http_status = failure.status
+            await failure.deliver(responder)
+            return
+        record.losses = [f"{loss.field}: {loss.reason}" for loss in job.losses]
+        try:
+            delivery = await ready.deliver(responder)
+        finally:
+            await ready.aclose()
+        self._settle(record, ready, delivery, began, len(request.body))
+
+    def _settle(
+        self, record: RequestRecord, ready: Ready, delivery: Delivery, began: float, size: int
+    ) -> None:
+        record.http_status = ready.status
+        if delivery.first_byte_at is not None:
+            record.first_token_ms = int((delivery.first_byte_at - began) * 1000)
+        if delivery.error is not None:
+            record.status, record.error = "failed", delivery.error.message
+        elif ready.status >= 400:
+            record.status = "failed"
+            record.error = record.attempts[-1].error if record.attempts else "upstream error"
+        else:
+            record.status = "success"
+        metering.settle(
+            record, delivery.usage, self.prices, request_size=size, response_size=delivery.response_size
+        )
+        record.response_body = self.limits.bodies.keep(
+            delivery.body, success=record.status == "success"
+        )
+
+    @staticmethod
+    def _notify(call: Callable[[RequestRecord], None], record: RequestRecord) -> None:
+        try:
+            call(record)
+        except Exception:  # noqa: S110 - a broken sink must never break the relay
+            pass
