@@ -22,7 +22,8 @@ from octopus.errors import (
     UpstreamTimeout,
 )
 from octopus.relay.channel_events import ChannelEvents
-from octopus.relay.exchange import Exchanger, Job, Target
+from octopus.relay.exchange import Exchanger, Job
+from octopus.relay.outbound import Target
 from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, error_reply, is_client_fault
 from octopus.relay.sink import Attempt, RequestRecord
 from octopus.routing import balancer
@@ -52,9 +53,11 @@ class Attempts:
         self._clock = clock
 
     async def run(self, job: Job, group: Group, catalog: Catalog, record: RequestRecord) -> Ready:
-        """A Ready to deliver (success, or a client fault relayed as is), else raise the final error."""
+        """A Ready to deliver (success, or a client fault relayed as is); else the final error."""
         state, config = self._state, job.config
-        sticky = state.sticky.get(record.api_key_id, group.id) if config.sticky_seconds > 0 else None
+        sticky = (
+            state.sticky.get(record.api_key_id, group.id) if config.sticky_seconds > 0 else None
+        )
         plan = balancer.plan(
             group, state.health, rng=state.rng, turn=state.turns.next(group.id), sticky_item=sticky
         )
@@ -69,7 +72,9 @@ class Attempts:
             if candidate.probe and not state.health.claim_probe(group.id, candidate.member.id):
                 continue
             if tried and config.retry_interval > 0:
-                await asyncio.sleep(min(config.retry_interval, job.deadline - self._clock.monotonic()))
+                await asyncio.sleep(
+                    min(config.retry_interval, job.deadline - self._clock.monotonic())
+                )
             tried += 1
             outcome = await self._member(job, group, candidate, channel, record)
             if outcome.ready is not None:
@@ -83,7 +88,9 @@ class Attempts:
     ) -> _Outcome:
         member, health = candidate.member, self._state.health
         keys = self._state.keys.usable(channel)[:MAX_KEY_TRIES]
-        outcome = _Outcome(failure=UpstreamFailure(_no_key(channel, self._state.keys.rest_left(channel))))
+        outcome = _Outcome(
+            failure=UpstreamFailure(_no_key(channel, self._state.keys.rest_left(channel)))
+        )
         try:
             for key in keys:
                 outcome = await self._once(job, Target(member, channel, key), record)
@@ -110,7 +117,10 @@ class Attempts:
         )
         record.attempts.append(attempt)
         record.channel_id, record.channel_name = target.channel.id, target.channel.name
-        record.upstream_model, record.upstream_format = target.member.model_name, target.channel.type.value
+        record.upstream_model, record.upstream_format = (
+            target.member.model_name,
+            target.channel.type.value,
+        )
         began = self._clock.monotonic()
         try:
             ready = await self._exchanger.prepare(job, target)
@@ -163,7 +173,9 @@ def _relay_fault(job: Job, target: Target, failure: UpstreamFailure) -> Ready:
     if failure.reply is not None and target.channel.type is job.client.format:
         status, headers, body = failure.reply
         has_type = any(name == "content-type" for name, _ in headers)
-        return BodyReady(status, headers if has_type else [*headers, ("content-type", "application/json")], body)
+        return BodyReady(
+            status, headers if has_type else [*headers, ("content-type", "application/json")], body
+        )
     return error_reply(job.codec, failure.error)
 
 
@@ -176,7 +188,9 @@ def _close(attempt: Attempt, failure: UpstreamFailure, began: float, clock: Cloc
 
 def _no_key(channel: Channel, rest_left: float) -> GatewayError:
     if rest_left > 0:
-        return NoChannelAvailable(f"every key of channel '{channel.name}' is rate limited", retry_after=rest_left)
+        return NoChannelAvailable(
+            f"every key of channel '{channel.name}' is rate limited", retry_after=rest_left
+        )
     return NoChannelAvailable(f"channel '{channel.name}' has no usable key")
 
 

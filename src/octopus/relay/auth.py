@@ -20,7 +20,9 @@ def hash_key(raw: str) -> str:
 def authenticate(catalog: Catalog, raw: str, now: float) -> ApiKey:
     """The ApiKey for a presented key, or Unauthorized / Forbidden. Never echoes the key."""
     if not raw:
-        raise Unauthorized("missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'")
+        raise Unauthorized(
+            "missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'"
+        )
     if not raw.startswith(KEY_PREFIX):
         raise Unauthorized("invalid API key")
     key = catalog.keys.get(hash_key(raw))

@@ -20,10 +20,10 @@ from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.relay.body import Head, apply_overrides, patch_top
 from octopus.relay.context import ClientRequest, HeaderList
-from octopus.relay.outbound import build_request, client_headers_from
+from octopus.relay.outbound import Target, build_request, client_headers_from
 from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, codec_for
 from octopus.relay.streaming import ConvertedStream, PassthroughStream, prefetch
-from octopus.routing.catalog import Channel, ChannelKey, GroupMember, RelayConfig
+from octopus.routing.catalog import RelayConfig
 from octopus.upstream.transport import Headers, Transport, UpstreamResponse
 
 ERROR_BODY_LIMIT = 1024 * 1024
@@ -51,13 +51,6 @@ class Job:
     canon: c.CanonRequest | None = None  # decoded once, on the first converting attempt
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    member: GroupMember
-    channel: Channel
-    key: ChannelKey
-
-
 @dataclass(slots=True)
 class Exchanger:
     transport: Transport
@@ -69,10 +62,8 @@ class Exchanger:
         upstream = codec_for(target.channel.type)
         body = upstream_body(job, target, upstream, same=same)
         request = build_request(
-            target.channel,
-            target.key,
-            model=target.member.model_name,
-            body=body,
+            target,
+            body,
             stream=job.head.stream,
             client_headers=job.client.headers if same else None,
             timeouts=(self.limits.connect_timeout, self.limits.stream_idle_timeout),
@@ -148,14 +139,15 @@ class Exchanger:
         out = job.codec.encode_response(result, job.losses)
         return BodyReady(200, _json_headers(resp.headers), out, result.usage)
 
-    def _stream_from_body(
-        self, job: Job, data: bytes, upstream: Codec, headers: Headers
-    ) -> Ready:
+    def _stream_from_body(self, job: Job, data: bytes, upstream: Codec, headers: Headers) -> Ready:
         """A stream client served by a JSON answer: replay it as one short stream."""
         canon = _decoded(upstream, data)
         encoder = job.codec.stream_encoder(canon.model or job.head.model)
         sse = [s for e in ev.response_events(canon) for s in encoder.feed(e)] + encoder.close()
-        out = [*client_headers_from(headers, all_headers=False), ("content-type", "text/event-stream")]
+        out = [
+            *client_headers_from(headers, all_headers=False),
+            ("content-type", "text/event-stream"),
+        ]
         return BodyReady(200, out, encode_events(sse), canon.usage)
 
 
@@ -185,7 +177,9 @@ def upstream_body(job: Job, target: Target, upstream: Codec, *, same: bool) -> b
 async def _failure(resp: UpstreamResponse, upstream: Codec) -> UpstreamFailure:
     body = await resp.read(ERROR_BODY_LIMIT)
     err = upstream.decode_error(resp.status, body, _retry_after(resp.header("retry-after")))
-    return UpstreamFailure(err, (resp.status, client_headers_from(resp.headers, all_headers=True), body))
+    return UpstreamFailure(
+        err, (resp.status, client_headers_from(resp.headers, all_headers=True), body)
+    )
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -71,9 +71,13 @@ class InProcessLimiter:
         if key.max_concurrency and window.active >= key.max_concurrency:
             raise _limited(f"at most {key.max_concurrency} concurrent requests", 1.0)
         if key.max_rpm and len(window.requests) >= key.max_rpm:
-            raise _limited(f"at most {key.max_rpm} requests per minute", window.requests[0] + WINDOW - now)
+            raise _limited(
+                f"at most {key.max_rpm} requests per minute", window.requests[0] + WINDOW - now
+            )
         if key.max_tpm and window.tokens_sum >= key.max_tpm:
-            raise _limited(f"at most {key.max_tpm} tokens per minute", window.tokens[0][0] + WINDOW - now)
+            raise _limited(
+                f"at most {key.max_tpm} tokens per minute", window.tokens[0][0] + WINDOW - now
+            )
         window.requests.append(now)
         if key.max_concurrency:
             window.active += 1

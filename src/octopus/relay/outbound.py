@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from octopus.routing.catalog import Channel, ChannelKey
+from octopus.routing.catalog import Channel, ChannelKey, GroupMember
 from octopus.upstream.providers import (
     PROTECTED_HEADERS,
     auth_headers,
@@ -51,17 +52,25 @@ HOP_BY_HOP = frozenset(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one attempt goes: a group member, its channel and one of the channel's keys."""
+
+    member: GroupMember
+    channel: Channel
+    key: ChannelKey
+
+
 def build_request(
-    channel: Channel,
-    key: ChannelKey,
-    *,
-    model: str,
+    target: Target,
     body: bytes,
+    *,
     stream: bool,
     client_headers: Mapping[str, str] | None,
     timeouts: tuple[float, float],
 ) -> UpstreamRequest:
     """`client_headers` is passed only on the same-protocol path (None when converting)."""
+    channel, key, model = target.channel, target.key, target.member.model_name
     kind = channel.type
     headers: dict[str, tuple[str, str]] = {}
     for name, value in (client_headers or {}).items():
@@ -102,6 +111,11 @@ def client_headers_from(upstream: Headers, *, all_headers: bool) -> list[tuple[s
         lowered = name.lower()
         if lowered in HOP_BY_HOP:
             continue
-        if all_headers or "request-id" in lowered or "ratelimit" in lowered or lowered == "retry-after":
+        if (
+            all_headers
+            or "request-id" in lowered
+            or "ratelimit" in lowered
+            or lowered == "retry-after"
+        ):
             out.append((lowered, value))
     return out

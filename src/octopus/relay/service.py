@@ -7,6 +7,7 @@ records go to the sink, key health to ChannelEvents, limits and prices to inject
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from octopus.relay.body import Head, read_head
 from octopus.relay.channel_events import ChannelEvents
 from octopus.relay.context import ClientRequest, Responder
 from octopus.relay.exchange import ExchangeLimits, Exchanger, Job
-from octopus.relay.limits import KeyLimiter, Lease
+from octopus.relay.limits import KeyLimiter
 from octopus.relay.pricing import PriceBook
 from octopus.relay.ready import Delivery, Ready, codec_for, error_reply
 from octopus.relay.sink import BodyPolicy, RecordSink, RequestRecord
@@ -31,7 +32,7 @@ from octopus.upstream.transport import Transport
 
 @dataclass(frozen=True, slots=True)
 class RelayLimits:
-    """Settings-derived bounds (see octopus.settings: relay_max_body_size, relay_max_sse_event_size)."""
+    """Bounds from Settings (relay_max_body_size, relay_max_sse_event_size)."""
 
     max_body_size: int = 64 * 1024 * 1024
     exchange: ExchangeLimits = field(default_factory=ExchangeLimits)
@@ -152,8 +153,10 @@ class RelayService:
         self, record: RequestRecord, ready: Ready, delivery: Delivery, began: float, size: int
     ) -> None:
         record.http_status = ready.status
-        if delivery.first_byte_at is not None:
-            record.first_token_ms = int((delivery.first_byte_at - began) * 1000)
+        first = (
+            delivery.first_byte_at if delivery.first_byte_at is not None else self.clock.monotonic()
+        )
+        record.first_token_ms = int((first - began) * 1000)
         if delivery.error is not None:
             record.status, record.error = "failed", delivery.error.message
         elif ready.status >= 400:
@@ -161,16 +164,19 @@ class RelayService:
             record.error = record.attempts[-1].error if record.attempts else "upstream error"
         else:
             record.status = "success"
-        metering.settle(
-            record, delivery.usage, self.prices, request_size=size, response_size=delivery.response_size
-        )
+        if ready.status < 400:
+            metering.settle(
+                record,
+                delivery.usage,
+                self.prices,
+                request_size=size,
+                response_size=delivery.response_size,
+            )
         record.response_body = self.limits.bodies.keep(
             delivery.body, success=record.status == "success"
         )
 
     @staticmethod
     def _notify(call: Callable[[RequestRecord], None], record: RequestRecord) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a broken sink must never break the relay
             call(record)
-        except Exception:  # noqa: S110 - a broken sink must never break the relay
-            pass

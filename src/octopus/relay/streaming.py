@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from octopus.core.clock import Clock
 from octopus.core.sse import SseEvent, SseEventTooLarge, SseParser, encode_events
 from octopus.errors import GatewayError, UpstreamProtocol
-from octopus.protocols import Codec, StreamDecoder, StreamEncoder, UsageTap
+from octopus.protocols import Codec, StreamDecoder, StreamEncoder
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.relay.context import HeaderList, Responder
@@ -63,7 +63,7 @@ class Prefetched:
 
 
 async def prefetch(resp: UpstreamResponse, codec: Codec, max_event_size: int) -> Prefetched:
-    """Read until the first content event; in-band errors and empty streams raise UpstreamFailure."""
+    """Read up to the first content event; an in-band error or empty stream is UpstreamFailure."""
     pre = Prefetched(resp.aiter_bytes(), SseParser(max_event_size), codec.stream_decoder())
     try:
         async for chunk in pre.it:
@@ -190,7 +190,9 @@ class ConvertedStream:
         events = [e for sse in parser.close() for e in decoder.feed(sse)]
         await self._emit(responder, encoder, events + decoder.close())
 
-    async def _emit(self, responder: Responder, encoder: StreamEncoder, events: list[ev.Event]) -> None:
+    async def _emit(
+        self, responder: Responder, encoder: StreamEncoder, events: list[ev.Event]
+    ) -> None:
         out: list[SseEvent] = []
         for event in events:
             if isinstance(event, ev.MessageStart | ev.MessageDelta) and event.usage is not None:

@@ -37,7 +37,9 @@ class Channel:
     keys: tuple[ChannelKey, ...]
     models: frozenset[str]
     enabled: bool = True
-    proxy_url: str | None = None  # resolved: channel proxy, else global proxy when `proxy`, else direct
+    proxy_url: str | None = (
+        None  # resolved: channel proxy, else global proxy when `proxy`, else direct
+    )
     custom_headers: tuple[tuple[str, str], ...] = ()
     param_override: Mapping[str, bytes] = field(default_factory=dict)  # top-level key -> raw JSON
 

@@ -1,8 +1,7 @@
-"""Transport over aiohttp: one pooled ClientSession per proxy URL, library errors translated here."""
+"""Transport over aiohttp: a pooled ClientSession per proxy URL; library errors translated here."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 
@@ -125,7 +124,7 @@ def translate_errors(secrets: tuple[str, ...], doing: str) -> Iterator[None]:
         yield
     except UpstreamError:
         raise
-    except (TimeoutError, asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         raise UpstreamTimeout(f"upstream timed out while {doing}") from exc
     except aiohttp.ClientPayloadError as exc:
         raise UpstreamConnect(f"upstream connection lost while {doing}") from exc

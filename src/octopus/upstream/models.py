@@ -11,18 +11,24 @@ import orjson
 
 from octopus.errors import BadRequest, UpstreamProtocol, UpstreamStatus
 from octopus.protocols import WireFormat
-from octopus.upstream.providers import ANTHROPIC_VERSION, PROTECTED_HEADERS, auth_headers, models_url
+from octopus.upstream.providers import (
+    ANTHROPIC_VERSION,
+    PROTECTED_HEADERS,
+    auth_headers,
+    models_url,
+)
 from octopus.upstream.transport import Transport, UpstreamRequest, scrub
 
 MAX_PAGES = 50
 MAX_BODY = 16 * 1024 * 1024
 
 
-async def list_models(
+async def list_models(  # noqa: PLR0913 - the fetch-model form's fields, all keyword-able
     transport: Transport,
     kind: WireFormat,
     base_url: str,
     key: str,
+    *,
     headers: Sequence[tuple[str, str]] = (),
     proxy_url: str | None = None,
     match_regex: str | None = None,
@@ -121,7 +127,10 @@ async def _openai(fetch: _Fetcher) -> list[str]:
 
 
 async def _anthropic(fetch: _Fetcher) -> list[str]:
-    auth = [*auth_headers(WireFormat.ANTHROPIC, fetch.key), ("anthropic-version", ANTHROPIC_VERSION)]
+    auth = [
+        *auth_headers(WireFormat.ANTHROPIC, fetch.key),
+        ("anthropic-version", ANTHROPIC_VERSION),
+    ]
     ids: list[str] = []
     query = {"limit": "1000"}
     for _ in range(MAX_PAGES):

@@ -58,7 +58,7 @@ def auth_headers(kind: WireFormat, key: str) -> list[tuple[str, str]]:
 
 
 def required_headers(kind: WireFormat, client_headers: dict[str, str]) -> list[tuple[str, str]]:
-    """Headers the provider insists on; Anthropic's version keeps the client's value if it sent one."""
+    """Headers the provider insists on; a client's own anthropic-version wins."""
     if kind is WireFormat.ANTHROPIC and "anthropic-version" not in client_headers:
         return [("anthropic-version", ANTHROPIC_VERSION)]
     return []

@@ -11,7 +11,7 @@ Headers = Sequence[tuple[str, str]]
 
 @dataclass(frozen=True, slots=True)
 class UpstreamRequest:
-    """What to send; timeouts in seconds (`read_timeout` bounds the wait for headers and each read)."""
+    """What to send; seconds; `read_timeout` bounds the wait for headers and for each read."""
 
     method: str
     url: str

@@ -1,0 +1,170 @@
+"""Request log rows: batch insert, the filtered list, one log with its bodies, clear and retention."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from octopus.store.records import log_item
+from octopus.store.tables import RequestLog, RequestLogBody
+
+DAY = 86400
+PURGE_BATCH = 5000
+STATUSES = ("running", "success", "failed", "canceled")
+# the list leaves out the attempts JSON; the detail view has it
+_LIST_COLUMNS = [c for c in RequestLog.__table__.columns if c.name != "attempts"]
+
+
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    start_time: int | None = None  # unix seconds, inclusive
+    end_time: int | None = None  # unix seconds, inclusive
+    model: str | None = None
+    channel_id: int | None = None
+    api_key_id: int | None = None
+    status: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.start_time is not None:
+            found.append(RequestLog.time >= self.start_time)
+        if self.end_time is not None:
+            found.append(RequestLog.time <= self.end_time)
+        if self.model:
+            found.append(RequestLog.model == self.model)
+        if self.channel_id is not None:
+            found.append(RequestLog.channel_id == self.channel_id)
+        if self.api_key_id is not None:
+            found.append(RequestLog.api_key_id == self.api_key_id)
+        if self.status:
+            found.append(RequestLog.status == self.status)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class BodyRow:
+    request_id: str
+    time: int
+    request_body: str | None
+    response_body: str | None
+
+
+async def insert_logs(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], bodies: Sequence[BodyRow]
+) -> None:
+    """Insert in the caller's transaction (executemany, one statement per table)."""
+    if rows:
+        await session.execute(insert(RequestLog), list(rows))
+    if bodies:
+        values = [
+            {
+                "request_id": b.request_id,
+                "time": b.time,
+                "request_body": b.request_body,
+                "response_body": b.response_body,
+            }
+            for b in bodies
+        ]
+        await session.execute(insert(RequestLogBody), values)
+
+
+async def list_logs(
+    session: AsyncSession, where: LogFilter, page: int, page_size: int
+) -> dict[str, Any]:
+    """`{items, total, page, page_size}`, newest first; items carry no bodies or attempts."""
+    conditions = where.conditions()
+    total = await session.scalar(select(func.count()).select_from(RequestLog).where(*conditions))
+    query: Select[Any] = (
+        select(*_LIST_COLUMNS)
+        .where(*conditions)
+        .order_by(RequestLog.time.desc(), RequestLog.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    items = [log_item(dict(row)) for row in (await session.execute(query)).mappings()]
+    return {"items": items, "total": int(total or 0), "page": page, "page_size": page_size}
+
+
+async def get_log(session: AsyncSession, ident: str) -> dict[str, Any] | None:
+    """One log with its attempts, by database id or request id."""
+    column = RequestLog.id if ident.isdigit() else RequestLog.request_id
+    value: int | str = int(ident) if ident.isdigit() else ident
+    query = select(RequestLog.__table__).where(column == value).limit(1)
+    row = (await session.execute(query)).mappings().first()
+    if row is None:
+        return None
+    item = log_item(dict(row))
+    item["has_body"] = await _body_of(session, item["request_id"]) is not None
+    return item
+
+
+async def get_body(session: AsyncSession, ident: str, which: str) -> str | None:
+    """The stored request or response body ("" when none was kept); None when no such log."""
+    item_query = select(RequestLog.request_id)
+    if ident.isdigit():
+        item_query = item_query.where(RequestLog.id == int(ident))
+    else:
+        item_query = item_query.where(RequestLog.request_id == ident)
+    request_id = await session.scalar(item_query.limit(1))
+    if request_id is None:
+        return None
+    body = await _body_of(session, request_id)
+    if body is None:
+        return ""
+    text = body.request_body if which == "request" else body.response_body
+    return text or ""
+
+
+async def _body_of(session: AsyncSession, request_id: str) -> RequestLogBody | None:
+    query = select(RequestLogBody).where(RequestLogBody.request_id == request_id).limit(1)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def clear_logs(session: AsyncSession) -> None:
+    """Delete every log and body (statistics are kept)."""
+    await session.execute(delete(RequestLogBody))
+    await session.execute(delete(RequestLog))
+    await session.commit()
+
+
+async def purge_expired(
+    sessions: async_sessionmaker[AsyncSession],
+    now: float,
+    log_days: int,
+    body_days: int,
+    batch: int = PURGE_BATCH,
+) -> tuple[int, int]:
+    """Delete logs and bodies past retention in short transactions; (logs, bodies) deleted."""
+    logs = bodies = 0
+    if log_days > 0:
+        cutoff = int(now) - log_days * DAY
+        logs = await _purge(sessions, RequestLog, cutoff, batch)
+        body_days = min(body_days, log_days) if body_days > 0 else log_days
+    if body_days > 0:
+        bodies = await _purge(sessions, RequestLogBody, int(now) - body_days * DAY, batch)
+    return logs, bodies
+
+
+async def _purge(
+    sessions: async_sessionmaker[AsyncSession],
+    table: type[RequestLog] | type[RequestLogBody],
+    cutoff: int,
+    batch: int,
+) -> int:
+    deleted = 0
+    while True:
+        async with sessions() as session, session.begin():
+            # ids first: MySQL refuses LIMIT inside an IN subquery
+            query = select(table.id).where(table.time < cutoff).order_by(table.id).limit(batch)
+            ids = list((await session.scalars(query)).all())
+            if ids:
+                await session.execute(delete(table).where(table.id.in_(ids)))
+        deleted += len(ids)
+        if len(ids) < batch:
+            return deleted
+        await asyncio.sleep(0)  # let requests in between batches

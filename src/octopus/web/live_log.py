@@ -1,0 +1,111 @@
+"""The live request view (running and recent requests pushed to SSE subscribers) and the fan-out
+sink that hands each relay record to the writer, the live view and the metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from octopus.relay.sink import RecordSink, RequestRecord
+from octopus.store.records import log_item, log_row
+
+log = logging.getLogger("octopus.web.live_log")
+Queue = asyncio.Queue[bytes | None]  # None: the subscriber was dropped (too slow) or closed
+
+
+def record_json(record: RequestRecord) -> bytes:
+    """A record as the log list shows it (no bodies), `id` null until it is stored."""
+    item: dict[str, Any] = log_item(log_row(record))
+    item["id"] = None
+    item["started_at"] = record.started_at
+    return orjson.dumps(item)
+
+
+class LiveLog:
+    """Keeps running requests and the last `keep` finished ones; a slow subscriber is dropped."""
+
+    def __init__(self, keep: int = 100, queue_size: int = 256) -> None:
+        self._running: dict[int, RequestRecord] = {}
+        self._recent: deque[RequestRecord] = deque(maxlen=keep)
+        self._queue_size = queue_size
+        self._subscribers: set[Queue] = set()
+        self.dropped_subscribers = 0
+
+    def started(self, record: RequestRecord) -> None:
+        self._running[id(record)] = record
+        self._publish(record)
+
+    def finished(self, record: RequestRecord) -> None:
+        self._running.pop(id(record), None)
+        self._recent.append(record)
+        self._publish(record)
+
+    def snapshot(self) -> list[bytes]:
+        """Running and recent requests, newest first."""
+        records = [*self._running.values(), *self._recent]
+        records.sort(key=lambda r: r.started_at, reverse=True)
+        return [record_json(r) for r in records]
+
+    def subscribe(self) -> Queue:
+        queue: Queue = asyncio.Queue(self._queue_size)
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: Queue) -> None:
+        self._subscribers.discard(queue)
+
+    def clear(self) -> None:
+        self._recent.clear()
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    def _publish(self, record: RequestRecord) -> None:
+        if not self._subscribers:
+            return
+        data = record_json(record)
+        for queue in list(self._subscribers):
+            try:
+                queue.put_nowait(data)
+            except asyncio.QueueFull:
+                self._drop(queue)
+
+    def _drop(self, queue: Queue) -> None:
+        self._subscribers.discard(queue)
+        self.dropped_subscribers += 1
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(None)
+
+
+class FanOutSink:
+    """Calls every sink in order; one sink raising never stops the others or the relay."""
+
+    def __init__(self, sinks: Sequence[RecordSink]) -> None:
+        self._sinks = tuple(sinks)
+        self.errors = 0
+
+    def started(self, record: RequestRecord) -> None:
+        for sink in self._sinks:
+            try:
+                sink.started(record)
+            except Exception:
+                self._failed(sink)
+
+    def finished(self, record: RequestRecord) -> None:
+        for sink in self._sinks:
+            try:
+                sink.finished(record)
+            except Exception:
+                self._failed(sink)
+
+    def _failed(self, sink: RecordSink) -> None:
+        self.errors += 1
+        if self.errors == 1 or self.errors % 1000 == 0:
+            log.exception("a record sink failed", extra={"fields": {"sink": type(sink).__name__}})

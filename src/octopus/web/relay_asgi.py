@@ -1,0 +1,129 @@
+"""Raw ASGI plumbing for the relay routes: headers, body reading, the responder, disconnects."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from octopus.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+def header_map(scope: Scope) -> dict[str, str]:
+    """Request headers with lower-case names; repeated headers keep the first value."""
+    out: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        if name not in out:
+            out[name] = raw_value.decode("latin-1")
+    return out
+
+
+def api_key_of(headers: dict[str, str], query: str) -> str:
+    """The client key from Bearer, x-api-key, x-goog-api-key or `?key=`."""
+    bearer = headers.get("authorization", "")
+    if bearer[:7].lower() == "bearer ":
+        return bearer[7:].strip()
+    for name in ("x-api-key", "x-goog-api-key"):
+        if headers.get(name):
+            return headers[name].strip()
+    for pair in query.split("&"):
+        if pair.startswith("key="):
+            return pair[4:]
+    return ""
+
+
+async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    """The whole request body, refusing wrong content types and bodies over `limit`."""
+    ctype = headers.get("content-type", "")
+    if ctype and "json" not in ctype.lower():
+        raise UnsupportedMediaType(f"content type must be application/json, got '{ctype[:100]}'")
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body is larger than the {limit} byte limit")
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise asyncio.CancelledError
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is larger than the {limit} byte limit")
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            break
+    body = parts[0] if len(parts) == 1 else b"".join(parts)
+    if not body:
+        raise BadRequest("request body is empty; a JSON object is required")
+    return body
+
+
+def _encode_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(k.encode("latin-1"), v.encode("utf-8", "surrogateescape")) for k, v in headers]
+
+
+class AsgiResponder:
+    """The relay's Responder over ASGI `send`; one body message per chunk."""
+
+    __slots__ = ("_send", "finished", "started")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+        self.finished = False
+
+    async def start(self, status: int, headers: list[tuple[str, str]]) -> None:
+        self.started = True
+        await self._send(
+            {"type": "http.response.start", "status": status, "headers": _encode_headers(headers)}
+        )
+
+    async def write(self, chunk: bytes) -> None:
+        if chunk:
+            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    async def end(self, chunk: bytes = b"") -> None:
+        self.finished = True
+        await self._send({"type": "http.response.body", "body": chunk, "more_body": False})
+
+    async def json(
+        self, status: int, body: bytes, extra: list[tuple[str, str]] | None = None
+    ) -> None:
+        headers = [("content-type", "application/json"), ("content-length", str(len(body)))]
+        await self.start(status, headers + (extra or []))
+        await self.end(body)
+
+
+class DisconnectWatch:
+    """Cancels the handling task when the client goes away before the answer is complete."""
+
+    def __init__(self, receive: Receive, responder: AsgiResponder) -> None:
+        self.fired = False
+        self._responder = responder
+        self._receive = receive
+        self._task = asyncio.current_task()
+        self._watcher: asyncio.Task[None] | None = None
+
+    def __enter__(self) -> DisconnectWatch:
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+
+    async def _watch(self) -> None:
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                break
+        if not self._responder.finished and self._task is not None:
+            self.fired = True
+            self._task.cancel()
