@@ -43,6 +43,8 @@ for entry in "${PACKAGES[@]}"; do
   for pair in $files; do
     src="${pair%%:*}" dst="${pair##*:}"
     cp "$work/$name/package/$src" "$dir/$dst"
+    # source maps are not vendored, so drop the comments that point at them
+    case "$dst" in *.js | *.mjs) sed -i '/^\/\/# sourceMappingURL=/d' "$dir/$dst" ;; esac
     sum="$(sha256sum "$dir/$dst" | cut -d' ' -f1)"
     file_json="$file_json${file_json:+, }{\"path\": \"$name-$version/$dst\", \"from\": \"$src\", \"sha256\": \"$sum\"}"
   done
@@ -51,7 +53,6 @@ for entry in "${PACKAGES[@]}"; do
   first=0
   printf '  {"name": "%s", "version": "%s", "tarball_sha256": "%s", "files": [%s]}' \
     "$name" "$version" "$tarsum" "$file_json" >>"$manifest"
-  find "$dir" -name "*.js" -o -name "*.mjs" | xargs -r sed -i "/^\/\/# sourceMappingURL=/d"
   echo "vendored $name@$version"
 done
 printf '\n]}\n' >>"$manifest"

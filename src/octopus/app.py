@@ -16,17 +16,36 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from octopus.core import tokens
 from octopus.core.clock import Clock, SystemClock
+from octopus.core.live_settings import LiveSettings
 from octopus.core.passwords import hash_password
 from octopus.core.throttle import LoginThrottle
 from octopus.settings import Settings
-from octopus.store import users
+from octopus.store import logs, users
+from octopus.store.catalog_loader import CatalogHolder, KeyHealthRecorder
 from octopus.store.database import Database, open_database
 from octopus.store.dsn import DsnError
 from octopus.store.engine import DatabaseUnavailable
+from octopus.store.settings_kv import load_settings
+from octopus.store.writer import BatchWriter
+from octopus.upstream.aiohttp_transport import AiohttpTransport
+from octopus.web import metrics
+from octopus.web.admin import apikeys as apikey_routes
+from octopus.web.admin import backup as backup_routes
+from octopus.web.admin import channels as channel_routes
+from octopus.web.admin import groups as group_routes
+from octopus.web.admin import logs as log_routes
+from octopus.web.admin import models as model_routes
+from octopus.web.admin import settings as setting_routes
+from octopus.web.admin import stats as stats_routes
+from octopus.web.admin import update as update_routes
 from octopus.web.admin import user
 from octopus.web.admin.auth import AuthService, account_of
 from octopus.web.admin.envelope import AdminError, fail
 from octopus.web.admin.guard import AdminGuard
+from octopus.web.admin.price_service import PriceService
+from octopus.web.admin.sync import ModelSync
+from octopus.web.cors import CorsMiddleware
+from octopus.web.live_log import FanOutSink, LiveLog
 
 log = logging.getLogger("octopus.app")
 RELAY_PREFIXES = ("/v1/", "/v1beta/")
@@ -49,11 +68,18 @@ class Octopus:
         self.admin = admin
         self.relay = relay
         self._lifespan = lifespan
+        # read live on every request: a settings change applies to the next one
+        self._cors = CorsMiddleware(
+            self._route, lambda: admin.state.live_settings.cors_allow_origins
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._run_lifespan(receive, send)
             return
+        await self._cors(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             self.relay is not None
             and scope["type"] == "http"
@@ -92,7 +118,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Octopus:
     flushers: list[Flusher] = []
 
     admin = Starlette(
-        routes=[*user.routes()],
+        routes=[
+            *user.routes(),
+            *channel_routes.routes(),
+            *group_routes.routes(),
+            *apikey_routes.routes(),
+            *setting_routes.routes(),
+            *log_routes.routes(),
+            *stats_routes.routes(),
+            *model_routes.routes(),
+            *backup_routes.routes(),
+            *update_routes.routes(),
+            *metrics.routes(),
+        ],
         middleware=[Middleware(AdminGuard)],
         exception_handlers={AdminError: _admin_error, HTTPException: _http_error},
     )
@@ -100,6 +138,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Octopus:
     admin.state.clock = clock
     admin.state.stopping = stopping
     admin.state.flushers = flushers
+    admin.state.live_settings = LiveSettings()
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
@@ -134,6 +173,60 @@ async def _start(app: Starlette, db: Database, settings: Settings, clock: Clock)
     app.state.auth = AuthService(
         db.sessions, secret, account_of(account), clock, LoginThrottle(clock)
     )
+    await _start_catalog(app, db, clock)
+    await _start_prices(app, db, settings, clock)
+    _start_logs(app, db, clock)
+
+
+async def _start_catalog(app: Starlette, db: Database, clock: Clock) -> None:
+    """Live settings from the DB, the routing catalog, key-health persistence, model auto-sync."""
+    live: LiveSettings = app.state.live_settings
+    async with db.sessions() as session:
+        live.load(await load_settings(session))
+    holder = CatalogHolder(db.sessions, lambda: live.proxy_url)
+    await holder.reload()
+    app.state.catalog = holder
+    app.state.channel_events = KeyHealthRecorder(db.sessions, holder)
+    app.state.flushers.append(app.state.channel_events.drain)
+    if getattr(app.state, "transport", None) is None:
+        app.state.transport = AiohttpTransport()
+        app.state.flushers.append(app.state.transport.aclose)
+    sync = ModelSync(db.sessions, holder, app.state.transport, live, clock)
+    app.state.model_sync = sync
+    sync.start()
+    app.state.flushers.append(sync.stop)
+
+
+async def _start_prices(app: Starlette, db: Database, settings: Settings, clock: Clock) -> None:
+    """`prices`: the relay's PriceBook (DB rows > models.dev), refreshed in the background."""
+    prices = PriceService(
+        db.sessions,
+        app.state.transport,
+        clock,
+        app.state.live_settings,
+        url=settings.models_dev_url,
+    )
+    await prices.rebuild()
+    app.state.prices = prices
+    prices.start(app.state.stopping)
+    app.state.flushers.append(prices.stop)
+
+
+def _start_logs(app: Starlette, db: Database, clock: Clock) -> None:
+    """Request logs, stats and metrics: `record_sink` is what the relay reports to."""
+    live_settings: LiveSettings = app.state.live_settings
+    writer = BatchWriter(db.sessions, body_settings=live_settings)
+    app.state.log_writer = writer
+    app.state.live_log = LiveLog()
+    app.state.metrics = metrics.GatewayMetrics(writer)
+    app.state.record_sink = FanOutSink([writer, app.state.live_log, app.state.metrics])
+    writer.start()
+    app.state.flushers.append(writer.flush)
+    retention = asyncio.create_task(
+        logs.run_retention(db.sessions, live_settings, clock, app.state.stopping),
+        name="log-retention",
+    )
+    app.state.flushers.append(lambda: asyncio.wait_for(retention, timeout=10))
 
 
 async def _stop(flushers: list[Flusher], db: Database) -> None:

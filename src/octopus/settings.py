@@ -27,6 +27,10 @@ class Settings:
     database_path: str = "data/data.db"
     log_level: str = "info"
     github_pat: str = field(default="", repr=False)
+    # where prices are refreshed from ("" = only the shipped snapshot) and whose releases
+    # the update check reads (owner/name or a github.com URL)
+    models_dev_url: str = "https://models.dev/api.json"
+    update_repository: str = "octopus-gateway/octopus"
     relay_max_sse_event_size: int = 32 * MiB
     relay_max_body_size: int = 64 * MiB
     shutdown_grace_seconds: float = 30.0
@@ -123,6 +127,8 @@ KEYS: tuple[_Key, ...] = (
     _Key("database.path", "database_path", _nonempty),
     _Key("log.level", "log_level", _choice(LOG_LEVELS)),
     _Key("github.pat", "github_pat", _text, in_file=False),
+    _Key("prices.models_dev_url", "models_dev_url", _text, in_file=False),
+    _Key("update.repository", "update_repository", _text, in_file=False),
     _Key("relay.max_sse_event_size", "relay_max_sse_event_size", _positive_int),
     _Key("relay.max_body_size", "relay_max_body_size", _positive_int),
 )

@@ -171,7 +171,7 @@ class LiveSettings:
             self.load(values)
 
     def load(self, stored: Mapping[str, str]) -> None:
-        """Take stored values; unknown keys are ignored and invalid ones fall back to the default."""
+        """Take stored values; unknown keys are ignored, invalid ones keep the default."""
         for key, raw in stored.items():
             if key not in SPECS:
                 continue
@@ -213,8 +213,10 @@ class LiveSettings:
                     log.exception("a settings listener failed")
         return True
 
-    def subscribe(self, listener: Listener, keys: frozenset[str] | None = None) -> Callable[[], None]:
-        """Call `listener(key, value)` after a change (of `keys` only, when given); returns unsubscribe."""
+    def subscribe(
+        self, listener: Listener, keys: frozenset[str] | None = None
+    ) -> Callable[[], None]:
+        """Call `listener(key, value)` after a change (of `keys` only); returns unsubscribe."""
         entry = (keys, listener)
         self._listeners.append(entry)
         return lambda: self._listeners.remove(entry) if entry in self._listeners else None

@@ -37,7 +37,7 @@ PROVIDER_FAMILIES: Mapping[str, tuple[str, ...]] = {
 
 
 def segments(name: str) -> tuple[str, ...]:
-    """The lower-case segments of a model name: `Anthropic/Claude-3.5_x` → (anthropic, claude, 3.5, x)."""
+    """Lower-case segments: `Anthropic/Claude-3.5_x` → (anthropic, claude, 3.5, x)."""
     return tuple(part for part in _SPLIT.split(name.lower()) if part)
 
 

@@ -14,11 +14,15 @@ from octopus.protocols.anthropic_messages import CODEC as ANTHROPIC_CODEC
 from octopus.protocols.canonical import Loss
 from octopus.protocols.codec import Codec, StreamDecoder, StreamEncoder, UsageTap
 from octopus.protocols.formats import WireFormat
+from octopus.protocols.gemini import CODEC as GEMINI_CODEC
 from octopus.protocols.openai_chat import CODEC as OPENAI_CHAT_CODEC
+from octopus.protocols.openai_responses import CODEC as OPENAI_RESPONSES_CODEC
 
 CODECS: dict[WireFormat, Codec] = {
     WireFormat.OPENAI_CHAT: OPENAI_CHAT_CODEC,
+    WireFormat.OPENAI_RESPONSES: OPENAI_RESPONSES_CODEC,
     WireFormat.ANTHROPIC: ANTHROPIC_CODEC,
+    WireFormat.GEMINI: GEMINI_CODEC,
 }
 
 

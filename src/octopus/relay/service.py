@@ -67,10 +67,6 @@ class RelayService:
         """The caller's ApiKey or Unauthorized / Forbidden (also used by the model listings)."""
         return auth.authenticate(self.catalog(), raw_key, self.clock.time())
 
-    async def reject(self, request: ClientRequest, err: GatewayError, responder: Responder) -> None:
-        """Answer a refusal in the client's own error format."""
-        await error_reply(codec_for(request.format), err).deliver(responder)
-
     async def handle(self, request: ClientRequest, responder: Responder) -> None:
         codec = codec_for(request.format)
         try:

@@ -28,7 +28,7 @@ from octopus.store.channels import StoredChannel, list_channels, set_key_state, 
 from octopus.store.groups import StoredGroup, list_groups
 
 log = logging.getLogger("octopus.catalog")
-_CONFIG_FIELDS = {f.name: f.default for f in dataclasses.fields(RelayConfig)}
+_CONFIG_FIELDS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(RelayConfig)}
 
 
 async def load_catalog(session: AsyncSession, proxy_url: str | None, version: int = 0) -> Catalog:
@@ -44,11 +44,11 @@ async def load_catalog(session: AsyncSession, proxy_url: str | None, version: in
     )
 
 
-def resolve_proxy(row: t.Channel, global_proxy: str | None) -> str | None:
+def resolve_proxy(proxy: bool, channel_proxy: str | None, global_proxy: str | None) -> str | None:
     """`proxy` off: direct; on: the channel's own proxy, else the global `proxy_url`."""
-    if not row.proxy:
+    if not proxy:
         return None
-    return row.channel_proxy or global_proxy or None
+    return channel_proxy or global_proxy or None
 
 
 def _channel(stored: StoredChannel, proxy_url: str | None) -> Channel | None:
@@ -66,7 +66,7 @@ def _channel(stored: StoredChannel, proxy_url: str | None) -> Channel | None:
         keys=tuple(ChannelKey(k.id, k.key, k.enabled) for k in stored.keys),
         models=frozenset(split_models([row.model, row.custom_model])),
         enabled=row.enabled,
-        proxy_url=resolve_proxy(row, proxy_url),
+        proxy_url=resolve_proxy(row.proxy, row.channel_proxy, proxy_url),
         custom_headers=tuple(
             (h["header_key"], h["header_value"])
             for h in row.custom_header or []
@@ -99,7 +99,9 @@ def _group(stored: StoredGroup) -> Group | None:
         GroupMember(i.id, i.channel_id, i.model_name, i.priority, max(1, i.weight))
         for i in stored.items
     )
-    return Group(row.id, row.name, mode, members, row.active_item_id, relay_config(row.relay_config))
+    return Group(
+        row.id, row.name, mode, members, row.active_item_id, relay_config(row.relay_config)
+    )
 
 
 def relay_config(raw: Mapping[str, Any] | None) -> RelayConfig:
@@ -108,7 +110,7 @@ def relay_config(raw: Mapping[str, Any] | None) -> RelayConfig:
     for name, default in _CONFIG_FIELDS.items():
         value = (raw or {}).get(name)
         if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            values[name] = type(default)(value)
+            values[name] = int(value) if isinstance(default, int) else float(value)
     return RelayConfig(**values)
 
 

@@ -133,11 +133,17 @@ async def update_channel(
     return await get_channel(session, channel_id)
 
 
-async def _apply_keys(session: AsyncSession, stored: StoredChannel, specs: Sequence[KeySpec]) -> None:
+async def _apply_keys(
+    session: AsyncSession, stored: StoredChannel, specs: Sequence[KeySpec]
+) -> None:
     """Make the channel's keys exactly `specs`: listed ids are kept, the rest removed."""
     existing = {key.id: key for key in stored.keys}
+    by_secret = {key.key: key.id for key in stored.keys}
     kept: set[int] = set()
     for spec in specs:
+        if spec.id is None and spec.key in by_secret and by_secret[spec.key] not in kept:
+            # a key sent again in full is the stored one: it keeps its id and state
+            spec = KeySpec(None, by_secret[spec.key], spec.enabled, spec.remark)
         if spec.id is None:
             if not spec.key:
                 raise Invalid("a new key needs its 'key' value")

@@ -125,7 +125,9 @@ async def _edit_items(session: AsyncSession, stored: StoredGroup, change: GroupC
         stored.row.active_item_id = 0
 
 
-async def _replace_items(session: AsyncSession, stored: StoredGroup, specs: Sequence[ItemSpec]) -> None:
+async def _replace_items(
+    session: AsyncSession, stored: StoredGroup, specs: Sequence[ItemSpec]
+) -> None:
     """Make the members exactly `specs`; a member with a stored item's channel and model keeps
     that item's id, so its statistics and the manual choice survive."""
     await _check_items(session, specs)

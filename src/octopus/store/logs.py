@@ -1,18 +1,22 @@
-"""Request log rows: batch insert, the filtered list, one log with its bodies, clear and retention."""
+"""Request log rows: batch insert, the filtered list, one log with its bodies, clear, retention."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from octopus.core.clock import Clock
 from octopus.store.records import log_item
 from octopus.store.tables import RequestLog, RequestLogBody
 
+log = logging.getLogger("octopus.store.logs")
 DAY = 86400
 PURGE_BATCH = 5000
 STATUSES = ("running", "success", "failed", "canceled")
@@ -168,3 +172,39 @@ async def _purge(
         if len(ids) < batch:
             return deleted
         await asyncio.sleep(0)  # let requests in between batches
+
+
+class RetentionSettings(Protocol):
+    @property
+    def log_retention_days(self) -> int: ...
+    @property
+    def log_body_retention_days(self) -> int: ...
+
+
+async def run_retention(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: RetentionSettings,
+    clock: Clock,
+    stop: asyncio.Event,
+    every: float = 3600.0,
+) -> None:
+    """Purge expired logs now and then every `every` seconds until `stop` is set."""
+    while not stop.is_set():
+        try:
+            deleted = await purge_expired(
+                sessions,
+                clock.time(),
+                settings.log_retention_days,
+                settings.log_body_retention_days,
+            )
+            if any(deleted):
+                log.info(
+                    "expired logs deleted",
+                    extra={"fields": {"logs": deleted[0], "bodies": deleted[1]}},
+                )
+        except Exception as exc:
+            log.warning(
+                "log retention failed; will retry", extra={"fields": {"error": type(exc).__name__}}
+            )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from octopus.core.model_match import Rates, parse_models_dev
-from octopus.store.tables import Channel, LlmInfo, Setting
+from octopus.store.tables import Channel, LlmInfo
 
 SNAPSHOT_FILE = "prices_snapshot.json"
 NAME_MAX = 191
@@ -128,16 +128,14 @@ async def refresh_automatic(
 async def channel_models(session: AsyncSession) -> list[ChannelModel]:
     """One entry per model of every channel (`custom_model` first, then `model`)."""
     result = await session.execute(
-        select(Channel.id, Channel.name, Channel.enabled, Channel.model, Channel.custom_model)
-        .order_by(Channel.id)
+        select(
+            Channel.id, Channel.name, Channel.enabled, Channel.model, Channel.custom_model
+        ).order_by(Channel.id)
     )
     entries: list[ChannelModel] = []
     for channel_id, name, enabled, model, custom in result.all():
-        for model_name in split_models(f"{custom},{model}"):
-            entries.append(ChannelModel(model_name, bool(enabled), channel_id, name))
+        entries += [
+            ChannelModel(model_name, bool(enabled), channel_id, name)
+            for model_name in split_models(f"{custom},{model}")
+        ]
     return entries
-
-
-async def read_setting(session: AsyncSession, key: str) -> str | None:
-    row = await session.get(Setting, key)
-    return None if row is None else row.value

@@ -105,10 +105,9 @@ class LoggedRequest(Protocol):
     def losses(self) -> Sequence[str]: ...
     @property
     def error(self) -> str: ...
-    @property
-    def request_body(self) -> bytes | None: ...
-    @property
-    def response_body(self) -> bytes | None: ...
+    # writable: the writer lets go of bodies it will not store (the relay is done with the record)
+    request_body: bytes | None
+    response_body: bytes | None
 
 
 def attempt_json(attempt: AttemptLike) -> dict[str, Any]:

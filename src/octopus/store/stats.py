@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, Table, func, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,7 @@ async def add_hourly(session: AsyncSession, deltas: Sequence[dict[str, Any]]) ->
     """Add the increments to their rows (insert or add) in the caller's transaction."""
     if not deltas:
         return
-    table = StatsHourly.__table__
+    table = cast(Table, StatsHourly.__table__)
     dialect = session.get_bind().dialect.name
     if dialect in ("mysql", "mariadb"):
         my = mysql.insert(table)
@@ -70,7 +70,9 @@ def day_start(unix: float) -> int:
     return int(unix) // DAY * DAY
 
 
-async def total(session: AsyncSession, start: int | None = None, end: int | None = None) -> dict[str, Any]:
+async def total(
+    session: AsyncSession, start: int | None = None, end: int | None = None
+) -> dict[str, Any]:
     row = (await session.execute(select(*_sums()).where(*_range(start, end)))).mappings().one()
     return _metrics(row)
 
@@ -100,7 +102,11 @@ async def daily(session: AsyncSession, now: float, days: int | None = None) -> d
             row[name] += values[name]
     heatmap_from = day_start(now) - (HEATMAP_DAYS - 1) * DAY
     peak = max(
-        (r["request_success"] + r["request_failed"] for d, r in by_day.items() if d >= heatmap_from),
+        (
+            r["request_success"] + r["request_failed"]
+            for d, r in by_day.items()
+            if d >= heatmap_from
+        ),
         default=0,
     )
     items = [{"date": date_of(d), **by_day[d]} for d in sorted(by_day)]

@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Double,
     Float,
     ForeignKey,
     Index,
@@ -174,8 +175,9 @@ class RequestLog(Base):
     output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     reasoning_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     estimated: Mapped[bool] = mapped_column(Boolean, default=False)
-    input_cost: Mapped[float] = mapped_column(Float, default=0.0)
-    output_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    # Double: MySQL's FLOAT is single precision, too coarse for money
+    input_cost: Mapped[float] = mapped_column(Double, default=0.0)
+    output_cost: Mapped[float] = mapped_column(Double, default=0.0)
     losses: Mapped[list[str]] = mapped_column(JSON, default=list)
     error: Mapped[str] = mapped_column(Text, default="")
 
@@ -209,8 +211,8 @@ class StatsHourly(Base):
     cache_read_token: Mapped[int] = mapped_column(BigInteger, default=0)
     cache_write_token: Mapped[int] = mapped_column(BigInteger, default=0)
     reasoning_token: Mapped[int] = mapped_column(BigInteger, default=0)
-    input_cost: Mapped[float] = mapped_column(Float, default=0.0)
-    output_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    input_cost: Mapped[float] = mapped_column(Double, default=0.0)
+    output_cost: Mapped[float] = mapped_column(Double, default=0.0)
     wait_time: Mapped[int] = mapped_column(BigInteger, default=0)  # milliseconds, summed
 
 

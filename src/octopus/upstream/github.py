@@ -8,7 +8,6 @@ from octopus.errors import UpstreamProtocol
 from octopus.upstream.modelsdev import get_json
 from octopus.upstream.transport import Transport
 
-DEFAULT_REPOSITORY = "https://github.com/octopus-gateway/octopus"
 API_ROOT = "https://api.github.com"
 
 

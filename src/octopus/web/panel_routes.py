@@ -1,4 +1,4 @@
-"""Serves the admin panel: index.html never cached, assets under a content-hash path cached for a year."""
+"""Serves the admin panel: index.html never cached, assets under a content-hash path for a year."""
 
 from __future__ import annotations
 
@@ -93,11 +93,17 @@ def load_panel(directory: Path = PANEL_DIR) -> Panel:
         for name in ROOT_FILES
         if (directory / name).is_file()
     }
-    html = (directory / "index.html").read_bytes().replace(b"./assets/", f"./assets/{version}/".encode())
+    html = (
+        (directory / "index.html")
+        .read_bytes()
+        .replace(b"./assets/", f"./assets/{version}/".encode())
+    )
     return Panel(version, assets, root, _make_file(html, "index.html"), _csp(html))
 
 
-def _send(request: Request, file: PanelFile, cache_control: str, extra: dict[str, str] | None = None) -> Response:
+def _send(
+    request: Request, file: PanelFile, cache_control: str, extra: dict[str, str] | None = None
+) -> Response:
     headers = {"Cache-Control": cache_control, "ETag": file.etag, "Vary": "Accept-Encoding"}
     headers.update(extra or {})
     if request.headers.get("if-none-match") == file.etag:
@@ -131,8 +137,11 @@ def panel_routes(directory: Path = PANEL_DIR) -> list[BaseRoute]:
         head, _, rest = path.partition("/")
         if head == current.version and rest in current.assets:
             return _send(request, current.assets[rest], IMMUTABLE)
+        if head.startswith("v-") and rest in current.assets:
+            # a page opened before an upgrade asks for its old version: serve today's, uncached
+            return _send(request, current.assets[rest], NO_CACHE)
         if path in current.assets:
-            # an unversioned URL (an old page or a hand-typed link) must revalidate
+            # an unversioned URL (a hand-typed link, a dev server) must revalidate
             return _send(request, current.assets[path], NO_CACHE)
         return _not_found()
 

@@ -53,5 +53,7 @@ def _fallback(fmt: WireFormat, err: GatewayError) -> tuple[int, bytes]:
         status = _GOOGLE_STATUS.get(err.status, "INTERNAL")
         doc = {"error": {"code": err.status, "message": err.message, "status": status}}
     else:
-        doc = {"error": {"message": err.message, "type": err.kind.value, "param": None, "code": None}}
+        doc = {
+            "error": {"message": err.message, "type": err.kind.value, "param": None, "code": None}
+        }
     return err.status, orjson.dumps(doc)

@@ -22,8 +22,8 @@ def visible_models(catalog: Catalog, key: ApiKey) -> list[str]:
     return names
 
 
-def listing_format(path: str, headers: dict[str, str]) -> WireFormat:
-    if path.startswith("/v1beta/"):
+def listing_format(path: str, headers: dict[str, str], query: str) -> WireFormat:
+    if path.startswith("/v1beta/") or "x-goog-api-key" in headers or "key=" in query:
         return WireFormat.GEMINI
     if "anthropic-version" in headers or "x-api-key" in headers:
         return WireFormat.ANTHROPIC

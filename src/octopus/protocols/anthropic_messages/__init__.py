@@ -20,10 +20,11 @@ FEATURES = frozenset(
     {
         "text", "system", "system.mid_conversation", "images.url", "images.base64",
         "tools", "tool_choice", "parallel_tool_calls", "tool_result.text", "tool_result.image",
-        "tool_result.is_error", "reasoning.budget", "reasoning.text", "reasoning.opaque",
+        "tool_result.is_error", "reasoning.effort", "reasoning.budget", "reasoning.text",
+        "reasoning.opaque",
         "temperature", "top_p", "top_k", "stop", "max_output_tokens", "user",
         "cache_control", "tools.defer_loading", "usage.cache_read", "usage.cache_write",
-        "stop.stop_sequence", "stop.refusal", "stop.pause",
+        "stop.stop_sequence", "stop.refusal", "stop.pause", "stop.content_filter",
     }
 )  # fmt: skip
 

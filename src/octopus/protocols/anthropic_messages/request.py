@@ -110,7 +110,7 @@ def encode_request(req: c.CanonRequest, losses: list[c.Loss]) -> bytes:
         choice = _encode_choice(req)
         if choice is not None:
             out["tool_choice"] = choice
-    config = _encode_thinking(req, max_tokens, losses)
+    config = _encode_thinking(req, out, losses)
     if config is not None:
         out["thinking"] = config
     _encode_sampling(req, out, config is not None, losses)
@@ -135,6 +135,8 @@ def _encode_conversation(
         if msg.role == "system" and req.origin != FMT:
             # plain Anthropic has no system turns: the instruction joins the system prompt
             system.extend(blocks)
+        elif blocks and req.origin == FMT:
+            messages.append({"role": msg.role, "content": blocks})  # already a valid shape
         elif blocks:
             _append(messages, msg.role, blocks)
     hint = _format_hint(req, losses)
@@ -188,8 +190,9 @@ def _encode_choice(req: c.CanonRequest) -> dict[str, Any] | None:
 
 
 def _encode_thinking(
-    req: c.CanonRequest, max_tokens: int, losses: list[c.Loss]
+    req: c.CanonRequest, out: dict[str, Any], losses: list[c.Loss]
 ) -> dict[str, Any] | None:
+    """Thinking config; without a client max_tokens, max_tokens grows to fit the budget."""
     budget = thinking.budget_of(req.reasoning)
     if budget is None or budget == 0:
         return None
@@ -199,8 +202,9 @@ def _encode_thinking(
         effort = thinking.effort_of(req.reasoning) or thinking.DEFAULT_EFFORT
         budget = thinking.EFFORT_BUDGET[effort]
     budget = max(budget, MIN_BUDGET)
-    if budget >= max_tokens:
-        budget = max_tokens - 1
+    if req.sampling.max_output_tokens is None:
+        out["max_tokens"] = budget + DEFAULT_MAX_TOKENS
+    budget = min(budget, out["max_tokens"] - 1)
     if budget < MIN_BUDGET:
         c.loss(losses, "reasoning.budget", req.origin, FMT, "max_tokens too small for thinking")
         return None

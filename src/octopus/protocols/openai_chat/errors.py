@@ -30,7 +30,22 @@ _KINDS_BY_CODE = {
     "service_unavailable_error": ErrorKind.OVERLOADED,
     "context_length_exceeded": ErrorKind.INVALID_REQUEST,
 }
+# our own codes (ErrorKind values) and types come back when a gateway sits upstream
+_KINDS_BY_CODE.update({kind.value: kind for kind in ErrorKind})
+_KINDS_BY_CODE.update({"rate_limit_error": ErrorKind.RATE_LIMIT, "server_error": ErrorKind.UPSTREAM})
 _ENVELOPE = msgspec.json.Decoder(w.ErrorEnvelope)
+
+
+def kind_of(code: str | int | None, kind: str | None) -> ErrorKind | None:
+    return _KINDS_BY_CODE.get(str(code)) or _KINDS_BY_CODE.get(kind or "")
+
+
+_IN_BAND_STATUS = {
+    ErrorKind.RATE_LIMIT: 429,
+    ErrorKind.OVERLOADED: 503,
+    ErrorKind.INVALID_REQUEST: 400,
+    ErrorKind.TIMEOUT: 504,
+}
 
 
 def error_body(message: str, kind: str) -> dict[str, Any]:
@@ -58,7 +73,7 @@ def first_event_error(event: SseEvent) -> GatewayError | None:
     message, kind = _parse(event.data)
     if message is None:
         return None
-    status = 429 if kind == ErrorKind.RATE_LIMIT else 502
+    status = _IN_BAND_STATUS.get(kind or ErrorKind.UPSTREAM, 502)
     return failures.upstream_status(status, message, kind, None, event.data)
 
 
@@ -72,5 +87,5 @@ def _parse(body: bytes) -> tuple[str | None, ErrorKind | None]:
     if env.error is None:
         return env.message, None
     err = env.error
-    kind = _KINDS_BY_CODE.get(str(err.code)) or _KINDS_BY_CODE.get(err.type or "")
+    kind = kind_of(err.code, err.type)
     return err.message or err.type or "upstream error", kind

@@ -38,6 +38,8 @@ class ChatStreamDecoder:
             return self._fail("unreadable chunk from upstream")
         if chunk.error is not None:
             return self._fail(chunk.error.message or "upstream stream error", chunk.error.type)
+        if not self._started and not chunk.id and not chunk.choices and chunk.usage is None:
+            return []  # Azure opens with an anonymous prompt_filter_results chunk
         out = self._start(chunk)
         for choice in chunk.choices or []:
             if choice.index == 0:

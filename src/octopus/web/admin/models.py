@@ -146,7 +146,9 @@ async def unpriced(request: Request) -> Response:
         if service.price_for(model.name) is not None:
             continue
         entry = missing.setdefault(model.name.lower(), {"name": model.name.lower(), "channels": []})
-        entry["channels"].append({"channel_id": model.channel_id, "channel_name": model.channel_name})
+        entry["channels"].append(
+            {"channel_id": model.channel_id, "channel_name": model.channel_name}
+        )
     return ok(list(missing.values()))
 
 

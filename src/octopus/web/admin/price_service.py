@@ -11,10 +11,11 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from octopus.core.clock import Clock
+from octopus.core.live_settings import LiveSettings
 from octopus.core.model_match import NameMatcher, Rates, parse_models_dev
 from octopus.errors import GatewayError
 from octopus.relay.pricing import Price
@@ -24,8 +25,7 @@ from octopus.upstream.modelsdev import fetch_models_dev
 from octopus.upstream.transport import Transport
 
 log = logging.getLogger("octopus.prices")
-DEFAULT_INTERVAL_HOURS = 24.0
-POLL_SECONDS = 60.0  # how often the loop re-reads the interval setting (applied live)
+HOUR = 3600
 FETCH_TIMEOUT = 120.0
 MEMO_LIMIT = 4096
 
@@ -86,6 +86,7 @@ class PriceService:
         sessions: Sessions,
         transport: Transport,
         clock: Clock,
+        live: LiveSettings,
         *,
         url: str = "",
         reference: Mapping[str, Rates] | None = None,
@@ -93,6 +94,9 @@ class PriceService:
         self._sessions = sessions
         self._transport = transport
         self._clock = clock
+        self._live = live
+        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] = lambda: None
         self.url = url  # "" disables the remote refresh (the shipped snapshot stays)
         self._reference = dict(store.snapshot_reference() if reference is None else reference)
         self._ref_matcher = NameMatcher(self._reference)
@@ -141,11 +145,9 @@ class PriceService:
             return len(reference)
 
     async def _download(self) -> dict[str, Rates]:
-        async with self._sessions() as session:
-            proxy = (await store.read_setting(session, "proxy_url") or "").strip()
         try:
             async with asyncio.timeout(FETCH_TIMEOUT):
-                doc = await fetch_models_dev(self._transport, self.url, proxy or None)
+                doc = await fetch_models_dev(self._transport, self.url, self._live.proxy_url)
             reference = parse_models_dev(doc)
         except (GatewayError, ValueError) as exc:
             raise RefreshFailed(str(exc)) from None
@@ -155,23 +157,39 @@ class PriceService:
             raise RefreshFailed("models.dev answered without any usable price")
         return reference
 
-    def reschedule(self) -> None:
-        """Wake the refresh loop (call after `model_info_update_interval` changes)."""
-        self._wake.set()
+    def start(self, stopping: asyncio.Event) -> None:
+        """Refresh at start-up, then every `model_info_update_interval` hours (applied live)."""
+        self._unsubscribe = self._live.subscribe(
+            lambda _k, _v: self._wake.set(), frozenset({"model_info_update_interval"})
+        )
+        self._task = asyncio.get_running_loop().create_task(self._schedule(stopping))
 
-    async def run(self, stopping: asyncio.Event) -> None:
-        """Refresh at start-up, then every `model_info_update_interval` hours (read live)."""
-        last_attempt = -math.inf
+    async def stop(self) -> None:
+        self._unsubscribe()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _schedule(self, stopping: asyncio.Event) -> None:
+        due = self._clock.monotonic()  # the first refresh is at start-up
         while not stopping.is_set():
-            interval = await self._interval_hours()
-            due = interval > 0 and self._clock.time() - last_attempt >= interval * 3600
-            if due and self.url:
-                last_attempt = self._clock.time()
-                await self._refresh_quietly()
+            hours = self._live.model_info_update_interval
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(POLL_SECONDS):
-                    await _first(stopping, self._wake)
+            wait = due - self._clock.monotonic() if hours > 0 and self.url else math.inf
+            if wait > 0:
+                if await self._interrupted(wait, stopping):
+                    due = self._clock.monotonic() + self._live.model_info_update_interval * HOUR
+                continue
+            await self._refresh_quietly()
+            due = self._clock.monotonic() + hours * HOUR
+
+    async def _interrupted(self, seconds: float, stopping: asyncio.Event) -> bool:
+        """Sleep `seconds` (or until shutdown); True when the interval setting changed."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(None if math.isinf(seconds) else seconds):
+                await _first(stopping, self._wake)
+        return self._wake.is_set()
 
     async def _refresh_quietly(self) -> None:
         try:
@@ -185,17 +203,6 @@ class PriceService:
             log.exception("price refresh failed; keeping the current prices")
         else:
             log.info("prices refreshed from models.dev", extra={"fields": {"models": count}})
-
-    async def _interval_hours(self) -> float:
-        try:
-            async with self._sessions() as session:
-                raw = await store.read_setting(session, "model_info_update_interval")
-            return float(raw) if raw is not None and raw.strip() else DEFAULT_INTERVAL_HOURS
-        except ValueError:
-            return DEFAULT_INTERVAL_HOURS
-        except Exception:  # the DB is briefly unavailable: try again at the next poll
-            log.exception("could not read model_info_update_interval")
-            return 0.0
 
 
 async def _first(*events: asyncio.Event) -> None:

@@ -81,10 +81,10 @@ function Root() {
   useEffect(() => {
     if (session === 'apikey' && !KeyView) import('./pages/keyview.js').then((m) => { KeyView = m.default; setReady(1); });
   }, [session]);
-  if (!messages['nav.dashboard'] || session === 'unknown') return html`<div class="boot" role="status"><${Logo} /></div>`;
+  if (!messages['nav.dashboard'] || session === 'unknown') return html`<div class="boot" role="status"><span class="boot-logo"><${Logo} /></span></div>`;
   let body;
   if (session === 'none') body = html`<${Login} />`;
-  else if (session === 'apikey') body = KeyView ? html`<${KeyView} />` : html`<div class="boot"><${Logo} /></div>`;
+  else if (session === 'apikey') body = KeyView ? html`<${KeyView} />` : html`<div class="boot"><span class="boot-logo"><${Logo} /></span></div>`;
   else body = html`<${Shell} />`;
   return html`${body}<${ToastHost} /><${ConfirmHost} />`;
 }

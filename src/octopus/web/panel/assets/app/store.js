@@ -19,7 +19,13 @@ export function createStore(initial) {
 
 export function useStore(store) {
   const [, force] = useState(0);
-  useEffect(() => store.subscribe(() => force((n) => n + 1)), [store]);
+  const seen = store.get();
+  useEffect(() => {
+    const unsubscribe = store.subscribe(() => force((n) => n + 1));
+    // effects run after paint: catch a change made between this render and the subscription
+    if (store.get() !== seen) force((n) => n + 1);
+    return unsubscribe;
+  }, [store]);
   return store.get();
 }
 

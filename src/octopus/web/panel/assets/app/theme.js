@@ -1,5 +1,5 @@
 // Light, dark or system theme, applied to <html data-theme> and kept in sync with the OS setting.
-import { app, loadPref, savePref } from './store.js';
+import { app } from './store.js';
 
 const media = window.matchMedia('(prefers-color-scheme: dark)');
 
@@ -8,8 +8,20 @@ function apply(theme) {
   document.documentElement.dataset.theme = dark ? 'dark' : 'light';
 }
 
+const KEY = 'octopus.theme';
+const THEMES = ['light', 'dark', 'system'];
+
+function stored() {
+  try {
+    const value = localStorage.getItem(KEY);
+    return THEMES.includes(value) ? value : 'system';
+  } catch {
+    return 'system';
+  }
+}
+
 export function initTheme() {
-  const theme = loadPref('theme', 'system');
+  const theme = stored();
   app.set({ theme });
   apply(theme);
   media.addEventListener('change', () => apply(app.get().theme));
@@ -18,9 +30,9 @@ export function initTheme() {
 export function setTheme(theme) {
   // stored as a bare string so the inline pre-paint script in index.html can read it
   try {
-    localStorage.setItem('octopus.theme', theme);
+    localStorage.setItem(KEY, theme);
   } catch {
-    savePref('theme', theme);
+    // private mode: the choice lasts for this page only
   }
   app.set({ theme });
   apply(theme);

@@ -44,7 +44,7 @@ function toPayload(f, id) {
     ...(id ? { id } : {}),
     name: f.name.trim(), type: f.type, base_url: f.base_url.trim(), enabled: f.enabled,
     keys: f.keys.filter((k) => k.key.trim()).map((k) => ({
-      ...(k.id ? { id: k.id } : {}), enabled: k.enabled !== false, ...(k.id && k.key === k.original ? {} : { key: k.key.trim() }),
+      ...(k.id ? { id: k.id } : {}), enabled: k.enabled !== false, ...(k.remark ? { remark: k.remark } : {}), ...(k.id && k.key === k.original ? {} : { key: k.key.trim() }),
     })),
     model: f.models.filter((m) => !m.custom).map((m) => m.name).join(','),
     custom_model: f.models.filter((m) => m.custom).map((m) => m.name).join(','),
@@ -104,11 +104,13 @@ export function ChannelForm({ channel, onClose, onSaved }) {
     return runFetch(async () => {
       const body = { type: f.type, base_url: f.base_url.trim(), proxy: f.proxy, channel_proxy: f.channel_proxy.trim() || null,
         match_regex: f.match_regex.trim() || null, custom_header: f.custom_header.filter((h) => h.header_key.trim()) };
-      if (key.id && key.key === key.original) Object.assign(body, { channel_id: channel.id, key_id: key.id });
-      else body.key = key.key.trim();
+      // a saved channel's masked key makes the server use the stored one
+      if (channel.id) body.id = channel.id;
+      body.key = key.key.trim();
       const list = await api('channel/fetch-model', { method: 'POST', body });
-      setFetched([...new Set(list || [])].sort());
-      toast(t('channels.fetched', { n: (list || []).length }));
+      const names = (Array.isArray(list) ? list : []).map((m) => (typeof m === 'string' ? m : m.id || m.name)).filter(Boolean);
+      setFetched([...new Set(names)].sort());
+      toast(t('channels.fetched', { n: names.length }));
     });
   };
   const save = async (e) => {

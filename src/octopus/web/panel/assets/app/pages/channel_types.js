@@ -4,7 +4,6 @@ export const TYPES = [
   { id: 'openai_responses', label: 'OpenAI Responses', short: 'OR', color: '#0f766e', path: '/responses', base: 'https://api.openai.com/v1' },
   { id: 'anthropic', label: 'Anthropic', short: 'AN', color: '#c96442', path: '/messages', base: 'https://api.anthropic.com/v1' },
   { id: 'gemini', label: 'Gemini', short: 'GE', color: '#4f7df3', path: '/models/{model}:generateContent', base: 'https://generativelanguage.googleapis.com/v1beta' },
-  { id: 'volcengine', label: 'Volcengine', short: 'VE', color: '#e5484d', path: '/chat/completions', base: 'https://ark.cn-beijing.volces.com/api/v3' },
 ];
 
 export function typeInfo(id) {

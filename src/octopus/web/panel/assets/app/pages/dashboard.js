@@ -1,11 +1,11 @@
 // Home: totals, a 53-week activity heatmap, the trend chart and rankings.
-import { html, useMemo } from '../lib.js';
+import { html, useEffect, useMemo, useRef } from '../lib.js';
 import { t } from '../i18n.js';
 import { usePref } from '../store.js';
 import { Icon } from '../icons.js';
 import { ErrorBox, Seg, Skeleton, Empty, useApi } from '../ui.js';
-import { fmtCost, fmtMs, fmtNum, fmtInt, metrics, successRate, fmtDay } from '../format.js';
-import { TrendChart } from './trend.js';
+import { fmtCost, fmtMs, fmtNum, fmtInt, metrics, successRate } from '../format.js';
+import { TrendChart, utcKey } from './trend.js';
 
 export function StatCards({ stats }) {
   const m = metrics(stats);
@@ -23,32 +23,35 @@ export function StatCards({ stats }) {
   </div>`)}</section>`;
 }
 
-const dayKey = (d) => `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
 
 function Heatmap({ daily }) {
   const cells = useMemo(() => {
     const byDay = new Map((daily?.items || []).map((d) => [String(d.date), d]));
     let max = Number(daily?.max_request_count) || 0;
     if (!max) byDay.forEach((d) => { max = Math.max(max, metrics(d).requests); });
-    const today = new Date();
-    today.setHours(0, 0, 0, 0);
-    const start = new Date(today);
-    start.setDate(start.getDate() - start.getDay() - 52 * 7);
+    // days are UTC, as the server counts them
+    const now = new Date();
+    const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    const weekday = new Date(today).getUTCDay();
     const out = [];
-    for (let d = new Date(start); out.length < 53 * 7 + today.getDay() + 1; d.setDate(d.getDate() + 1)) {
-      const m = metrics(byDay.get(dayKey(d)));
+    for (let i = 52 * 7 + weekday; i >= 0; i--) {
+      const d = new Date(today - i * 86400e3);
+      const m = metrics(byDay.get(utcKey(d)));
       const ratio = max ? m.requests / max : 0;
       const level = m.requests === 0 ? 0 : Math.min(4, Math.ceil(ratio * 4));
-      out.push({ key: dayKey(d), level, m, date: new Date(d) });
+      out.push({ key: utcKey(d), level, m, date: d });
     }
     return out;
   }, [daily]);
   const active = cells.filter((c) => c.m.requests > 0).length;
+  const wrap = useRef(null);
+  // on a narrow screen show the most recent weeks first
+  useEffect(() => { if (wrap.current) wrap.current.scrollLeft = wrap.current.scrollWidth; }, [cells]);
   return html`<div class="card">
     <div class="card-title"><h2>${t('dash.activity')}</h2><span class="hint">${t('dash.activeDays', { n: active })}</span></div>
-    <div class="heatmap-wrap"><div class="heatmap" role="img" aria-label=${t('dash.activityLabel', { n: active })}>
+    <div class="heatmap-wrap" ref=${wrap} tabindex="0"><div class="heatmap" role="img" aria-label=${t('dash.activityLabel', { n: active })}>
       ${cells.map((c) => html`<i key=${c.key} class=${'l' + c.level}
-        title=${`${fmtDay(c.date)} · ${t('dash.requests')} ${fmtInt(c.m.requests)} · ${t('dash.time')} ${fmtMs(c.m.wait)} · ${t('dash.tokens')} ${fmtNum(c.m.tokens)} · ${fmtCost(c.m.cost)}`}></i>`)}
+        title=${`${c.date.toISOString().slice(0, 10)} · ${t('dash.requests')} ${fmtInt(c.m.requests)} · ${t('dash.time')} ${fmtMs(c.m.wait)} · ${t('dash.tokens')} ${fmtNum(c.m.tokens)} · ${fmtCost(c.m.cost)}`}></i>`)}
     </div></div>
     <div class="row between" style="margin-top:10px"><span class="hint">${t('dash.lastYear')}</span>
       <span class="legend">${t('dash.less')}${[0, 1, 2, 3, 4].map((l) => html`<i key=${l} style=${`background:var(--heat-${l})`}></i>`)}${t('dash.more')}</span></div>
@@ -66,7 +69,7 @@ function rankRows(kind, { channels, models, keys, chStats, keyStats }) {
   if (kind === 'models') {
     const merged = new Map();
     for (const s of models || []) {
-      const name = s.name || s.model_name || '?';
+      const name = s.model || s.name || s.model_name || '?';
       const prev = merged.get(name);
       const m = metrics(s);
       if (prev) for (const k of Object.keys(m)) prev.m[k] += m[k];

@@ -30,8 +30,8 @@ function Members({ members, onChange, mode, channels }) {
         <div class="hint ellipsis">${channels.get(m.channel_id) || '#' + m.channel_id}</div></div>
       ${mode === 'weighted' && html`<input class="input" type="number" min="1" style="width:72px;height:30px" value=${m.weight ?? 1}
         aria-label=${t('groups.weightOf', { name: m.model_name })} onInput=${(e) => set(i, { weight: Math.max(1, Number(e.currentTarget.value) || 1) })} />`}
-      <${Button} size="sm" kind="ghost" icon="output" aria-label=${t('groups.moveUp', { name: m.model_name })} disabled=${i === 0} onClick=${() => move(i, i - 1)} />
-      <${Button} size="sm" kind="ghost" icon="input" aria-label=${t('groups.moveDown', { name: m.model_name })} disabled=${i === members.length - 1} onClick=${() => move(i, i + 1)} />
+      <${Button} size="sm" kind="ghost" icon="up" aria-label=${t('groups.moveUp', { name: m.model_name })} disabled=${i === 0} onClick=${() => move(i, i - 1)} />
+      <${Button} size="sm" kind="ghost" icon="down" aria-label=${t('groups.moveDown', { name: m.model_name })} disabled=${i === members.length - 1} onClick=${() => move(i, i + 1)} />
       <${Button} size="sm" kind="ghost" icon="close" aria-label=${t('common.removeNamed', { name: m.model_name })} onClick=${() => onChange(members.filter((_, j) => j !== i))} />
     </li>`)}
   </ol>`;
@@ -88,12 +88,16 @@ export function GroupForm({ group, channels, onClose, onSaved, onDelete }) {
     set({ members: [...f.members, ...fresh] });
     return fresh.length;
   };
+  const [runAuto, autoBusy, autoError] = useAction();
   const autoAdd = () => {
-    const needle = f.name.trim().toLowerCase();
-    if (!needle) return setNameError(t('groups.autoAddNeedsName'));
-    const n = add((models.data || []).filter((m) => m.enabled !== false && m.name.toLowerCase().includes(needle))
-      .map((m) => ({ channel_id: m.channel_id, model_name: m.name })));
-    return toast(t('groups.autoAdded', { n }));
+    const name = f.name.trim();
+    if (!name) return setNameError(t('groups.autoAddNeedsName'));
+    setNameError('');
+    // the server matches every channel model whose name contains the group name
+    return runAuto(async () => {
+      const found = await api('group/auto-add', { method: 'POST', body: { name } });
+      toast(t('groups.autoAdded', { n: add((found || []).map((m) => ({ channel_id: m.channel_id, model_name: m.model_name }))) }));
+    });
   };
   const save = async (e) => {
     e?.preventDefault();
@@ -119,9 +123,9 @@ export function GroupForm({ group, channels, onClose, onSaved, onDelete }) {
       </details>
       <div class="grid-2">
         <${Field} label=${t('groups.members') + ` (${f.members.length})`} id="gm">
-          <div class="row wrap"><${Button} size="sm" icon="sparkle" label=${t('groups.autoAdd')} title=${t('groups.autoAddHint')} onClick=${autoAdd} />
+          <div class="row wrap"><${Button} size="sm" icon="sparkle" busy=${autoBusy} label=${t('groups.autoAdd')} title=${t('groups.autoAddHint')} onClick=${autoAdd} />
             ${f.members.length > 0 && html`<${Button} size="sm" kind="ghost" label=${t('common.clearAll')} onClick=${() => set({ members: [] })} />`}</div>
-          <span class="hint">${t('groups.dragHint')}</span>
+          <${ErrorBox} error=${autoError} /><span class="hint">${t('groups.dragHint')}</span>
           <${Members} members=${f.members} onChange=${(members) => set({ members })} mode=${f.mode} channels=${channels} />
         <//>
         <${Field} label=${t('groups.addModel')} id="gp"><${ErrorBox} error=${models.error} />

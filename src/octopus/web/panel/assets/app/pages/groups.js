@@ -11,6 +11,7 @@ function MemberBadges({ st }) {
   return html`${st.current && html`<${Badge} kind="ok" dot live>${t('groups.inUse')}<//>`}
     ${st.probing && html`<${Badge} kind="info" dot live>${t('groups.probing')}<//>`}
     ${st.cooling > 0 && html`<${Badge} kind="warn">${t('groups.cooling', { s: st.cooling })}<//>`}
+    ${st.failures > 0 && !st.cooling && html`<${Badge} kind="err" title=${t('groups.failuresHint')}>${t('groups.failures', { n: st.failures })}<//>`}
     ${st.affinity > 0 && html`<${Badge} kind="accent">${t('groups.affinity', { s: st.affinity })}<//>`}`;
 }
 
@@ -27,7 +28,7 @@ function GroupCard({ group, channels, state, now, onEdit, onChanged }) {
     }
   };
   const setActive = (itemId) => act(() => api('group/active/' + group.id, { method: 'POST', body: { item_id: itemId } }), t('groups.activeSet'));
-  const reset = () => act(() => api('group/reset/' + group.id, { method: 'POST', body: {} }), t('groups.resetDone'));
+  const reset = () => act(async () => (await api('group/runtime/reset/' + group.id, { method: 'POST', body: {} })) && null, t('groups.resetDone'));
   return html`<article class="card col" style="gap:12px" aria-label=${group.name}>
     <div class="entity-head"><div class="grow"><div class="row"><h3 class="ellipsis">${group.name}</h3><${CopyButton} text=${group.name} /></div>
       <div class="row wrap"><${Badge} kind="accent">${t('groups.mode.' + group.mode)}<//><span class="hint">${t('groups.memberCount', { n: items.length })}</span></div></div></div>

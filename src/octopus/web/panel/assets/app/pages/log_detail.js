@@ -2,7 +2,7 @@
 import { html, useState } from '../lib.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { Badge, Button, CopyButton, ErrorBox, Modal, Skeleton, errorText, toast, useAction, useApi } from '../ui.js';
+import { Badge, Button, CopyButton, ErrorBox, Modal, Skeleton, useAction, useApi } from '../ui.js';
 import { fmtCost, fmtInt, fmtMs, fmtTime } from '../format.js';
 import { RUNNING, normLog, statusKind } from './log_shape.js';
 
@@ -32,13 +32,14 @@ function Body({ id, which }) {
 function Timeline({ attempts }) {
   if (!attempts.length) return html`<span class="muted">${t('logs.noAttempts')}</span>`;
   return html`<div class="timeline">${attempts.map((a, i) => {
-    const status = a.status || (a.error || a.msg ? 'failed' : 'success');
+    const status = a.outcome || (typeof a.status === 'string' ? a.status : a.error ? 'failed' : 'success');
+    const code = typeof a.status === 'number' ? a.status : a.status_code;
     return html`<div class=${'timeline-item ' + status} key=${i}>
       <div class="row wrap"><b>${t('logs.attemptN', { n: a.attempt_num ?? a.attempt ?? i + 1 })}</b>
-        <${Badge} kind=${statusKind(status)}>${t('logs.status.' + status)}<//>
+        <${Badge} kind=${statusKind(status)}>${t('logs.outcome.' + status)}<//>
         <span class="hint">${[a.channel_name, a.model_name || a.model].filter(Boolean).join(' · ')}</span>
         ${a.duration_ms !== undefined || a.duration !== undefined ? html`<span class="hint num">${fmtMs(a.duration_ms ?? a.duration)}</span>` : null}
-        ${a.status_code ? html`<${Badge}>HTTP ${a.status_code}<//>` : null}${a.sticky && html`<${Badge} kind="accent">${t('logs.sticky')}<//>`}</div>
+        ${code ? html`<${Badge}>HTTP ${code}<//>` : null}${a.sticky && html`<${Badge} kind="accent">${t('logs.sticky')}<//>`}</div>
       ${(a.error || a.msg) && html`<div class="hint err-text" style="word-break:break-word">${a.error || a.msg}</div>`}
     </div>`;
   })}</div>`;
@@ -52,22 +53,12 @@ function Losses({ losses }) {
 
 export function LogDetail({ id, live, onClose }) {
   const res = useApi(`log/${id}`);
-  const [run, busy] = useAction();
   const rec = normLog({ ...(live || {}), ...(res.data || {}) });
-  const stop = () => run(async () => {
-    try {
-      await api(`log/${id}/${rec.round}/stop`, { method: 'POST' });
-      toast(t('logs.stopped'));
-    } catch (err) {
-      toast(errorText(err), 'err');
-    }
-  });
   const kv = [['logs.started', fmtTime(rec.started)], ['logs.duration', rec.duration ? fmtMs(rec.duration) : '—'],
     ['logs.firstToken', rec.firstToken ? fmtMs(rec.firstToken) : '—'], ['logs.inputTokens', fmtInt(rec.input)],
     ['logs.outputTokens', fmtInt(rec.output)], ['logs.cachedTokens', fmtInt(rec.cached)], ['logs.cost', fmtCost(rec.cost)],
-    ['logs.key', rec.keyName || '—'], ['logs.format', rec.inbound ? `${rec.inbound} → ${rec.outbound || rec.inbound}` : '—']];
-  return html`<${Modal} open size="wide" title=${t('logs.detailTitle', { id })} onClose=${onClose}
-    footer=${RUNNING.has(rec.status) && html`<${Button} kind="danger" icon="stop" busy=${busy} label=${t('logs.stopRound')} onClick=${stop} />`}>
+    ['logs.key', rec.keyName || '—'], ['logs.http', rec.httpStatus || '—'], ['logs.format', rec.inbound ? `${rec.inbound} → ${rec.outbound || rec.inbound}` : '—']];
+  return html`<${Modal} open size="wide" title=${t('logs.detailTitle', { id: rec.raw.id || String(id).slice(0, 12) })} onClose=${onClose}>
     ${res.error && !live ? html`<${ErrorBox} error=${res.error} onRetry=${res.reload} />` : !res.data && !live ? html`<${Skeleton} count=${1} />` : html`<div class="col" style="gap:16px">
       <div class="row wrap"><${Badge} kind=${statusKind(rec.status)} dot live=${RUNNING.has(rec.status)}>${t('logs.status.' + rec.status)}<//>
         <b>${rec.model}</b><span class="muted">→ ${rec.channel || '—'}${rec.target ? ' / ' + rec.target : ''}</span></div>

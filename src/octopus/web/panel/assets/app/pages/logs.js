@@ -14,7 +14,7 @@ function LogRow({ r, onOpen }) {
   const running = RUNNING.has(r.status);
   return html`<div class="list-row clickable" role="button" tabindex="0" onClick=${onOpen}
       onKeyDown=${(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onOpen(); } }}
-      aria-label=${`${r.model} ${t('logs.status.' + r.status)}`} data-log-id=${r.id}>
+      aria-label=${`${r.model} ${t('logs.status.' + r.status)}`} data-log-id=${r.id} data-status=${r.status}>
     <span class=${'log-status ' + r.status} aria-hidden="true"></span>
     <div class="grow" style="min-width:0">
       <div class="row" style="gap:6px;min-width:0"><b class="ellipsis">${r.model || '—'}</b>
@@ -38,18 +38,21 @@ function Live({ onOpen }) {
   useEffect(() => subscribe('log/overview/stream', 'log', (rec) => {
     setItems((prev) => {
       const next = new Map(prev);
-      next.set(rec.id, rec);
-      if (next.size > MAX_LIVE) next.delete(Math.min(...next.keys()));
+      next.set(rec.request_id || rec.id, rec);
+      if (next.size > MAX_LIVE) {
+        const oldest = [...next.entries()].reduce((a, b) => ((a[1].started_at ?? a[1].time) <= (b[1].started_at ?? b[1].time) ? a : b));
+        next.delete(oldest[0]);
+      }
       return next;
     });
   }, setConn), []);
-  const rows = [...items.values()].sort((a, b) => b.id - a.id).map(normLog);
+  const rows = [...items.values()].map(normLog).sort((a, b) => (Number(b.started) || 0) - (Number(a.started) || 0));
   const running = rows.filter((r) => RUNNING.has(r.status)).length;
   return html`<div class="col">
     <div class="row wrap"><${Badge} kind=${conn === 'open' ? 'ok' : 'warn'} dot live=${conn === 'open'}>
         ${conn === 'open' ? t('logs.live') : conn === 'reconnecting' ? t('logs.reconnecting') : t('logs.connecting')}<//>
       <span class="hint">${t('logs.runningCount', { n: running })}</span></div>
-    ${rows.length ? html`<div class="list" aria-live="polite">${rows.map((r) => html`<${LogRow} key=${r.id} r=${r} onOpen=${() => onOpen(r)} />`)}</div>`
+    ${rows.length ? html`<div class="list" aria-live="polite">${rows.map((r) => html`<${LogRow} key=${r.key} r=${r} onOpen=${() => onOpen(r)} />`)}</div>`
       : html`<${Empty} icon="log" title=${t('logs.emptyLive')} text=${t('logs.emptyLiveHint')} />`}
   </div>`;
 }
@@ -72,7 +75,7 @@ function Filters({ value, onChange }) {
       ${input('model', t('logs.model'))}
       ${select('channel_id', t('logs.channel'), (channels.data || []).map((c) => ({ value: c.id, label: c.name })))}
       ${select('api_key_id', t('logs.key'), (keys.data || []).map((k) => ({ value: k.id, label: k.name })))}
-      ${select('status', t('logs.statusLabel'), ['success', 'failed', 'canceled'].map((s) => ({ value: s, label: t('logs.status.' + s) })))}
+      ${select('status', t('logs.statusLabel'), ['running', 'success', 'failed', 'canceled'].map((s) => ({ value: s, label: t('logs.status.' + s) })))}
     </div>
     <div class="row" style="justify-content:flex-end"><${Button} kind="ghost" label=${t('common.reset')} onClick=${() => { setDraft({}); onChange({}); }} />
       <${Button} kind="primary" type="submit" icon="filter" label=${t('logs.apply')} /></div>
@@ -94,7 +97,7 @@ function History({ onOpen }) {
     <${ErrorBox} error=${res.error} onRetry=${res.reload} />
     ${res.data === undefined && !res.error ? html`<${Skeleton} count=${1} height=${240} />`
       : !items.length ? html`<${Empty} icon="log" title=${t('logs.emptyHistory')} text=${t('logs.emptyHistoryHint')} />`
-      : html`<div class="list">${items.map((r) => html`<${LogRow} key=${r.id} r=${r} onOpen=${() => onOpen(r)} />`)}</div>
+      : html`<div class="list">${items.map((r) => html`<${LogRow} key=${r.key} r=${r} onOpen=${() => onOpen(r)} />`)}</div>
         <nav class="pager" aria-label=${t('logs.pages')}>
           <${Button} size="sm" icon="back" aria-label=${t('common.previous')} disabled=${page <= 1} onClick=${() => setPage(page - 1)} />
           <span class="hint">${t('logs.pageOf', { page, pages, total: fmtNum(total) })}</span>

@@ -27,6 +27,7 @@ export function memberState(state, itemId, now) {
   return {
     current: state.current_item_id === itemId,
     probing: state.probe_item_id === itemId,
+    failures: Number(state.failures?.[itemId]) || 0,
     cooling: until > now ? Math.ceil((until - now) / 1000) : 0,
     affinity: state.current_item_id === itemId && Number(state.affinity_until) > now
       ? Math.ceil((state.affinity_until - now) / 1000) : 0,

@@ -29,7 +29,7 @@ function AccountCard() {
     e.preventDefault();
     const errs = {};
     if (!pw.old) errs.old = t('form.required');
-    if (pw.next.length < 8) errs.next = t('settings.passwordShort', { n: 8 });
+    if (pw.next.length < 6) errs.next = t('settings.passwordShort', { n: 6 });
     if (pw.next !== pw.again) errs.again = t('settings.passwordMismatch');
     setErrors(errs);
     if (Object.keys(errs).length) return undefined;
@@ -47,6 +47,7 @@ function AccountCard() {
     </form>
     <hr class="divider" />
     <form class="form" onSubmit=${changePw} aria-label=${t('settings.changePassword')}>
+      <input type="text" autocomplete="username" hidden readonly aria-hidden="true" />
       <${TextField} label=${t('settings.oldPassword')} type="password" value=${pw.old} error=${errors.old} onValue=${(v) => setPw({ ...pw, old: v })} autocomplete="current-password" />
       <${TextField} label=${t('settings.newPassword')} type="password" value=${pw.next} error=${errors.next} onValue=${(v) => setPw({ ...pw, next: v })} autocomplete="new-password" />
       <${TextField} label=${t('settings.confirmPassword')} type="password" value=${pw.again} error=${errors.again} onValue=${(v) => setPw({ ...pw, again: v })} autocomplete="new-password" />
@@ -83,7 +84,7 @@ function BackupCard() {
     form.append('file', file);
     runImport(async () => {
       const res = await api('setting/import', { method: 'POST', body: form });
-      setReport(res?.rows_affected || res || {});
+      setReport({ rows: res?.rows_affected || {}, skipped: res?.skipped || {}, notes: res?.notes || [] });
       toast(t('settings.imported'));
     });
   };
@@ -95,8 +96,12 @@ function BackupCard() {
         aria-label=${t('settings.import')} />${importing ? html`<span class="spinner"></span>` : null}${t('settings.import')}</label></div>
     ${importing && html`<${Progress} label=${t('settings.importing')} />`}
     <${ErrorBox} error=${exportError || importError} />
-    ${report && html`<div class="col" style="gap:6px" role="status"><b>${t('settings.importReport')}</b>
-      <div class="kv">${Object.entries(report).map(([k, v]) => html`<div key=${k}><span>${k}</span><b>${typeof v === 'object' ? JSON.stringify(v) : v}</b></div>`)}</div></div>`}
+    ${report && html`<div class="col" style="gap:8px" role="status" data-testid="import-report"><b>${t('settings.importReport')}</b>
+      <div class="kv">${Object.entries(report.rows).map(([k, v]) => html`<div key=${k}><span>${k}</span><b>${v}</b></div>`)}</div>
+      ${Object.keys(report.skipped).length > 0 && html`<b>${t('settings.importSkipped')}</b>
+        <div class="kv">${Object.entries(report.skipped).map(([k, v]) => html`<div key=${k}><span>${k}</span><b>${v}</b></div>`)}</div>`}
+      ${report.notes.length > 0 && html`<ul class="hint" style="margin:0;padding-left:18px">${report.notes.map((n, i) => html`<li key=${i}>${n}</li>`)}</ul>`}
+    </div>`}
   </section>`;
 }
 

@@ -92,7 +92,7 @@ function KeyRow({ k, stats, onEdit, onChanged, onDeleted }) {
   };
   return html`<div class="list-row" style="align-items:flex-start">
     <div class="grow col" style="gap:4px;min-width:0">
-      <div class="row wrap"><b>${k.name}</b><code class="hint">${k.api_key_prefix || (k.api_key || '').slice(0, 14)}…</code>
+      <div class="row wrap"><b>${k.name}</b><code class="hint">${k.api_key_prefix || ''}</code>
         ${expired ? html`<${Badge} kind="err">${t('keys.expired')}<//>` : k.expire_at ? html`<${Badge}>${t('keys.until', { date: fmtDay(k.expire_at) })}<//>` : null}</div>
       <div class="hint row wrap" style="gap:12px"><span>${t('dash.requests')} ${fmtNum(m.requests)}</span><span>${t('dash.tokens')} ${fmtNum(m.tokens)}</span>
         <span>${fmtCost(m.cost)}${k.max_cost ? ' / ' + fmtCost(k.max_cost) : ''}</span>

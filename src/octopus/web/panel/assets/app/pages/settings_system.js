@@ -2,10 +2,12 @@
 import { html, useState } from '../lib.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { Button, ErrorBox, Switch, TextField, errorText, toast, useApi } from '../ui.js';
+import { Button, ErrorBox, SelectField, Switch, TextField, errorText, toast, useApi } from '../ui.js';
 
-const KNOWN = ['proxy_url', 'cors_allow_origins', 'stats_save_interval', 'model_info_update_interval', 'sync_llm_interval',
-  'log_retention_days', 'log_body_enabled', 'log_body_max_bytes'];
+const KNOWN = ['proxy_url', 'cors_allow_origins', 'model_info_update_interval', 'sync_llm_interval', 'log_retention_days',
+  'log_body_mode', 'log_body_retention_days', 'log_body_max_bytes', 'metrics_enabled', 'metrics_token', 'stats_save_interval'];
+const CHOICES = { log_body_mode: ['off', 'errors', 'all'] };
+const SECRET = new Set(['metrics_token']);
 const NUMERIC = /interval|days|bytes|seconds|max/;
 const BOOL = new Set(['true', 'false']);
 
@@ -48,10 +50,14 @@ export function SystemCard() {
   return html`<section class="card col" aria-labelledby="sys-title"><h2 id="sys-title">${t('settings.system')}</h2>
     <${ErrorBox} error=${list.error} onRetry=${list.reload} />
     <form class="form" onSubmit=${save} novalidate>
-      ${keys.map((k) => (BOOL.has(saved[k])
+      ${keys.map((k) => (CHOICES[k]
+        ? html`<${SelectField} key=${k} label=${label(k)} hint=${errors[k] || hint(k)} value=${value(k)}
+            options=${CHOICES[k].map((v) => ({ value: v, label: t('settings.choice.' + k + '.' + v) }))} onValue=${(v) => setDraft({ ...draft, [k]: v })} />`
+        : BOOL.has(saved[k])
         ? html`<${Switch} key=${k} label=${label(k)} hint=${errors[k] || hint(k)} checked=${value(k) === 'true'}
             onChange=${(v) => setDraft({ ...draft, [k]: String(v) })} />`
         : html`<${TextField} key=${k} label=${label(k)} hint=${hint(k)} error=${errors[k]} value=${value(k)}
+            type=${SECRET.has(k) ? 'password' : 'text'} autocomplete="off"
             inputmode=${NUMERIC.test(k) ? 'numeric' : undefined} onValue=${(v) => setDraft({ ...draft, [k]: v })} />`))}
       <div class="row"><${Button} type="submit" kind="primary" busy=${busy} disabled=${!changed.length} label=${t('settings.saveSystem')} />
         ${changed.length > 0 && html`<span class="hint">${t('settings.unsaved', { n: changed.length })}</span>`}</div>

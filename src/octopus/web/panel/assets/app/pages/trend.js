@@ -23,29 +23,25 @@ const SERIES = {
   tokens: [['input', 'dash.input'], ['output', 'dash.output']],
 };
 
+// Daily rows are keyed by UTC date (YYYYMMDD); hourly rows carry `time`, the hour's unix start.
+export const utcKey = (d) => `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
+
 function buildData(period, metric, hourly, daily) {
   const xs = [];
   const rows = [];
   if (period === 'today') {
-    const base = new Date();
-    base.setMinutes(0, 0, 0);
-    const byHour = new Map((hourly || []).map((h) => [Number(h.hour), h]));
-    for (let hr = 0; hr <= base.getHours(); hr++) {
-      const d = new Date(base);
-      d.setHours(hr);
-      xs.push(d.getTime() / 1000);
-      rows.push(metrics(byHour.get(hr)));
+    for (const h of hourly || []) {
+      xs.push(Number(h.time));
+      rows.push(metrics(h));
     }
   } else {
     const days = period === '7d' ? 7 : 30;
     const byDay = new Map((daily?.items || []).map((d) => [String(d.date), d]));
+    const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
     for (let i = days - 1; i >= 0; i--) {
-      const d = new Date();
-      d.setHours(0, 0, 0, 0);
-      d.setDate(d.getDate() - i);
-      const key = `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
+      const d = new Date(today - i * 86400e3);
       xs.push(d.getTime() / 1000);
-      rows.push(metrics(byDay.get(key)));
+      rows.push(metrics(byDay.get(utcKey(d))));
     }
   }
   return [xs, ...SERIES[metric].map(([field]) => rows.map((r) => r[field]))];
@@ -65,8 +61,9 @@ function chartOptions(uPlot, width, metric, period) {
     cursor: { points: { size: 7 } },
     legend: { live: true },
     scales: { x: { time: true } },
+    ...(period === 'today' ? {} : { tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC') }),
     axes: [
-      { ...axis, values: period === 'today' ? '{HH}:00' : '{M}/{D}' },
+      { ...axis, values: period === 'today' ? '{HH}:00' : '{M}/{D}', incrs: period === 'today' ? [3600, 7200, 10800, 21600] : [86400, 172800, 432000] },
       { ...axis, size: 56, values: (u, vals) => vals.map(fmt) },
     ],
     series: [
@@ -84,7 +81,9 @@ export function TrendChart({ daily }) {
   const [period, setPeriod] = usePref('dash.period', 'today');
   const [metric, setMetric] = usePref('dash.metric', 'cost');
   const { theme, lang } = useStore(app);
-  const hourly = useApi('stats/hourly', { poll: 30000 });
+  // the hours since local midnight, so "today" is the viewer's day
+  const hours = new Date().getHours() + 1;
+  const hourly = useApi('stats/hourly', { query: { hours }, poll: 30000 });
   const box = useRef(null);
   const [failed, setFailed] = useState(null);
   useEffect(() => {
@@ -95,8 +94,9 @@ export function TrendChart({ daily }) {
       if (gone || !box.current) return;
       const data = buildData(period, metric, hourly.data, daily);
       chart = new uPlot(chartOptions(uPlot, box.current.clientWidth || 300, metric, period), data, box.current);
-      observer = new ResizeObserver(() => chart.setSize({ width: box.current.clientWidth, height: 240 }));
-      observer.observe(box.current);
+      const el = box.current;
+      observer = new ResizeObserver(() => chart.setSize({ width: el.clientWidth, height: 240 }));
+      observer.observe(el);
     }, setFailed);
     return () => { gone = true; observer?.disconnect(); chart?.destroy(); };
   }, [period, metric, hourly.data, daily, theme, lang]);

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7c9edb8ea497
+Revision ID: 9039991de32e
 Revises:
-Create Date: 2026-11-29 03:17:07.636525
+Create Date: 2026-11-29 03:22:19.780194
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision = "7c9edb8ea497"
+revision = "9039991de32e"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -147,8 +147,8 @@ def upgrade() -> None:
         sa.Column("output_tokens", sa.BigInteger(), nullable=False),
         sa.Column("reasoning_tokens", sa.BigInteger(), nullable=False),
         sa.Column("estimated", sa.Boolean(), nullable=False),
-        sa.Column("input_cost", sa.Float(), nullable=False),
-        sa.Column("output_cost", sa.Float(), nullable=False),
+        sa.Column("input_cost", sa.Double(), nullable=False),
+        sa.Column("output_cost", sa.Double(), nullable=False),
         sa.Column("losses", sa.JSON(), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -186,8 +186,8 @@ def upgrade() -> None:
         sa.Column("cache_read_token", sa.BigInteger(), nullable=False),
         sa.Column("cache_write_token", sa.BigInteger(), nullable=False),
         sa.Column("reasoning_token", sa.BigInteger(), nullable=False),
-        sa.Column("input_cost", sa.Float(), nullable=False),
-        sa.Column("output_cost", sa.Float(), nullable=False),
+        sa.Column("input_cost", sa.Double(), nullable=False),
+        sa.Column("output_cost", sa.Double(), nullable=False),
         sa.Column("wait_time", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("hour", "api_key_id", "channel_id", "group_name", "upstream_model"),
     )

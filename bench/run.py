@@ -1,0 +1,340 @@
+"""`make bench`: the end-to-end relay benchmark: gateway vs nginx vs the upstream called directly.
+
+A fast fake OpenAI upstream, nginx as a plain reverse proxy and the real gateway (one channel,
+one group, one key, configured through the admin API, request logging on; plus the same with
+logging off), each proxy pinned to one core, the upstream and the load generators on the other.
+Medians of a few short rounds; the figures go to bench/RESULTS.md with the commit and machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import uvloop
+from load import StreamResult, WrkResult, probe, run_wrk, stream_load, write_lua
+from procs import (
+    BenchError,
+    Interference,
+    cores,
+    cpu_seconds,
+    ensure_tools,
+    peak_rss_mb,
+    tool,
+    wait_idle,
+    wait_quiet,
+)
+from report import (
+    NOLOG,
+    Sample,
+    checks,
+    checks_table,
+    history_line,
+    medians,
+    metrics_table,
+    old_history,
+    per_round,
+    render,
+)
+from targets import Target, start_gateway, start_nginx, start_upstream
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+ALL_TARGETS = ("direct", "nginx", "gateway", NOLOG)
+T = TypeVar("T")
+QUIET = 15.0  # % busy per CPU from other processes above which a round counts as disturbed
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of a c=50 phase")
+    parser.add_argument("--c1-seconds", type=float, default=2.0, help="length of a c=1 phase")
+    parser.add_argument("--targets", default=",".join(ALL_TARGETS), help="comma-separated")
+    parser.add_argument("--chunk-delay-ms", type=float, default=0.0, help="upstream SSE pacing")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
+    parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS.md")
+    parser.add_argument(
+        "--quiet-wait", type=float, default=120.0, help="seconds to wait for idle CPUs first"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs)")
+    return parser.parse_args()
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+class Bench:
+    """Starts the targets, runs the rounds, keeps the samples."""
+
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args = args
+        self.work = work
+        self.load_core, self.target_core = cores()
+        self.targets: list[Target] = []
+        self.notes: list[str] = []
+        self.rounds: dict[str, list[Sample]] = {}
+        self.rss: dict[str, float] = {}
+        self.load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+    def start(self, wanted: list[str]) -> None:
+        upstream = start_upstream(self.work, self.load_core, self.args.chunk_delay_ms)
+        self.targets.append(upstream)
+        starters: dict[str, Callable[[], Target]] = {
+            "nginx": lambda: start_nginx(self.work, self.target_core, upstream),
+            "gateway": lambda: start_gateway(
+                self.work, self.target_core, upstream, "gateway", logging=True
+            ),
+            NOLOG: lambda: start_gateway(self.work, self.target_core, upstream, NOLOG, False),
+        }
+        for name in wanted:
+            if name in starters:
+                self._add(name, starters[name])
+        if "direct" not in wanted:
+            upstream.name = "upstream"  # still the load, but not a measured row
+
+    def _add(self, name: str, starter: Callable[[], Target]) -> None:
+        _say(f"starting {name} ...")
+        try:
+            target = starter()
+        except BenchError as exc:
+            self.notes.append(f"{name} not measured: {str(exc).splitlines()[0]}")
+            _say(f"  {name} NOT measured: {exc}")
+            return
+        self.targets.append(target)
+        problem = uvloop.run(probe(target.url, target.key))
+        if problem:
+            self.notes.append(f"{name} not measured: its answer was wrong: {problem}")
+            _say(f"  {name} NOT measured: {problem}\n{target.procs[0].tail()}")
+            target.name = f"{name} (broken)"
+
+    def measured(self) -> list[Target]:
+        return [t for t in self.targets if t.name in ALL_TARGETS]
+
+    def warm_up(self) -> None:
+        for target in self.measured():
+            script = write_lua(self.work, target.key)
+            run_wrk(target.url, script, 50, 1.0)
+            uvloop.run(stream_load(target.url, target.key, 10, 1.0))
+
+    def run_rounds(self) -> None:
+        targets = self.measured()
+        for number in range(self.args.rounds):
+            shift = number % max(1, len(targets))
+            for target in targets[shift:] + targets[:shift]:
+                sample = self.measure(target)
+                self.rounds.setdefault(target.name, []).append(sample)
+                _say(
+                    f"round {number + 1} {target.name:14} {sample['rps']:>9,.0f} req/s  "
+                    f"c1 p50 {sample['c1_p50']:.3f} ms  {sample['sps']:>6,.0f} streams/s  "
+                    f"errors {sample['errors']:.0f}"
+                )
+        for target in targets:
+            self.rss[target.name] = peak_rss_mb(target.pids())
+            self.rounds[target.name][-1]["rss_mb"] = self.rss[target.name]
+
+    def measure(self, target: Target) -> Sample:
+        pids = target.pids()
+        upstream = self.targets[0].pids()
+        others = Interference(
+            (self.load_core, upstream), (self.target_core, [] if pids == upstream else pids)
+        )
+        script = write_lua(self.work, target.key)
+        seconds, short = self.args.seconds, self.args.c1_seconds
+        wait_idle(pids)
+        c50, cpu_c50 = _timed(pids, lambda: run_wrk(target.url, script, 50, seconds))
+        wait_idle(pids)
+        c1 = run_wrk(target.url, script, 1, short)
+        wait_idle(pids)
+        s1 = uvloop.run(stream_load(target.url, target.key, 1, short))
+        wait_idle(pids)
+        s50, cpu_s50 = _timed(
+            pids, lambda: uvloop.run(stream_load(target.url, target.key, 50, seconds))
+        )
+        sample = _sample(c50, c1, s1, s50, cpu_c50, cpu_s50)
+        sample["foreign_load"], sample["foreign_target"] = others.percent()
+        return sample
+
+    def stop(self) -> None:
+        for target in reversed(self.targets):
+            for child in target.procs:
+                child.stop()
+
+
+def _timed(pids: list[int], work: Callable[[], T]) -> tuple[T, float]:
+    before = cpu_seconds(pids)
+    result = work()
+    return result, cpu_seconds(pids) - before
+
+
+def _sample(
+    c50: WrkResult,
+    c1: WrkResult,
+    s1: StreamResult,
+    s50: StreamResult,
+    cpu_c50: float,
+    cpu_s50: float,
+) -> Sample:
+    return {
+        "rps": c50.rps,
+        "c50_p50": c50.p50_ms,
+        "c50_p99": c50.p99_ms,
+        "c1_p50": c1.p50_ms,
+        "c1_p99": c1.p99_ms,
+        "cpu_req_us": cpu_c50 / c50.requests * 1e6 if c50.requests else 0.0,
+        "s1_ttfb": s1.ttfb_p50_ms,
+        "s1_total": s1.total_p50_ms,
+        "sps": s50.per_second,
+        "s50_ttfb_p50": s50.ttfb_p50_ms,
+        "s50_ttfb_p99": s50.ttfb_p99_ms,
+        "s50_total_p50": s50.total_p50_ms,
+        "s50_total_p99": s50.total_p99_ms,
+        "cpu_stream_us": cpu_s50 / s50.streams * 1e6 if s50.streams else 0.0,
+        "errors": float(c50.errors + c1.errors + s1.errors + s50.errors),
+    }
+
+
+def _git(*argv: str) -> str:
+    done = subprocess.run(
+        ["git", "--no-optional-locks", "-C", str(REPO), *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip()
+
+
+def _commit() -> str:
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = subprocess.run(
+        ["git", "--no-optional-locks", "-C", str(REPO), "diff", "--quiet", "HEAD", "--", "src"],
+        check=False,
+    ).returncode
+    return commit + (" + uncommitted changes in src/" if dirty else "")
+
+
+def _machine() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return f"{os.cpu_count()} × {model}, Linux {platform.release()}"
+
+
+def _versions() -> str:
+    nginx = subprocess.run([tool("nginx"), "-v"], capture_output=True, text=True, check=False)
+    wrk = subprocess.run([tool("wrk"), "-v"], capture_output=True, text=True, check=False)
+    wrk_version = (wrk.stdout + wrk.stderr).split()[1] if (wrk.stdout + wrk.stderr) else "?"
+    return (
+        f"Python {platform.python_version()}, {nginx.stderr.strip().split(': ')[-1]}, "
+        f"wrk {wrk_version}"
+    )
+
+
+def _disturbed(bench: Bench) -> list[str]:
+    worst = max(
+        (
+            max(s.get("foreign_load", 0), s.get("foreign_target", 0))
+            for r in bench.rounds.values()
+            for s in r
+        ),
+        default=0.0,
+    )
+    if worst < QUIET:
+        return []
+    return [
+        f"other processes used up to {worst:.0f} % of a CPU during some rounds (see Per round): "
+        "those figures are disturbed; rerun on a quiet machine"
+    ]
+
+
+def _results(bench: Bench, args: argparse.Namespace, started: float) -> str:
+    table = medians(bench.rounds)
+    for name, rss in bench.rss.items():
+        table[name]["rss_mb"] = rss
+    names = [n for n in ALL_TARGETS if n in table]
+    found = checks(table)
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    commit = _commit()
+    setup = [
+        f"- **Date**: {now}; **commit**: `{commit}`; run took {time.monotonic() - started:.0f} s",
+        f"- **Machine**: {_machine()}; {_versions()}; load average before the run "
+        f"{bench.load_before} (other work on the machine skews figures)",
+        f"- **Layout**: every proxy pinned to CPU {bench.target_core} (`taskset`); the fake "
+        f"upstream, wrk (1 thread) and the SSE client on CPU {bench.load_core}",
+        f"- **Method**: medians of {args.rounds} rounds; c=50 phases {args.seconds:g} s, c=1 "
+        f"phases {args.c1_seconds:g} s; streams are 100 content chunks + usage + [DONE] "
+        f"(upstream pacing {args.chunk_delay_ms:g} ms); gateway = `octopus start`, SQLite, "
+        "one channel / group / key via the admin API, auth + routing + accounting on; "
+        f"`{NOLOG}` is the same with request logging off",
+        *[f"- **Note**: {note}" for note in [*bench.notes, *_disturbed(bench)]],
+    ]
+    sections = [
+        ("", setup),
+        ("Targets", checks_table(found) if found else ["gateway not measured"]),
+        (f"Figures (medians of {args.rounds} rounds)", metrics_table(table, names)),
+        (
+            "Per round",
+            [
+                "req/s and streams/s at c=50, then the % of each CPU that processes outside the "
+                "benchmark used during the round (other work on a shared machine):",
+                "",
+                *per_round(bench.rounds),
+            ],
+        ),
+    ]
+    history = [history_line(table, found, f"{now} `{commit}`"), *old_history(args.out)]
+    return render(sections, history)
+
+
+def main() -> int:
+    args = _args()
+    wanted = [name.strip() for name in args.targets.split(",") if name.strip()]
+    started = time.monotonic()
+    try:
+        ensure_tools()
+    except BenchError as exc:
+        _say(f"bench: {exc}")
+        return 2
+    _say("waiting for the CPUs to be quiet ...")
+    busy = wait_quiet(cores(), QUIET, args.quiet_wait)
+    if busy >= QUIET:
+        _say(f"  other processes keep a CPU {busy:.0f} % busy: figures will be noisy")
+    work = Path(tempfile.mkdtemp(prefix="octopus-bench-"))
+    bench = Bench(args, work)
+    os.sched_setaffinity(0, {int(bench.load_core)})  # wrk and the SSE client inherit the load core
+    try:
+        bench.start(wanted)
+        _say("warming up ...")
+        bench.warm_up()
+        bench.run_rounds()
+    except BenchError as exc:
+        _say(f"bench: {exc}")
+        return 1
+    finally:
+        bench.stop()
+        if not args.keep:
+            subprocess.run(["rm", "-rf", str(work)], check=False)
+        else:
+            _say(f"logs kept in {work}")
+    text = _results(bench, args, started)
+    _say(text)
+    if not args.no_write:
+        args.out.write_text(text)
+        _say(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

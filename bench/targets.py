@@ -1,0 +1,170 @@
+"""The systems under test: the fake upstream called directly, nginx, and the real gateway."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from load import MODEL
+from procs import BenchError, Child, free_port, start, tool, wait_port
+
+BENCH_DIR = Path(__file__).resolve().parent
+UPSTREAM_KEY = "sk-bench-upstream"
+NGINX_CONF = """\
+worker_processes 1;
+{user}
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+daemon off;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    keepalive_requests 1000000;
+    upstream bench_upstream {{
+        server 127.0.0.1:{upstream};
+        keepalive 128;
+        keepalive_requests 1000000;
+    }}
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location / {{
+            proxy_pass http://bench_upstream;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+        }}
+    }}
+}}
+"""
+
+
+@dataclass
+class Target:
+    """Something that answers POST /v1/chat/completions; `procs` are the processes it costs."""
+
+    name: str
+    url: str
+    key: str
+    procs: list[Child] = field(default_factory=list)
+    note: str = ""
+
+    def pids(self) -> list[int]:
+        return [pid for child in self.procs for pid in child.tree()]
+
+
+def start_upstream(work: Path, core: str, chunk_delay_ms: float) -> Target:
+    port = free_port()
+    argv = [sys.executable, str(BENCH_DIR / "upstream.py"), "--port", str(port)]
+    argv += ["--chunk-delay-ms", str(chunk_delay_ms)]
+    child = start("upstream", argv, core, work / "upstream.log")
+    wait_port(port, child.popen)
+    return Target("direct", f"http://127.0.0.1:{port}", UPSTREAM_KEY, [child])
+
+
+def start_nginx(work: Path, core: str, upstream: Target) -> Target:
+    folder = work / "nginx"
+    folder.mkdir()
+    port = free_port()
+    conf = NGINX_CONF.format(
+        dir=folder,
+        port=port,
+        upstream=upstream.url.rsplit(":", 1)[1],
+        user="user root;" if os.geteuid() == 0 else "",
+    )
+    (folder / "nginx.conf").write_text(conf)
+    argv = [tool("nginx"), "-p", str(folder), "-c", str(folder / "nginx.conf")]
+    argv += ["-e", str(folder / "error.log")]
+    child = start("nginx", argv, core, folder / "stdout.log")
+    wait_port(port, child.popen)
+    return Target("nginx", f"http://127.0.0.1:{port}", UPSTREAM_KEY, [child])
+
+
+def start_gateway(work: Path, core: str, upstream: Target, name: str, logging: bool) -> Target:
+    """A real `octopus start` in its own folder (SQLite), configured through the admin API."""
+    folder = work / name
+    folder.mkdir()
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "OCTOPUS_SERVER_PORT": str(port),
+        "OCTOPUS_SERVER_HOST": "127.0.0.1",
+    }
+    argv = [sys.executable, "-m", "octopus", "start", "--config", "data/config.json"]
+    child = start(name, argv, core, folder / "octopus.log", cwd=folder, env=env)
+    try:
+        wait_port(port, child.popen, timeout=60)
+        url = f"http://127.0.0.1:{port}"
+        key = configure(url, upstream, logging)
+    except (BenchError, httpx.HTTPError) as exc:
+        child.stop()
+        raise BenchError(f"{name}: {exc}\n--- {child.log} (tail)\n{child.tail()}") from None
+    return Target(name, url, key, [child])
+
+
+def _admin(client: httpx.Client, path: str, body: dict[str, object]) -> object:
+    resp = client.post(path, json=body)
+    try:
+        envelope = resp.json()
+    except ValueError:
+        envelope = {}
+    if resp.status_code != 200 or not isinstance(envelope, dict) or envelope.get("code") != 200:
+        raise BenchError(f"POST {path} -> {resp.status_code} {resp.text[:300]}")
+    return envelope.get("data")
+
+
+def configure(url: str, upstream: Target, logging: bool) -> str:
+    """admin login -> one channel -> one group (one member) -> one API key; returns the key."""
+    with httpx.Client(base_url=url, timeout=30) as client:
+        _admin(
+            client,
+            "/api/v1/user/login",
+            {"username": "admin", "password": "admin", "expire": 86400},
+        )
+        channel = _admin(
+            client,
+            "/api/v1/channel/create",
+            {
+                "name": "bench-upstream",
+                "type": "openai",
+                "enabled": True,
+                "base_url": upstream.url + "/v1",
+                "key": UPSTREAM_KEY,
+                "model": MODEL,
+            },
+        )
+        channel_id = _field(channel, "id")
+        _admin(
+            client,
+            "/api/v1/group/create",
+            {
+                "name": MODEL,
+                "mode": "failover",
+                "items": [{"channel_id": channel_id, "model_name": MODEL, "priority": 1}],
+            },
+        )
+        if not logging:
+            set_logging(client, on=False)
+        apikey = _admin(client, "/api/v1/apikey/create", {"name": "bench", "enabled": True})
+        key = _field(apikey, "api_key")
+    if not isinstance(key, str):
+        raise BenchError(f"apikey/create returned no api_key: {apikey!r}")
+    return key
+
+
+def set_logging(client: httpx.Client, on: bool) -> None:
+    """Turn request logging off (or on) through the settings API."""
+    _admin(client, "/api/v1/setting/set", {"key": "log_requests", "value": on})
+
+
+def _field(data: object, name: str) -> object:
+    if not isinstance(data, dict) or name not in data:
+        raise BenchError(f"expected {name!r} in {data!r:.300}")
+    return data[name]

@@ -1,0 +1,109 @@
+"""Canonical events → Gemini SSE chunks; calls go out whole, the last chunk has finishReason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from octopus.core.sse import SseEvent
+from octopus.protocols import canonical as c
+from octopus.protocols import events as ev
+from octopus.protocols import jsonio
+from octopus.protocols.formats import WireFormat
+from octopus.protocols.gemini.errors import error_body
+from octopus.protocols.gemini.response import FINISH_OUT, encode_usage
+
+FMT = WireFormat.GEMINI
+
+
+class GeminiStreamEncoder:
+    def __init__(self, model: str, *, include_usage: bool = True) -> None:
+        self.losses: list[c.Loss] = []
+        self._model = model
+        self._include_usage = include_usage
+        self._id = ""
+        self._done = False
+        self._calls: dict[int, c.ToolCall] = {}  # calls buffer their arguments until they stop
+        self._signature: str | None = None
+        self._stop: c.StopReason | None = None
+        self._usage = c.Usage()
+        self._handlers: dict[type, Callable[[Any], list[SseEvent]]] = {
+            ev.MessageStart: self._message_start,
+            ev.BlockStart: self._block_start,
+            ev.TextDelta: lambda e: self._chunk([{"text": e.text}]),
+            ev.ReasoningDelta: lambda e: self._chunk([{"text": e.text, "thought": True}]),
+            ev.ArgumentsDelta: self._arguments,
+            ev.OpaqueDelta: self._opaque,
+            ev.BlockStop: self._block_stop,
+            ev.MessageDelta: self._message_delta,
+            ev.MessageStop: lambda _: self._finish(),
+            ev.StreamError: self._error,
+        }
+
+    def feed(self, event: ev.Event) -> list[SseEvent]:
+        handler = self._handlers.get(type(event))
+        return handler(event) if handler is not None and not self._done else []
+
+    def close(self) -> list[SseEvent]:
+        return [] if self._done else self._finish()
+
+    def _message_start(self, event: ev.MessageStart) -> list[SseEvent]:
+        self._id = event.id
+        return []
+
+    def _block_start(self, event: ev.BlockStart) -> list[SseEvent]:
+        if isinstance(event.block, c.ToolCall):
+            self._calls[event.index] = c.ToolCall(event.block.id, event.block.name, "")
+        return []
+
+    def _arguments(self, event: ev.ArgumentsDelta) -> list[SseEvent]:
+        call = self._calls.get(event.index)
+        if call is not None:
+            call.arguments += event.json
+        return []
+
+    def _opaque(self, event: ev.OpaqueDelta) -> list[SseEvent]:
+        if event.opaque.origin == FMT:
+            self._signature = event.opaque.data
+        else:
+            c.opaque_loss(self.losses, event.opaque.origin, FMT)
+        return []
+
+    def _block_stop(self, event: ev.BlockStop) -> list[SseEvent]:
+        call = self._calls.pop(event.index, None)
+        if call is None:
+            return []
+        args = jsonio.object_or_empty(call.arguments)
+        return self._chunk([{"functionCall": {"id": call.id, "name": call.name, "args": args}}])
+
+    def _message_delta(self, event: ev.MessageDelta) -> list[SseEvent]:
+        self._stop = event.stop_reason or self._stop
+        if event.usage is not None:
+            self._usage = event.usage
+        return []
+
+    def _chunk(self, parts: list[dict[str, Any]], final: bool = False) -> list[SseEvent]:
+        if self._signature is not None and parts:
+            parts[0]["thoughtSignature"] = self._signature
+            self._signature = None
+        candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
+        out: dict[str, Any] = {"candidates": [candidate]}
+        if final:
+            candidate["finishReason"] = FINISH_OUT[self._stop or "end"]
+            if self._include_usage:
+                out["usageMetadata"] = encode_usage(self._usage)
+        out["modelVersion"] = self._model
+        if self._id:
+            out["responseId"] = self._id
+        return [SseEvent(data=jsonio.encode(out))]
+
+    def _finish(self) -> list[SseEvent]:
+        out: list[SseEvent] = []
+        for index in sorted(self._calls):
+            out += self._block_stop(ev.BlockStop(index))
+        self._done = True
+        return out + self._chunk([{"text": ""}], final=True)
+
+    def _error(self, event: ev.StreamError) -> list[SseEvent]:
+        self._done = True
+        return [SseEvent(data=jsonio.encode(error_body(event.message, event.kind, event.status)))]

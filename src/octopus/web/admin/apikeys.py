@@ -1,0 +1,145 @@
+"""/api/v1/apikey: client API keys. The full key is shown once, at creation; only its sha256
+and a masked display form are stored."""
+
+from __future__ import annotations
+
+import math
+import secrets
+import string
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from octopus.errors import GatewayError
+from octopus.relay.auth import KEY_PREFIX, authenticate, hash_key
+from octopus.store import apikeys as store
+from octopus.store.tables import ApiKey
+from octopus.web.admin.access import (
+    body_id,
+    boolean,
+    catalog,
+    in_session,
+    integer,
+    name_list,
+    path_id,
+    text,
+)
+from octopus.web.admin.envelope import AdminError, fail, ok
+from octopus.web.admin.json_body import json_object
+
+ALPHABET = string.digits + string.ascii_letters
+KEY_LENGTH = 48
+MAX_LIMIT = 1_000_000_000
+
+
+def new_key() -> str:
+    return KEY_PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(KEY_LENGTH))
+
+
+def display_prefix(key: str) -> str:
+    """`sk-octopus-AbCd…wxyz`: enough to recognise a key, useless to use it."""
+    return f"{key[: len(KEY_PREFIX) + 4]}…{key[-4:]}"
+
+
+def api_key_view(row: ApiKey) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "api_key_prefix": row.key_prefix,
+        "enabled": row.enabled,
+        "expire_at": row.expire_at,
+        "max_cost": row.max_cost,
+        "supported_models": row.supported_models,
+        "max_rpm": row.max_rpm,
+        "max_tpm": row.max_tpm,
+        "max_concurrency": row.max_concurrency,
+        "created_at": row.created_at,
+    }
+
+
+def _cost(body: dict[str, Any]) -> float:
+    value = body["max_cost"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise AdminError(400, "Invalid request parameters: 'max_cost' must be a number")
+    if value < 0:
+        raise AdminError(400, "Invalid request parameters: 'max_cost' must be at least 0")
+    return float(value)
+
+
+_PARSERS: dict[str, Any] = {
+    "name": lambda b: text(b, "name", required=True),
+    "enabled": lambda b: boolean(b, "enabled"),
+    "expire_at": lambda b: integer(b, "expire_at", 0, 253402300799),
+    "max_cost": _cost,
+    "supported_models": lambda b: ",".join(name_list(b, "supported_models")),
+    "max_rpm": lambda b: integer(b, "max_rpm", 0, MAX_LIMIT),
+    "max_tpm": lambda b: integer(b, "max_tpm", 0, MAX_LIMIT),
+    "max_concurrency": lambda b: integer(b, "max_concurrency", 0, MAX_LIMIT),
+}
+
+
+def _values(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    if not partial and body.get("name") is None:
+        raise AdminError(400, "Invalid request parameters: 'name' is required")
+    return {name: parse(body) for name, parse in _PARSERS.items() if body.get(name) is not None}
+
+
+async def create_api_key(request: Request) -> Response:
+    values = _values(await json_object(request), partial=False)
+    key = new_key()
+    row = await in_session(
+        request,
+        lambda s: store.create_api_key(s, values, hash_key(key), display_prefix(key)),
+        reload=True,
+    )
+    return ok({**api_key_view(row), "api_key": key})
+
+
+async def list_api_keys(request: Request) -> Response:
+    rows = await in_session(request, store.list_api_keys)
+    return ok([api_key_view(r) for r in rows])
+
+
+async def update_api_key(request: Request) -> Response:
+    body = await json_object(request)
+    key_id, values = body_id(body), _values(body, partial=True)
+    row = await in_session(request, lambda s: store.update_api_key(s, key_id, values), reload=True)
+    return ok(api_key_view(row))
+
+
+async def delete_api_key(request: Request) -> Response:
+    key_id = path_id(request)
+    await in_session(request, lambda s: store.delete_api_key(s, key_id), reload=True)
+    return ok()
+
+
+def presented_key(request: Request) -> str:
+    """The client key from `Authorization: Bearer …` or `x-api-key`."""
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return request.headers.get("x-api-key", "").strip()
+
+
+async def login(request: Request) -> Response:
+    """Checks a client key for the panel's API-key login; 401 for unknown, disabled or expired."""
+    try:
+        authenticate(
+            catalog(request).current, presented_key(request), request.app.state.clock.time()
+        )
+    except GatewayError as exc:
+        return fail(401, exc.message)
+    return ok()
+
+
+def routes() -> list[BaseRoute]:
+    prefix = "/api/v1/apikey"
+    return [
+        Route(f"{prefix}/create", create_api_key, methods=["POST"]),
+        Route(f"{prefix}/list", list_api_keys, methods=["GET"]),
+        Route(f"{prefix}/update", update_api_key, methods=["POST"]),
+        Route(f"{prefix}/delete/{{id}}", delete_api_key, methods=["DELETE"]),
+        Route(f"{prefix}/login", login, methods=["GET"]),
+    ]

@@ -1,0 +1,121 @@
+"""/api/v1/setting/export and /import: the whole configuration (users excepted) as one file."""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import time
+from email import policy
+from email.parser import BytesParser
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from octopus.core.live_settings import LiveSettings
+from octopus.store import backup
+from octopus.store.backup_rows import DumpError, load_document, parse_dump
+from octopus.web.admin.envelope import AdminError, ok
+from octopus.web.admin.price_service import PriceService
+from octopus.web.admin.relay_config import ALIASES, LIMITS, parse_relay_config
+
+log = logging.getLogger("octopus.backup")
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+_TRUE = ("1", "true", "yes", "on")
+
+
+async def export_dump(request: Request) -> Response:
+    include = request.query_params.get("include_stats", "false").strip().lower() in _TRUE
+    now = float(request.app.state.clock.time())
+    async with request.app.state.sessions() as session:
+        doc = await backup.export_dump(session, include_stats=include, now=now)
+    name = time.strftime("octopus-export-%Y%m%d%H%M%S.json", time.gmtime(now))
+    return Response(
+        orjson.dumps(doc),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def import_dump(request: Request) -> Response:
+    raw = await _uploaded(request)
+    try:
+        doc = load_document(raw)
+        dump = parse_dump(doc, _relay_config)
+        prices: PriceService = request.app.state.prices
+        report = await backup.run_import(
+            request.app.state.sessions,
+            dump,
+            reference=prices.reference_rates,
+            exported_at=_exported_at(doc, float(request.app.state.clock.time())),
+        )
+    except DumpError as exc:
+        raise AdminError(400, f"import refused, nothing was changed: {exc.message}") from None
+    await _apply(request, report)
+    log.info("configuration imported", extra={"fields": report.rows_affected})
+    return ok(
+        {"rows_affected": report.rows_affected, "skipped": report.skipped, "notes": report.notes}
+    )
+
+
+async def _apply(request: Request, report: backup.ImportReport) -> None:
+    """Make the running gateway use what was imported: settings, routing catalog, prices."""
+    live: LiveSettings | None = getattr(request.app.state, "live_settings", None)
+    if live is not None:
+        for key, value in report.settings.items():
+            live.set(key, value)
+    catalog = getattr(request.app.state, "catalog", None)
+    if catalog is not None:
+        await catalog.reload()
+    await request.app.state.prices.rebuild()
+
+
+def _relay_config(raw: dict[str, Any]) -> dict[str, Any]:
+    """A stored or reference relay_config → ours; keys neither knows are dropped."""
+    known = {k: v for k, v in raw.items() if k in LIMITS or k in ALIASES}
+    try:
+        return dict(parse_relay_config(known))
+    except AdminError as exc:
+        raise ValueError(exc.message) from None
+
+
+def _exported_at(doc: dict[str, Any], now: float) -> float:
+    text = doc.get("exported_at")
+    if isinstance(text, str) and len(text) >= 19:
+        try:
+            return float(calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")))
+        except ValueError:
+            pass
+    return now
+
+
+async def _uploaded(request: Request) -> bytes:
+    """The multipart field `file`, or the raw body (JSON)."""
+    body = await request.body()
+    if len(body) > MAX_IMPORT_BYTES:
+        raise AdminError(413, "Request body too large")
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        if not body.strip():
+            raise AdminError(400, "import refused: no file was sent")
+        return body
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "file":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                return payload
+    raise AdminError(400, "import refused: the form has no 'file' field")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/api/v1/setting/export", export_dump, methods=["GET"]),
+        Route("/api/v1/setting/import", import_dump, methods=["POST"]),
+    ]

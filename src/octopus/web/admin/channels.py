@@ -1,0 +1,198 @@
+"""/api/v1/channel: channel CRUD with several keys (always masked), model fetch and sync."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from octopus.core.live_settings import LiveSettings, mask_secret
+from octopus.errors import GatewayError
+from octopus.protocols import WireFormat
+from octopus.store import channels as store
+from octopus.store import stats
+from octopus.store.catalog_loader import resolve_proxy
+from octopus.store.channels import StoredChannel
+from octopus.store.records import COUNTERS
+from octopus.upstream.models import list_models
+from octopus.web.admin.access import body_id, boolean, in_session, path_id
+from octopus.web.admin.channel_input import MASK, channel_values, key_specs
+from octopus.web.admin.envelope import AdminError, ok
+from octopus.web.admin.json_body import json_object
+from octopus.web.admin.sync import ModelSync, SyncBusy
+
+
+def channel_view(stored: StoredChannel, stats_row: dict[str, Any] | None = None) -> dict[str, Any]:
+    row = stored.row
+    view: dict[str, Any] = {
+        "id": row.id,
+        "name": row.name,
+        "type": row.type,
+        "enabled": row.enabled,
+        "base_url": row.base_url,
+        "keys": [
+            {
+                "id": k.id,
+                "key": mask_secret(k.key),
+                "enabled": k.enabled,
+                "disabled_reason": k.disabled_reason,
+                "remark": k.remark,
+            }
+            for k in stored.keys
+        ],
+        "model": row.model,
+        "custom_model": row.custom_model,
+        "proxy": row.proxy,
+        "auto_sync": row.auto_sync,
+        "custom_header": row.custom_header or [],
+        "param_override": row.param_override,
+        "channel_proxy": row.channel_proxy,
+        "match_regex": row.match_regex,
+        "created_at": row.created_at,
+    }
+    view["stats"] = stats_row or {c: 0.0 if c.endswith("_cost") else 0 for c in COUNTERS}
+    return view
+
+
+async def _views(session: Any, channels: list[StoredChannel]) -> list[dict[str, Any]]:
+    by_id = await stats.channel_stats(session)
+    return [channel_view(c, by_id.get(c.row.id)) for c in channels]
+
+
+async def list_channels(request: Request) -> Response:
+    async def action(session: Any) -> list[dict[str, Any]]:
+        return await _views(session, await store.list_channels(session))
+
+    return ok(await in_session(request, action))
+
+
+async def create_channel(request: Request) -> Response:
+    body = await json_object(request)
+    values = channel_values(body, partial=False)
+    keys = key_specs(body, partial=False) or []
+
+    async def action(session: Any) -> dict[str, Any]:
+        return (await _views(session, [await store.create_channel(session, values, keys)]))[0]
+
+    return ok(await in_session(request, action, reload=True))
+
+
+async def update_channel(request: Request) -> Response:
+    body = await json_object(request)
+    channel_id = body_id(body)
+    values = channel_values(body, partial=True)
+    keys = key_specs(body, partial=True)
+
+    async def action(session: Any) -> dict[str, Any]:
+        stored = await store.update_channel(session, channel_id, values, keys)
+        return (await _views(session, [stored]))[0]
+
+    return ok(await in_session(request, action, reload=True))
+
+
+async def enable_channel(request: Request) -> Response:
+    body = await json_object(request)
+    channel_id, enabled = body_id(body), boolean(body, "enabled") if "enabled" in body else None
+    if enabled is None:
+        raise AdminError(400, "Invalid request parameters: 'enabled' is required")
+    await in_session(
+        request, lambda s: store.set_channel_enabled(s, channel_id, enabled), reload=True
+    )
+    return ok()
+
+
+async def delete_channel(request: Request) -> Response:
+    channel_id = path_id(request)
+    await in_session(request, lambda s: store.delete_channel(s, channel_id), reload=True)
+    return ok()
+
+
+async def fetch_model(request: Request) -> Response:
+    """Ask the upstream for its models, from the body's settings or a saved channel's (`id`)."""
+    body = await json_object(request)
+    saved = None
+    if body.get("id") is not None:
+        channel_id = body_id(body)
+        saved = await in_session(request, lambda s: store.get_channel(s, channel_id))
+    values = channel_values({**_saved_fields(saved), **_given(body), "name": "-"}, partial=False)
+    key = _fetch_key(body, saved)
+    live: LiveSettings = request.app.state.live_settings
+    try:
+        models = await list_models(
+            request.app.state.transport,
+            WireFormat(values["type"]),
+            values["base_url"],
+            key,
+            headers=[(h["header_key"], h["header_value"]) for h in values["custom_header"]],
+            proxy_url=resolve_proxy(values["proxy"], values["channel_proxy"], live.proxy_url),
+            match_regex=values["match_regex"],
+        )
+    except GatewayError as exc:
+        raise AdminError(exc.status, exc.message) from None
+    return ok(models)
+
+
+def _given(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _fetch_key(body: dict[str, Any], saved: StoredChannel | None) -> str:
+    """The body's (first) key, else the saved channel's first enabled key."""
+    raw = body.get("key")
+    parts = [p.strip() for p in re.split(r"[\n,]", raw)] if isinstance(raw, str) else []
+    key = next((p for p in parts if p), "")
+    if (not key or MASK in key) and saved is not None:
+        key = next((k.key for k in saved.keys if k.enabled and k.key), "")
+    if not key or MASK in key:
+        raise AdminError(400, "Invalid request parameters: 'key' is required")
+    return key
+
+
+def _saved_fields(saved: StoredChannel | None) -> dict[str, Any]:
+    if saved is None:
+        return {}
+    row = saved.row
+    return {
+        "type": row.type,
+        "base_url": row.base_url,
+        "proxy": row.proxy,
+        "channel_proxy": row.channel_proxy,
+        "match_regex": row.match_regex,
+        "custom_header": row.custom_header or [],
+    }
+
+
+def _sync(request: Request) -> ModelSync:
+    sync: ModelSync = request.app.state.model_sync
+    return sync
+
+
+async def sync_now(request: Request) -> Response:
+    try:
+        errors = await _sync(request).run()
+    except SyncBusy as busy:
+        raise AdminError(409, str(busy)) from None
+    if errors:
+        raise AdminError(502, "; ".join(errors))
+    return ok()
+
+
+async def last_sync_time(request: Request) -> Response:
+    return ok(_sync(request).last_sync_rfc3339())
+
+
+def routes() -> list[BaseRoute]:
+    prefix = "/api/v1/channel"
+    return [
+        Route(f"{prefix}/list", list_channels, methods=["GET"]),
+        Route(f"{prefix}/create", create_channel, methods=["POST"]),
+        Route(f"{prefix}/update", update_channel, methods=["POST"]),
+        Route(f"{prefix}/enable", enable_channel, methods=["POST"]),
+        Route(f"{prefix}/delete/{{id}}", delete_channel, methods=["DELETE"]),
+        Route(f"{prefix}/fetch-model", fetch_model, methods=["POST"]),
+        Route(f"{prefix}/sync", sync_now, methods=["POST"]),
+        Route(f"{prefix}/last-sync-time", last_sync_time, methods=["GET"]),
+    ]

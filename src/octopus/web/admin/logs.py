@@ -1,0 +1,146 @@
+"""/api/v1/log: the persisted request log (list, detail, bodies, clear) and the live SSE view."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from octopus.core.sse import SseEvent, encode_event
+from octopus.store import logs
+from octopus.web.admin.envelope import AdminError, not_found, ok
+from octopus.web.live_log import LiveLog, Queue
+
+PING_SECONDS = 15.0
+MAX_PAGE_SIZE = 500
+_PING = b": ping\n\n"
+
+
+def int_param(params: Mapping[str, str], name: str, default: int | None = None) -> int | None:
+    raw = params.get(name, "")
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise AdminError(400, f"Invalid request parameters: '{name}' must be an integer") from None
+
+
+def _filter(params: Mapping[str, str]) -> logs.LogFilter:
+    status = params.get("status") or None
+    if status is not None and status not in logs.STATUSES:
+        raise AdminError(400, "Invalid request parameters: unknown 'status'")
+    return logs.LogFilter(
+        start_time=int_param(params, "start_time"),
+        end_time=int_param(params, "end_time"),
+        model=params.get("model") or None,
+        channel_id=int_param(params, "channel_id"),
+        api_key_id=int_param(params, "api_key_id"),
+        status=status,
+    )
+
+
+async def list_logs(request: Request) -> Response:
+    params = request.query_params
+    page = max(1, int_param(params, "page", 1) or 1)
+    page_size = min(MAX_PAGE_SIZE, max(1, int_param(params, "page_size", 20) or 20))
+    where = _filter(params)
+    async with request.app.state.sessions() as session:
+        return ok(await logs.list_logs(session, where, page, page_size))
+
+
+async def get_log(request: Request) -> Response:
+    async with request.app.state.sessions() as session:
+        item = await logs.get_log(session, request.path_params["id"])
+    if item is None:
+        raise not_found()
+    return ok(item)
+
+
+async def _body(request: Request, which: str) -> Response:
+    async with request.app.state.sessions() as session:
+        text = await logs.get_body(session, request.path_params["id"], which)
+    if text is None:
+        raise not_found()
+    return ok(text)
+
+
+async def request_body(request: Request) -> Response:
+    return await _body(request, "request")
+
+
+async def response_body(request: Request) -> Response:
+    return await _body(request, "response")
+
+
+async def clear(request: Request) -> Response:
+    async with request.app.state.sessions() as session:
+        await logs.clear_logs(session)
+    live: LiveLog | None = getattr(request.app.state, "live_log", None)
+    if live is not None:
+        live.clear()
+    return Response(status_code=204)
+
+
+async def overview_stream(request: Request) -> Response:
+    """SSE: event `log` per running/recent request, then live updates; ends at shutdown."""
+    live: LiveLog = request.app.state.live_log
+    stopping: asyncio.Event = request.app.state.stopping
+    queue = live.subscribe()  # before the snapshot, so nothing falls between the two
+    snapshot = live.snapshot()
+    return StreamingResponse(
+        _events(live, queue, snapshot, stopping),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(
+    live: LiveLog, queue: Queue, snapshot: list[bytes], stopping: asyncio.Event
+) -> AsyncIterator[bytes]:
+    try:
+        for data in snapshot:
+            yield encode_event(SseEvent(data, event="log"))
+        while not stopping.is_set():
+            item = await _next(queue, stopping)
+            if item is None:
+                return
+            yield _PING if item is _PING else encode_event(SseEvent(item, event="log"))
+    finally:
+        live.unsubscribe(queue)
+
+
+async def _next(queue: Queue, stopping: asyncio.Event) -> bytes | None:
+    """The next event, a ping after 15 s of silence, or None when dropped or stopping."""
+    if not queue.empty():
+        return queue.get_nowait()
+    getter = asyncio.ensure_future(queue.get())
+    stopper = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait(
+            {getter, stopper}, timeout=PING_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        for task in (getter, stopper):
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    if getter.done() and not getter.cancelled():
+        return getter.result()  # an item that arrived while stopping still goes out
+    return None if stopper.done() and not stopper.cancelled() else _PING
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/api/v1/log/list", list_logs, methods=["GET"]),
+        Route("/api/v1/log/overview/stream", overview_stream, methods=["GET"]),
+        Route("/api/v1/log/clear", clear, methods=["DELETE"]),
+        Route("/api/v1/log/{id}/request-body", request_body, methods=["GET"]),
+        Route("/api/v1/log/{id}/response-body", response_body, methods=["GET"]),
+        Route("/api/v1/log/{id}", get_log, methods=["GET"]),
+    ]

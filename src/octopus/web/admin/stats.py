@@ -1,0 +1,122 @@
+"""/api/v1/stats (reference field names; hours and days in UTC) and /api/v1/apikey/stats."""
+
+from __future__ import annotations
+
+import calendar
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from octopus.relay.auth import hash_key
+from octopus.store import stats
+from octopus.web.admin.apikeys import api_key_view, presented_key
+from octopus.web.admin.envelope import AdminError, ok
+from octopus.web.admin.logs import int_param
+
+HOUR = 3600
+MAX_HOURS = 24 * 400
+
+
+def _now(request: Request) -> float:
+    return float(request.app.state.clock.time())
+
+
+def _range(request: Request) -> tuple[int | None, int | None]:
+    """Optional `start_time`/`end_time` (unix seconds) narrowing a breakdown."""
+    params = request.query_params
+    end = int_param(params, "end_time")
+    return int_param(params, "start_time"), None if end is None else end + 1
+
+
+async def today(request: Request) -> Response:
+    async with request.app.state.sessions() as session:
+        return ok(await stats.today(session, _now(request)))
+
+
+async def daily(request: Request) -> Response:
+    days = int_param(request.query_params, "days")
+    async with request.app.state.sessions() as session:
+        return ok(await stats.daily(session, _now(request), days if days and days > 0 else None))
+
+
+async def hourly(request: Request) -> Response:
+    """Today's hours so far; `?date=YYYYMMDD` for another day; `?hours=N` for the last N hours."""
+    now = int(_now(request))
+    start, end = _hour_window(request, now)
+    async with request.app.state.sessions() as session:
+        return ok(await stats.hourly(session, start, end))
+
+
+def _hour_window(request: Request, now: int) -> tuple[int, int]:
+    params = request.query_params
+    current_end = now // HOUR * HOUR + HOUR
+    hours = int_param(params, "hours")
+    if hours is not None:
+        hours = min(max(hours, 1), MAX_HOURS)
+        return current_end - hours * HOUR, current_end
+    date = params.get("date", "")
+    if not date:
+        return stats.day_start(now), current_end
+    try:
+        start = calendar.timegm(time.strptime(date, "%Y%m%d"))
+    except ValueError:
+        raise AdminError(400, "Invalid request parameters: 'date' must be YYYYMMDD") from None
+    return start, min(start + stats.DAY, max(current_end, start + HOUR))
+
+
+async def total(request: Request) -> Response:
+    async with request.app.state.sessions() as session:
+        return ok(await stats.total(session))
+
+
+async def apikey(request: Request) -> Response:
+    async with request.app.state.sessions() as session:
+        return ok(await stats.by_api_key(session, *_range(request)))
+
+
+async def channel(request: Request) -> Response:
+    async with request.app.state.sessions() as session:
+        return ok(await stats.by_channel(session, *_range(request)))
+
+
+async def model(request: Request) -> Response:
+    async with request.app.state.sessions() as session:
+        return ok(await stats.by_model(session, *_range(request)))
+
+
+async def member(request: Request) -> Response:
+    async with request.app.state.sessions() as session:
+        return ok(await stats.by_member(session, *_range(request)))
+
+
+async def key_stats(request: Request) -> Response:
+    """`{stats, info}` for the API key presented (Bearer or x-api-key), not an admin session."""
+    key = presented_key(request)
+    if not key:
+        raise AdminError(401, "Authentication failed")
+    async with request.app.state.sessions() as session:
+        row = await stats.key_by_hash(session, hash_key(key))
+        if row is None or not row.enabled or (0 < row.expire_at <= _now(request)):
+            raise AdminError(401, "Authentication failed")
+        info = api_key_view(row)
+        info["supported_models"] = ", ".join(
+            await stats.usable_groups(session, row.supported_models)
+        )
+        usage = await stats.key_stats(session, row.id)
+    return ok({"stats": usage, "info": info})
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/api/v1/stats/today", today, methods=["GET"]),
+        Route("/api/v1/stats/daily", daily, methods=["GET"]),
+        Route("/api/v1/stats/hourly", hourly, methods=["GET"]),
+        Route("/api/v1/stats/total", total, methods=["GET"]),
+        Route("/api/v1/stats/apikey", apikey, methods=["GET"]),
+        Route("/api/v1/stats/channel", channel, methods=["GET"]),
+        Route("/api/v1/stats/model", model, methods=["GET"]),
+        Route("/api/v1/stats/member", member, methods=["GET"]),
+        Route("/api/v1/apikey/stats", key_stats, methods=["GET"]),
+    ]

@@ -1,0 +1,147 @@
+"""Channel model auto-sync: every `sync_llm_interval` hours (and at start-up) refresh the model
+list of each channel with `auto_sync`; group items of vanished models go with them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from octopus.core.clock import Clock
+from octopus.core.live_settings import LiveSettings
+from octopus.errors import GatewayError
+from octopus.protocols import WireFormat
+from octopus.store import channels as store
+from octopus.store.catalog_loader import CatalogHolder, resolve_proxy
+from octopus.store.channels import StoredChannel
+from octopus.store.database import Sessions
+from octopus.upstream.models import list_models
+from octopus.upstream.transport import Transport
+
+log = logging.getLogger("octopus.sync")
+SYNC_DEADLINE = 30 * 60.0
+HOUR = 3600.0
+
+
+class SyncBusy(Exception):
+    def __str__(self) -> str:
+        return "model sync already running"
+
+
+class ModelSync:
+    """Runs the sync on a schedule read live from LiveSettings, or on demand (`run`)."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        holder: CatalogHolder,
+        transport: Transport,
+        live: LiveSettings,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._holder = holder
+        self._transport = transport
+        self._live = live
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._rescheduled = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe = live.subscribe(
+            lambda _k, _v: self._rescheduled.set(), frozenset({"sync_llm_interval"})
+        )
+        self.last_sync_time = clock.time()
+
+    def last_sync_rfc3339(self) -> str:
+        stamp = datetime.fromtimestamp(self.last_sync_time, UTC).isoformat(timespec="seconds")
+        return stamp.replace("+00:00", "Z")
+
+    async def run(self) -> list[str]:
+        """Sync every auto-sync channel now; the error of each failed channel (never a key)."""
+        if self._lock.locked():
+            raise SyncBusy
+        async with self._lock:
+            try:
+                async with asyncio.timeout(SYNC_DEADLINE):
+                    return await self._sync_all()
+            finally:
+                self.last_sync_time = self._clock.time()
+
+    async def _sync_all(self) -> list[str]:
+        async with self._sessions() as session:
+            channels = [c for c in await store.list_channels(session) if c.row.auto_sync]
+        errors: list[str] = []
+        changed = False
+        for channel in channels:
+            try:
+                changed |= await self._sync_one(channel)
+            except GatewayError as exc:
+                errors.append(f"channel {channel.row.name}: {exc.message}")
+        if changed:
+            await self._holder.reload()
+        for error in errors:
+            log.warning("model sync: %s", error)
+        return errors
+
+    async def _sync_one(self, channel: StoredChannel) -> bool:
+        row = channel.row
+        key = next((k.key for k in channel.keys if k.enabled and k.key), None)
+        if key is None:
+            raise GatewayError("no enabled key to list models with")
+        if row.type not in WireFormat.__members__.values():
+            raise GatewayError(f"unknown channel type {row.type!r}")
+        models = await list_models(
+            self._transport,
+            WireFormat(row.type),
+            row.base_url,
+            key,
+            headers=[(h["header_key"], h["header_value"]) for h in row.custom_header or []],
+            proxy_url=resolve_proxy(row.proxy, row.channel_proxy, self._live.proxy_url),
+            match_regex=row.match_regex,
+        )
+        async with self._sessions() as session:
+            return await store.set_channel_models(session, row.id, models)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._schedule())
+
+    async def stop(self) -> None:
+        self._unsubscribe()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _schedule(self) -> None:
+        due = self._clock.monotonic()  # the first run is at start-up
+        while True:
+            hours = self._live.sync_llm_interval
+            self._rescheduled.clear()
+            if hours <= 0:
+                await self._rescheduled.wait()
+                due = self._clock.monotonic() + self._live.sync_llm_interval * HOUR
+                continue
+            wait = due - self._clock.monotonic()
+            if wait > 0 and await self._interrupted(wait):
+                due = self._clock.monotonic() + self._live.sync_llm_interval * HOUR
+                continue
+            await self._run_quietly()
+            due = self._clock.monotonic() + hours * HOUR
+
+    async def _interrupted(self, seconds: float) -> bool:
+        """Sleep `seconds`; True when the interval setting changed meanwhile."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._rescheduled.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    async def _run_quietly(self) -> None:
+        try:
+            await self.run()
+        except SyncBusy:
+            pass
+        except Exception:
+            log.exception("model sync failed")

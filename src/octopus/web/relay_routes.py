@@ -1,0 +1,201 @@
+"""RelayApp: the client API as one raw ASGI callable (no framework on the hot path).
+
+    POST /v1/chat/completions            OpenAI Chat Completions
+    POST /v1/responses                   OpenAI Responses
+    POST /v1/messages[?beta=true]        Anthropic Messages
+    POST /v1/messages/count_tokens       Anthropic token count (estimate)
+    POST /v1beta/models/{m}:generateContent | :streamGenerateContent[?alt=sse] | :countTokens
+         (also under /v1/models/: google-genai's default API version is v1)
+    GET  /v1/models, /v1/models/{id}     OpenAI shape (Anthropic's when anthropic-version or
+                                         x-api-key is sent)
+    GET  /v1beta/models, /v1beta/models/{m}   Gemini shape
+
+Keys are accepted as `Authorization: Bearer`, `x-api-key`, `x-goog-api-key` or `?key=`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import orjson
+
+from octopus.errors import BadRequest, GatewayError, ModelNotFound, NotSupported
+from octopus.protocols import CODECS, WireFormat
+from octopus.relay.context import ClientRequest
+from octopus.relay.service import RelayService
+from octopus.web import relay_models as models
+from octopus.web.relay_asgi import (
+    AsgiResponder,
+    DisconnectWatch,
+    Receive,
+    Scope,
+    Send,
+    api_key_of,
+    header_map,
+    read_body,
+)
+from octopus.web.relay_errors import render_error
+
+log = logging.getLogger("octopus.relay")
+
+_GENERATE = {
+    "/v1/chat/completions": WireFormat.OPENAI_CHAT,
+    "/v1/responses": WireFormat.OPENAI_RESPONSES,
+    "/v1/messages": WireFormat.ANTHROPIC,
+}
+_GEMINI_PREFIXES = ("/v1beta/models/", "/v1/models/")
+_GEMINI_ACTIONS = {"generateContent": False, "streamGenerateContent": True}
+
+
+class RelayApp:
+    def __init__(self, service: RelayService) -> None:
+        self.service = service
+        self.max_body_size = service.limits.max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path = scope["path"].rstrip("/") or "/"
+        method = scope["method"]
+        responder = AsgiResponder(send)
+        fmt = _GENERATE.get(path)
+        if fmt is not None and method == "POST":
+            await self._generate(scope, receive, responder, fmt, None)
+        elif path.startswith(_GEMINI_PREFIXES) and ":" in path and method == "POST":
+            await self._gemini(scope, receive, responder, path)
+        elif path == "/v1/messages/count_tokens" and method == "POST":
+            await self._count_tokens(scope, receive, responder)
+        elif method in ("GET", "HEAD") and (
+            path in ("/v1/models", "/v1beta/models") or _one_model(path)
+        ):
+            await self._models(scope, responder, path)
+        else:
+            fmt = WireFormat.GEMINI if path.startswith("/v1beta/") else WireFormat.OPENAI_CHAT
+            err = ModelNotFound(f"no route for {method} {path}")
+            await _send_error(responder, fmt, err)
+
+    async def _gemini(
+        self, scope: Scope, receive: Receive, responder: AsgiResponder, path: str
+    ) -> None:
+        model, _, action = path.split("/models/", 1)[1].rpartition(":")
+        if action == "countTokens":
+            await self._count_tokens(scope, receive, responder, gemini=True)
+        elif action in _GEMINI_ACTIONS and model:
+            stream = _GEMINI_ACTIONS[action]
+            await self._generate(scope, receive, responder, WireFormat.GEMINI, (model, stream))
+        else:
+            await _send_error(responder, WireFormat.GEMINI, ModelNotFound(f"no route for {path}"))
+
+    async def _generate(
+        self,
+        scope: Scope,
+        receive: Receive,
+        responder: AsgiResponder,
+        fmt: WireFormat,
+        gemini: tuple[str, bool] | None,
+    ) -> None:
+        if fmt not in CODECS:
+            await _send_error(responder, fmt, NotSupported(f"the {fmt.value} API is not available"))
+            return
+        headers = header_map(scope)
+        try:
+            body = await read_body(receive, headers, self.max_body_size)
+        except asyncio.CancelledError:
+            return  # the client left while sending
+        except GatewayError as err:
+            await _send_error(responder, fmt, err)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        request = ClientRequest(
+            fmt,
+            body,
+            api_key_of(headers, query),
+            headers,
+            path_model=gemini[0] if gemini else None,
+            path_stream=gemini[1] if gemini else None,
+        )
+        await self._run(request, receive, responder)
+
+    async def _run(
+        self, request: ClientRequest, receive: Receive, responder: AsgiResponder
+    ) -> None:
+        with DisconnectWatch(receive, responder) as watch:
+            try:
+                await self.service.handle(request, responder)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not watch.fired or task is None:
+                    raise
+                task.uncancel()
+            except Exception:
+                log.exception("relay failed on %s request", request.format.value)
+                if not responder.started:
+                    await _send_error(responder, request.format, GatewayError("internal error"))
+                elif not responder.finished:
+                    await responder.end()
+
+    async def _models(self, scope: Scope, responder: AsgiResponder, path: str) -> None:
+        headers = header_map(scope)
+        query = scope.get("query_string", b"").decode("latin-1")
+        fmt = models.listing_format(path, headers, query)
+        try:
+            key = self.service.authenticate(api_key_of(headers, query))
+            names = models.visible_models(self.service.catalog(), key)
+            if path in ("/v1/models", "/v1beta/models"):
+                body = models.list_body(fmt, names)
+            else:
+                body = models.one_body(fmt, path.rsplit("/", 1)[1], names)
+        except GatewayError as err:
+            await _send_error(responder, fmt, err)
+            return
+        await responder.json(200, body)
+
+    async def _count_tokens(
+        self, scope: Scope, receive: Receive, responder: AsgiResponder, *, gemini: bool = False
+    ) -> None:
+        headers = header_map(scope)
+        fmt = WireFormat.GEMINI if gemini else WireFormat.ANTHROPIC
+        query = scope.get("query_string", b"").decode("latin-1")
+        try:
+            self.service.authenticate(api_key_of(headers, query))
+            body = await read_body(receive, headers, self.max_body_size)
+            orjson.loads(body)
+        except asyncio.CancelledError:
+            return
+        except orjson.JSONDecodeError as exc:
+            await _send_error(responder, fmt, BadRequest(f"malformed JSON in request body: {exc}"))
+            return
+        except GatewayError as err:
+            await _send_error(responder, fmt, err)
+            return
+        estimate = models.count_tokens_body(body)
+        if gemini:
+            estimate = estimate.replace(b'"input_tokens"', b'"totalTokens"')
+        await responder.json(200, estimate)
+
+
+def _one_model(path: str) -> bool:
+    for prefix in ("/v1/models/", "/v1beta/models/"):
+        if path.startswith(prefix) and ":" not in path and len(path) > len(prefix):
+            return True
+    return False
+
+
+async def _send_error(responder: AsgiResponder, fmt: WireFormat, err: GatewayError) -> None:
+    status, headers, body = render_error(fmt, err)
+    await responder.start(status, headers)
+    await responder.end(body)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

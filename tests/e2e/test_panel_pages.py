@@ -1,0 +1,86 @@
+"""Every page renders without console errors, on a desktop and on a phone, in all three
+languages, against a canned admin API (so the panel is checked apart from the backend)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.conftest import DESKTOP, PHONE, ThreadedServer, messages, open_page
+from tests.e2e.panel_stub import app
+
+PAGES = ("dashboard", "channels", "groups", "models", "logs", "settings")
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[ThreadedServer]:
+    with ThreadedServer(app) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("viewport", "locale", "lang"),
+    [(DESKTOP, "en-US", "en"), (PHONE, "zh-CN", "zh-Hans"), (DESKTOP, "zh-TW", "zh-Hant")],
+    ids=["desktop-en", "phone-zh-hans", "desktop-zh-hant"],
+)
+def test_every_page_renders_in_the_browser_language(
+    browser: Browser, stub: ThreadedServer, viewport: dict[str, int], locale: str, lang: str
+) -> None:
+    m = messages(lang)
+    page, console = open_page(browser, viewport=viewport, locale=locale)
+    page.goto(stub.url + "/")
+    nav = page.locator(".bottom-nav" if viewport is PHONE else ".sidebar")
+    expect(nav).to_be_visible()
+    expect(page.locator(".sidebar" if viewport is PHONE else ".bottom-nav")).to_be_hidden()
+    for name in PAGES:
+        nav.get_by_role("link", name=m[f"nav.{name}"]).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(m[f"nav.{name}"])
+        expect(page.locator(".skeleton")).to_have_count(0)
+    # the canned data shows up where it belongs
+    nav.get_by_role("link", name=m["nav.groups"]).click()
+    expect(page.get_by_text(m["groups.inUse"])).to_be_visible()
+    expect(page.locator("html")).to_have_attribute(
+        "lang", {"en": "en", "zh-Hans": "zh-CN", "zh-Hant": "zh-TW"}[lang]
+    )
+    assert console.errors == []
+    page.context.close()
+
+
+def test_theme_and_language_switch_and_persist(browser: Browser, stub: ThreadedServer) -> None:
+    page, console = open_page(browser, viewport=DESKTOP, locale="en-US")
+    page.emulate_media(color_scheme="light")
+    page.goto(stub.url + "/#/settings")
+    html = page.locator("html")
+    expect(html).to_have_attribute("data-theme", "light")
+    page.get_by_role("group", name="Theme").get_by_role("button", name="Dark").click()
+    expect(html).to_have_attribute("data-theme", "dark")
+    page.get_by_role("group", name="Language").get_by_role("button", name="繁體中文").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(messages("zh-Hant")["nav.settings"])
+    page.reload()
+    expect(html).to_have_attribute("data-theme", "dark")
+    expect(page.get_by_role("heading", level=1)).to_have_text(messages("zh-Hant")["nav.settings"])
+    assert console.errors == []
+    page.context.close()
+
+
+def test_forms_explain_errors_next_to_the_field(browser: Browser, stub: ThreadedServer) -> None:
+    page, console = open_page(browser, viewport=DESKTOP, locale="en-US")
+    page.goto(stub.url + "/#/channels")
+    page.get_by_role("button", name="New channel").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Base URL", exact=True).fill("not a url")
+    dialog.get_by_text("Advanced").click()
+    dialog.get_by_label("Parameter override (JSON)").fill('{"temperature": ')
+    dialog.get_by_role("button", name="Create").click()
+    expect(dialog.get_by_label("Name", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(dialog.get_by_label("Base URL", exact=True)).to_have_attribute("aria-invalid", "true")
+    override = dialog.get_by_label("Parameter override (JSON)")
+    expect(override).to_have_attribute("aria-invalid", "true")
+    expect(override).to_have_accessible_description(re.compile("Not valid JSON"))
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert console.errors == []
+    page.context.close()

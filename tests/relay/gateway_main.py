@@ -1,0 +1,77 @@
+"""A relay in its own process (for RSS measurements): `python -m tests.relay.gateway_main URL KEY`.
+
+Routes group "m" to one OpenAI channel at URL and prints `ready <port>` once listening.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import uvicorn
+
+from octopus.core.clock import SystemClock
+from octopus.protocols import WireFormat
+from octopus.relay.channel_events import NullChannelEvents
+from octopus.relay.limits import InProcessLimiter
+from octopus.relay.pricing import StaticPriceBook
+from octopus.relay.service import RelayService
+from octopus.relay.sink import NullSink
+from octopus.routing.catalog import (
+    ApiKey,
+    Catalog,
+    Channel,
+    ChannelKey,
+    Group,
+    GroupMember,
+    GroupMode,
+)
+from octopus.routing.state import RoutingState
+from octopus.upstream.aiohttp_transport import AiohttpTransport
+from octopus.web.relay_routes import RelayApp
+from tests.conftest import free_port
+from tests.fakes.gateway import key_hash
+
+
+async def main(base_url: str, key: str) -> None:
+    chan = Channel(
+        1, "c1", WireFormat.OPENAI_CHAT, base_url, (ChannelKey(1, "secret"),), frozenset({"up"})
+    )
+    catalog = Catalog(
+        channels={1: chan},
+        groups={"m": Group(1, "m", GroupMode.FAILOVER, (GroupMember(1, 1, "up"),))},
+        keys={key_hash(key): ApiKey(1, "k")},
+    )
+    clock = SystemClock()
+    transport = AiohttpTransport()
+    service = RelayService(
+        catalog=lambda: catalog,
+        transport=transport,
+        sink=NullSink(),
+        prices=StaticPriceBook(),
+        limiter=InProcessLimiter(clock),
+        routing=RoutingState.in_memory(clock),
+        events=NullChannelEvents(),
+        clock=clock,
+    )
+    port = free_port()
+    config = uvicorn.Config(
+        RelayApp(service),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    sys.stdout.write(f"ready {port}\n")
+    sys.stdout.flush()
+    await task
+    await transport.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))

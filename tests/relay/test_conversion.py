@@ -1,0 +1,92 @@
+"""Cross-protocol requests: every client protocol against every other channel type, via SDKs."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from octopus.protocols import WireFormat
+from octopus.relay.exchange import ExchangeLimits
+from octopus.relay.service import RelayLimits
+from tests.fakes.gateway import World, channel, group, serve_relay
+from tests.fakes.upstream import Fault, FakeUpstream
+from tests.relay.clients import PROTOCOLS, sdk_stream_text, sdk_text
+
+FORMATS = {
+    "openai": WireFormat.OPENAI_CHAT,
+    "responses": WireFormat.OPENAI_RESPONSES,
+    "anthropic": WireFormat.ANTHROPIC,
+    "gemini": WireFormat.GEMINI,
+}
+PAIRS = [(p, k) for p in PROTOCOLS for k in WireFormat if FORMATS[p] is not k]
+
+
+@pytest.mark.parametrize(("protocol", "kind"), PAIRS, ids=[f"{p}->{k.value}" for p, k in PAIRS])
+async def test_converted_answers_and_streams(
+    fake: FakeUpstream, world: World, protocol: str, kind: WireFormat
+) -> None:
+    world.channels.append(channel(fake, 1, kind))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    async with serve_relay(world) as gw:
+        assert await sdk_text(protocol, gw.url, key) == "hello from c1"
+        assert await sdk_stream_text(protocol, gw.url, key) == "hello from c1"
+        upstream_paths = [r.path for r in fake.received]
+        records = gw.sink.records
+    assert all(r.status == "success" for r in records)
+    assert records[0].usage.input == 11
+    assert records[1].usage.output == 7
+    if kind is WireFormat.GEMINI:
+        assert upstream_paths == [
+            "/v1beta/models/up-model:generateContent",
+            "/v1beta/models/up-model:streamGenerateContent",
+        ]
+    else:
+        assert fake.received[0].json()["model"] == "up-model"
+
+
+async def test_keepalive_while_the_upstream_is_silent(fake: FakeUpstream, world: World) -> None:
+    world.channels.append(channel(fake, 1, WireFormat.ANTHROPIC))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    fake.script("c1", Fault(gap=0.35))
+    limits = RelayLimits(exchange=ExchangeLimits(keepalive_interval=0.1))
+    async with serve_relay(world, limits=limits) as gw, httpx.AsyncClient(timeout=20) as http:
+        resp = await http.post(
+            f"{gw.url}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True},
+        )
+    assert resp.status_code == 200
+    assert resp.content.count(b": keep-alive\n\n") >= 3  # while the upstream is silent
+    assert resp.content.rstrip().endswith(b"data: [DONE]")
+
+
+async def test_non_stream_client_gets_the_accumulated_stream(
+    fake: FakeUpstream, world: World
+) -> None:
+    world.channels.append(channel(fake, 1, WireFormat.ANTHROPIC))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    fake.script("c1", Fault(force_sse=True), Fault(force_json=True))
+    async with serve_relay(world) as gw:
+        assert await sdk_text("openai", gw.url, key) == "hello from c1"
+        assert await sdk_stream_text("openai", gw.url, key) == "hello from c1"
+        assert [r.status for r in gw.sink.records] == ["success", "success"]
+
+
+async def test_conversion_mid_stream_failure_is_in_band(fake: FakeUpstream, world: World) -> None:
+    world.channels.append(channel(fake, 1, WireFormat.ANTHROPIC))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    fake.script("c1", Fault(drop_after=5))
+    async with serve_relay(world) as gw, httpx.AsyncClient(timeout=20) as http:
+        resp = await http.post(
+            f"{gw.url}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"model": "m", "messages": [], "stream": True},
+        )
+        assert resp.status_code == 200
+        assert b'"error"' in resp.content
+        assert b"connection lost" in resp.content
+        assert gw.sink.records[0].status == "failed"

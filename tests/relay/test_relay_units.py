@@ -1,0 +1,121 @@
+"""Small pure pieces of the relay: body patching, limits, prices, body capture, URLs."""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+import pytest
+
+from octopus.core.clock import FakeClock
+from octopus.errors import BadRequest, Forbidden, RateLimited
+from octopus.protocols import WireFormat
+from octopus.relay.body import apply_overrides, patch_top, read_head
+from octopus.relay.limits import InProcessLimiter
+from octopus.relay.pricing import Price, cost_of
+from octopus.relay.sink import BodyMode, BodyPolicy, UsageRecord
+from octopus.relay.streaming import complete_prefix
+from octopus.routing.catalog import ApiKey
+from octopus.upstream.providers import endpoint_url, models_url
+
+
+def test_read_head_and_patch() -> None:
+    body = b'{"model":"g","stream":true,"messages":[{"role":"user","content":"x"}],"stream_options":{"foo":1}}'
+    head = read_head(body)
+    assert (head.model, head.stream) == ("g", True)
+    out = json.loads(
+        patch_top(
+            head.top, model="up", include_usage=True, overrides={"stream": b"false", "seed": b"7"}
+        )
+    )
+    assert out == {
+        "model": "up",
+        "stream": True,
+        "messages": [{"role": "user", "content": "x"}],
+        "stream_options": {"foo": 1, "include_usage": True},
+        "seed": 7,
+    }
+    assert json.loads(apply_overrides(b'{"a":1}', {"a.b": b"2"})) == {"a": 1, "a.b": 2}
+    for bad in (b"{", b"[]", b'{"model": 3}', b'{"messages": []}', b'{"model":"m","stream":"yes"}'):
+        with pytest.raises(BadRequest):
+            read_head(bad)
+    assert isinstance(read_head(b'{"contents":[]}', need_model=False).top["contents"], msgspec.Raw)
+
+
+async def test_limiter_windows() -> None:
+    clock = FakeClock()
+    limiter = InProcessLimiter(clock, spent={3: 5.0})
+    key = ApiKey(1, "k", max_rpm=2, max_tpm=100, max_concurrency=2)
+    first = await limiter.acquire(key)
+    second = await limiter.acquire(key)
+    with pytest.raises(RateLimited) as caught:
+        await limiter.acquire(key)
+    assert "concurrent" in caught.value.message
+    limiter.release(first, 60)
+    limiter.release(second, 60)
+    with pytest.raises(RateLimited) as caught:
+        await limiter.acquire(key)
+    assert caught.value.retry_after == 60
+    clock.advance(30)
+    with pytest.raises(RateLimited):
+        await limiter.acquire(key)
+    clock.advance(31)
+    limiter.release(await limiter.acquire(key), 120)
+    with pytest.raises(RateLimited) as caught:
+        await limiter.acquire(ApiKey(1, "k", max_tpm=100))
+    assert "tokens per minute" in caught.value.message
+    with pytest.raises(Forbidden):
+        await limiter.acquire(ApiKey(3, "b", max_cost=5.0))
+    limiter.add_spent(4, 0.5)
+    assert limiter.spent(4) == 0.5
+
+
+def test_cost_excludes_cached_input_from_the_full_price() -> None:
+    usage = UsageRecord(input=1_000_000, output=500_000, cache_read=200_000, cache_write=100_000)
+    cost = cost_of(usage, Price(input=3, output=15, cache_read=0.3, cache_write=3.75))
+    assert cost.input_cost == pytest.approx(0.7 * 3 + 0.2 * 0.3 + 0.1 * 3.75)
+    assert cost.output_cost == pytest.approx(7.5)
+    assert cost_of(usage, None).total == 0
+
+
+def test_body_policy() -> None:
+    image = b"data:image/png;base64," + b"A" * 4000
+    body = b'{"x":"' + image + b'","y":"' + b"z" * 100 + b'"}'
+    kept = BodyPolicy(BodyMode.ALL, max_bytes=100).keep(body, success=True)
+    assert kept is not None
+    assert b"[base64 image, 3000 bytes]" in kept
+    assert kept.endswith(b"...[truncated]")
+    assert BodyPolicy(BodyMode.ERRORS).keep(body, success=True) is None
+    assert BodyPolicy(BodyMode.ERRORS).keep(b"{}", success=False) == b"{}"
+    assert BodyPolicy().keep(body, success=False) is None
+
+
+def test_urls_and_boundaries() -> None:
+    assert (
+        endpoint_url(WireFormat.OPENAI_CHAT, "https://api.openai.com/v1/", "m", stream=True)
+        == "https://api.openai.com/v1/chat/completions"
+    )
+    assert (
+        endpoint_url(WireFormat.ANTHROPIC, "https://x/v1", "m", stream=False)
+        == "https://x/v1/messages"
+    )
+    assert (
+        endpoint_url(WireFormat.OPENAI_RESPONSES, "https://x/v1", "m", stream=False)
+        == "https://x/v1/responses"
+    )
+    assert (
+        endpoint_url(WireFormat.GEMINI, "https://g/v1beta", "gm", stream=True)
+        == "https://g/v1beta/models/gm:streamGenerateContent?alt=sse"
+    )
+    assert (
+        endpoint_url(WireFormat.GEMINI, "https://g/v1beta", "gm", stream=False)
+        == "https://g/v1beta/models/gm:generateContent"
+    )
+    assert (
+        endpoint_url(WireFormat.OPENAI_CHAT, "https://p/custom/path##", "m", stream=False)
+        == "https://p/custom/path"
+    )
+    assert models_url("https://x/v1##") == "https://x/v1/models"
+    assert complete_prefix(b"data: a\n\ndata: b") == 9
+    assert complete_prefix(b"data: a\r\n\r\nda") == 11
+    assert complete_prefix(b"data: a\n") == 0
