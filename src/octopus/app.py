@@ -46,6 +46,7 @@ from octopus.web.admin.price_service import PriceService
 from octopus.web.admin.sync import ModelSync
 from octopus.web.cors import CorsMiddleware
 from octopus.web.live_log import FanOutSink, LiveLog
+from octopus.web.panel_routes import panel_routes
 
 log = logging.getLogger("octopus.app")
 RELAY_PREFIXES = ("/v1/", "/v1beta/")
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Octopus:
             *backup_routes.routes(),
             *update_routes.routes(),
             *metrics.routes(),
+            *panel_routes(),  # last: the panel's `/` and `/assets/...`
         ],
         middleware=[Middleware(AdminGuard)],
         exception_handlers={AdminError: _admin_error, HTTPException: _http_error},

@@ -252,12 +252,12 @@ def _anthropic_stream(model: str, pieces: list[str]) -> Iterator[bytes]:
             {"type": "content_block_delta", "index": 0, "delta": delta}, "content_block_delta"
         )
     yield sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
-    delta = {
+    ending: dict[str, object] = {
         "type": "message_delta",
         "delta": {"stop_reason": "end_turn", "stop_sequence": None},
         "usage": {"output_tokens": USAGE_OUT},
     }
-    yield sse(delta, "message_delta")
+    yield sse(ending, "message_delta")
     yield sse({"type": "message_stop"}, "message_stop")
 
 

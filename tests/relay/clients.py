@@ -63,10 +63,10 @@ async def sdk_stream_text(protocol: str, url: str, key: str, model: str = "m") -
                 [e.delta async for e in events if e.type == "response.output_text.delta"]
             )
     if protocol == "anthropic":
-        client = _anthropic(url, key)
+        claude = _anthropic(url, key)
         async with (
-            client,
-            client.messages.stream(model=model, max_tokens=16, messages=MESSAGES) as s,
+            claude,
+            claude.messages.stream(model=model, max_tokens=16, messages=MESSAGES) as s,
         ):
             return "".join([t async for t in s.text_stream])
     async with httpx.AsyncClient(timeout=20) as http:

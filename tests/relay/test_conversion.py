@@ -9,7 +9,7 @@ from octopus.protocols import WireFormat
 from octopus.relay.exchange import ExchangeLimits
 from octopus.relay.service import RelayLimits
 from tests.fakes.gateway import World, channel, group, serve_relay
-from tests.fakes.upstream import Fault, FakeUpstream
+from tests.fakes.upstream import FakeUpstream, Fault
 from tests.relay.clients import PROTOCOLS, sdk_stream_text, sdk_text
 
 FORMATS = {

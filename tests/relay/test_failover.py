@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import Any
 
 import anthropic
 import httpx
@@ -19,7 +20,7 @@ from tests.fakes.gateway import World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault
 
 FAST = RelayConfig(first_token_timeout=0.5, response_timeout=0.5, cooldown=60.0)
-MESSAGES = [{"role": "user", "content": "hi"}]
+MESSAGES: Any = [{"role": "user", "content": "hi"}]
 
 
 def _three(
@@ -55,13 +56,14 @@ async def test_retryable_failures_move_to_the_next_member(
     fake.script("c1", fault)
     async with serve_relay(world) as gw:
         client = _openai(gw.url, key)
-        reply = await client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+        reply = await client.chat.completions.create(model="m", messages=MESSAGES)
         await client.close()
         assert reply.choices[0].message.content == "hello from c2"
         assert fake.tags() == ["c1", "c2"]
         record = gw.sink.records[0]
         assert [a.outcome for a in record.attempts] == ["failed", "success"]
-        assert record.status == "success" and record.channel_name == "c2"
+        assert record.status == "success"
+        assert record.channel_name == "c2"
 
 
 async def test_connect_refused_moves_on(fake: FakeUpstream, world: World) -> None:
@@ -71,7 +73,7 @@ async def test_connect_refused_moves_on(fake: FakeUpstream, world: World) -> Non
     key = world.add_key()
     async with serve_relay(world) as gw:
         client = _openai(gw.url, key)
-        reply = await client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+        reply = await client.chat.completions.create(model="m", messages=MESSAGES)
         await client.close()
         assert reply.choices[0].message.content == "hello from c2"
         assert "connection failed" in gw.sink.records[0].attempts[0].error
@@ -85,7 +87,7 @@ async def test_client_fault_is_not_retried_and_arrives_intact(
     async with serve_relay(world) as gw:
         client = _openai(gw.url, key)
         with pytest.raises(openai.BadRequestError) as caught:
-            await client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+            await client.chat.completions.create(model="m", messages=MESSAGES)
         await client.close()
         assert caught.value.status_code == 400
         assert "Invalid value for 'model'" in caught.value.message
@@ -102,7 +104,7 @@ async def test_client_fault_keeps_provider_message_across_protocols(
     async with serve_relay(world) as gw:
         client = _openai(gw.url, key)
         with pytest.raises(openai.BadRequestError) as caught:
-            await client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+            await client.chat.completions.create(model="m", messages=MESSAGES)
         await client.close()
         assert "messages: field required" in caught.value.message
         assert fake.tags() == ["c1"]
@@ -115,7 +117,7 @@ async def test_all_members_failing_gives_one_clear_error(fake: FakeUpstream, wor
     async with serve_relay(world) as gw:
         client = anthropic.AsyncAnthropic(base_url=gw.url, api_key=key, max_retries=0)
         with pytest.raises(anthropic.InternalServerError) as caught:
-            await client.messages.create(model="m", max_tokens=10, messages=MESSAGES)  # type: ignore[arg-type]
+            await client.messages.create(model="m", max_tokens=10, messages=MESSAGES)
         await client.close()
         assert caught.value.status_code == 502
         assert "all 3 upstream attempts failed" in caught.value.message
@@ -129,7 +131,7 @@ async def test_attempt_cap_bounds_the_members_tried(fake: FakeUpstream, world: W
     async with serve_relay(world) as gw:
         client = _openai(gw.url, key)
         with pytest.raises(openai.InternalServerError) as caught:
-            await client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+            await client.chat.completions.create(model="m", messages=MESSAGES)
         await client.close()
         assert caught.value.status_code == 503
         assert fake.tags() == ["c1", "c2"]
@@ -144,7 +146,7 @@ async def test_request_deadline_stops_failover(fake: FakeUpstream, world: World)
         client = _openai(gw.url, key)
         began = time.monotonic()
         with pytest.raises(openai.APIStatusError) as caught:
-            await client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+            await client.chat.completions.create(model="m", messages=MESSAGES)
         elapsed = time.monotonic() - began
         await client.close()
         assert caught.value.status_code == 504
@@ -159,7 +161,7 @@ async def test_disabled_channel_never_gets_traffic(fake: FakeUpstream, world: Wo
     async with serve_relay(world) as gw:
         client = _openai(gw.url, key)
         for _ in range(5):
-            await client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+            await client.chat.completions.create(model="m", messages=MESSAGES)
         await client.close()
     assert fake.tags() == ["c2"] * 5
 
@@ -176,7 +178,7 @@ async def test_stream_fails_over_before_the_first_content(
     fake.script("c1", fault)
     async with serve_relay(world) as gw:
         client = _openai(gw.url, key)
-        stream = await client.chat.completions.create(model="m", messages=MESSAGES, stream=True)  # type: ignore[arg-type]
+        stream = await client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
         text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
         await client.close()
         assert text == "hello from c2"
@@ -223,17 +225,22 @@ async def test_failure_after_commit_ends_with_in_band_error(
     fake.script("c1", Fault(drop_after=3))
     async with serve_relay(world) as gw:
         client = _openai(gw.url, key)
-        stream = await client.chat.completions.create(model="m", messages=MESSAGES, stream=True)  # type: ignore[arg-type]
+        stream = await client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
         seen: list[str] = []
-        with pytest.raises(openai.APIError) as caught:
+
+        async def consume() -> None:
             async for chunk in stream:
                 seen.extend(c.delta.content or "" for c in chunk.choices)
+
+        with pytest.raises(openai.APIError) as caught:
+            await consume()
         await client.close()
         assert "".join(seen) == "hello from "
         assert "connection lost" in caught.value.message
         assert fake.tags() == ["c1"]  # no retry after the first byte
         record = gw.sink.records[0]
-        assert record.status == "failed" and "connection lost" in record.error
+        assert record.status == "failed"
+        assert "connection lost" in record.error
 
 
 async def test_sse_event_size_limit(fake: FakeUpstream, world: World) -> None:

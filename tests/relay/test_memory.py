@@ -11,7 +11,7 @@ import pytest
 
 from octopus.protocols import WireFormat
 from tests.fakes.gateway import new_key
-from tests.fakes.upstream import Fault, FakeUpstream
+from tests.fakes.upstream import FakeUpstream, Fault
 
 ROOT = Path(__file__).resolve().parents[2]
 MiB = 1024 * 1024

@@ -69,7 +69,7 @@ async def test_chat_stream_is_byte_identical_via_sdk(fake: FakeUpstream, world: 
         assert gw.sink.records[-1].usage.output == 7
 
 
-CALLS = {
+CALLS: dict[WireFormat, tuple[str, dict[str, object]]] = {
     WireFormat.OPENAI_CHAT: (
         "/v1/chat/completions",
         {"model": "m", "messages": [{"role": "user", "content": "hi"}]},

@@ -132,7 +132,7 @@ def _channel(keys: int, disabled: tuple[int, ...] = ()) -> Channel:
 def test_keys_rotate_rest_and_follow_the_catalog() -> None:
     clock = FakeClock()
     keys = InMemoryKeyHealth(clock)
-    assert [[k.id for k in keys.usable(_channel(3))][0] for _ in range(4)] == [0, 1, 2, 0]
+    assert [keys.usable(_channel(3))[0].id for _ in range(4)] == [0, 1, 2, 0]
     keys.rest(1, 1, 30)
     assert {k.id for k in keys.usable(_channel(3))} == {0, 2}
     assert keys.rest_left(_channel(3)) == 30

@@ -11,7 +11,7 @@ from octopus.protocols import WireFormat
 from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.upstream.models import list_models
 from tests.fakes.fixtures import fake
-from tests.fakes.upstream import Fault, FakeUpstream
+from tests.fakes.upstream import FakeUpstream, Fault
 
 __all__ = ["fake"]
 NAMES = ["gpt-4o", "gpt-4o-mini", "o3", "claude-x", "gemini-2.5-pro"]

@@ -13,7 +13,7 @@ from octopus.upstream.transport import UpstreamRequest
 from tests.conftest import free_port
 from tests.fakes.fixtures import fake
 from tests.fakes.proxies import Proxy
-from tests.fakes.upstream import Fault, FakeUpstream
+from tests.fakes.upstream import FakeUpstream, Fault
 
 __all__ = ["fake"]
 BODY = b'{"model":"m","messages":[]}'
@@ -26,11 +26,12 @@ async def transport() -> AsyncIterator[AiohttpTransport]:
     await t.aclose()
 
 
-def _request(fake: FakeUpstream, proxy: str | None = None, **kw: float) -> UpstreamRequest:
+def _request(
+    fake: FakeUpstream, proxy: str | None = None, timeout: float = 30.0
+) -> UpstreamRequest:
     url = f"{fake.url}/c1/v1/chat/completions"
-    return UpstreamRequest(
-        "POST", url, [("Content-Type", "application/json")], BODY, proxy_url=proxy, **kw
-    )
+    headers = [("Content-Type", "application/json")]
+    return UpstreamRequest("POST", url, headers, BODY, proxy_url=proxy, read_timeout=timeout)
 
 
 async def _roundtrip(transport: AiohttpTransport, request: UpstreamRequest) -> bytes:
@@ -71,7 +72,7 @@ async def test_slow_headers_are_upstream_timeout(
 ) -> None:
     fake.script("c1", Fault(delay=1.0))
     with pytest.raises(UpstreamTimeout):
-        await transport.send(_request(fake, read_timeout=0.2))
+        await transport.send(_request(fake, timeout=0.2))
 
 
 async def test_cut_body_is_upstream_connect(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import anthropic
 import httpx
 import openai
 import pytest
-
 from tests.fakes.fixtures import fake, world
 from tests.fakes.gateway import Gateway, World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream
@@ -16,7 +17,7 @@ __all__ = ["fake", "world"]
 
 
 @pytest.fixture
-async def listing(fake: FakeUpstream, world: World) -> Gateway:  # type: ignore[misc]
+async def listing(fake: FakeUpstream, world: World) -> AsyncIterator[Gateway]:
     world.channels.append(channel(fake, 1))
     for gid, name in enumerate(["gpt-x", "claude-y", "gemini-z"], start=1):
         world.groups.append(group(name, world.channels, gid=gid))

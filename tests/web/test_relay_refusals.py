@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 
 import anthropic
 import httpx
@@ -52,7 +53,7 @@ async def _expect(protocol: str, status: int, url: str, key: str, model: str = "
 
 
 @pytest.fixture
-async def refusing(fake: FakeUpstream, world: World) -> Gateway:  # type: ignore[misc]
+async def refusing(fake: FakeUpstream, world: World) -> AsyncIterator[Gateway]:
     world.channels.append(channel(fake, 1))
     world.groups.append(group("m", world.channels))
     world.groups.append(group("other", world.channels, gid=2))
@@ -129,9 +130,11 @@ def _error_shape(fmt: WireFormat, doc: dict[str, object], status: int) -> str:
     error = doc["error"]
     assert isinstance(error, dict)
     if fmt is WireFormat.ANTHROPIC:
-        assert doc["type"] == "error" and isinstance(error["type"], str)
+        assert doc["type"] == "error"
+        assert isinstance(error["type"], str)
     elif fmt is WireFormat.GEMINI:
-        assert error["code"] == status and isinstance(error["status"], str)
+        assert error["code"] == status
+        assert isinstance(error["status"], str)
     else:
         assert "type" in error
     return str(error["message"])

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 import uvicorn
 from starlette.applications import Starlette
-
-from octopus.web.admin import runtime
 from tests.conftest import free_port
 from tests.fakes.fixtures import fake, world
 from tests.fakes.gateway import World, channel, group, serve_relay
-from tests.fakes.upstream import Fault, FakeUpstream
+from tests.fakes.upstream import FakeUpstream, Fault
+
+from octopus.web.admin import runtime
 
 __all__ = ["fake", "world"]
 
@@ -62,7 +64,9 @@ async def test_runtime_stream_and_reset(fake: FakeUpstream, world: World) -> Non
             update = await anext(events)
             while update["current_item_id"] != 101:
                 update = await anext(events)
-            assert list(update["cooldowns"]) == ["100"]  # type: ignore[arg-type]
+            assert update["cooldowns"] == {
+                "100": pytest.approx(time.time() * 1000 + 60_000, abs=5000)
+            }
             reset = await http.post(f"{base}/api/v1/group/runtime/reset/1")
             assert reset.json()["data"]["cooldowns"] == {}
             after = await anext(events)

@@ -48,11 +48,8 @@ def object_or_empty(arguments: str) -> dict[str, Any]:
 
 
 def raw_extras(body: bytes, consumed: frozenset[str]) -> dict[str, msgspec.Raw]:
-    """Top-level keys a decoder did not map, kept raw for a same-format re-encode."""
-    try:
-        top = msgspec.json.decode(body, type=dict[str, msgspec.Raw])
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        return {}
+    """Top-level keys a decoder did not map (call after the body decoded as an object)."""
+    top = msgspec.json.decode(body, type=dict[str, msgspec.Raw])
     return {k: v for k, v in top.items() if k not in consumed}
 
 

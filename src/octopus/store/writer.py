@@ -139,7 +139,11 @@ class BatchWriter:
             self._wake.clear()
             if self._stop.is_set():
                 return
-            ok = await self.drain()
+            try:
+                ok = await self.drain()
+            except Exception:  # never let the writer task die: nothing would be written again
+                log.exception("log writer failed; will retry")
+                ok = False
             backoff = self.config.interval if ok else min(backoff * 2, self.config.max_backoff)
 
     async def drain(self) -> bool:
@@ -149,23 +153,16 @@ class BatchWriter:
 
     async def _drain(self) -> bool:
         while self._queue:
-            count = min(len(self._queue), self.config.batch_size)
-            batch = [self._queue[i] for i in range(count)]
+            batch = [self._queue[i] for i in range(min(len(self._queue), self.config.batch_size))]
             try:
                 await self._write(batch)
-                self.written += count
-            except (OperationalError, InterfaceError) as exc:
+            except Exception as exc:
                 self._failed(exc)
-                return False
-            except DBAPIError as exc:
-                self._failed(exc)
-                if exc.connection_invalidated:
+                if _transient(exc) or not await self._write_singly(batch):
                     return False
-                await self._write_one_by_one(batch)
-            except Exception as exc:  # a driver error SQLAlchemy did not wrap: retry later
-                self._failed(exc)
-                return False
-            self._forget(count)
+                continue
+            self._forget(len(batch))
+            self.written += len(batch)
         return True
 
     async def _write(self, batch: list[_Pending]) -> None:
@@ -187,19 +184,20 @@ class BatchWriter:
             await logs.insert_logs(session, rows, bodies)
             await stats.add_hourly(session, stats_deltas(records))
 
-    async def _write_one_by_one(self, batch: list[_Pending]) -> None:
-        """A batch the database rejected: keep every record it accepts, count the rest."""
+    async def _write_singly(self, batch: list[_Pending]) -> bool:
+        """A batch the database refused: keep every record it accepts, drop and count the rest."""
         for pending in batch:
             try:
                 await self._write([pending])
-            except DBAPIError as exc:
-                self.dropped += 1
-                log.error(
-                    "log record rejected by the database",
-                    extra={"fields": {"request_id": pending.record.request_id, "error": _why(exc)}},
-                )
-            else:
                 self.written += 1
+            except Exception as exc:
+                if _transient(exc):
+                    return False
+                self.dropped += 1
+                fields = {"request_id": pending.record.request_id, "error": _why(exc)}
+                log.error("log record refused by the database", extra={"fields": fields})
+            self._forget(1)
+        return True
 
     def _forget(self, count: int) -> None:
         for _ in range(count):
@@ -218,6 +216,13 @@ class BatchWriter:
         if error:
             fields["error"] = error
         log.warning(message, extra={"fields": fields | {"count": count}})
+
+
+def _transient(exc: BaseException) -> bool:
+    """The database is unavailable (retry the same records later), not refusing these records."""
+    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def _why(exc: BaseException) -> str:
