@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import machine
+import spy
 import uvloop
 from load import StreamResult, WrkResult, probe, run_wrk, stream_load, write_lua
 from procs import (
@@ -29,7 +30,6 @@ from procs import (
     cpu_seconds,
     ensure_tools,
     peak_rss_mb,
-    tool,
     wait_idle,
     wait_quiet,
 )
@@ -48,7 +48,6 @@ from report import (
 from targets import Target, start_gateway, start_nginx, start_upstream
 
 BENCH_DIR = Path(__file__).resolve().parent
-REPO = BENCH_DIR.parent
 ALL_TARGETS = ("direct", "nginx", "gateway", NOLOG)
 T = TypeVar("T")
 QUIET = 15.0  # % busy per CPU from other processes above which a round counts as disturbed
@@ -65,6 +64,9 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS.md")
     parser.add_argument(
         "--quiet-wait", type=float, default=120.0, help="seconds to wait for idle CPUs first"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also sample the gateway with py-spy (PROFILE.md)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs)")
     return parser.parse_args()
@@ -165,6 +167,33 @@ class Bench:
         sample["foreign_load"], sample["foreign_target"] = others.percent()
         return sample
 
+    def profile(self, seconds: float = 8.0) -> str | None:
+        """py-spy on the gateway under c=50 non-stream, then stream load; PROFILE.md text."""
+        target = next((t for t in self.targets if t.name == "gateway"), None)
+        if target is None:
+            return None
+        script = write_lua(self.work, target.key)
+        pid = target.procs[0].pid
+        wait_idle(target.pids())
+        plain = spy.record(
+            pid, seconds, self.work / "plain.raw", lambda: run_wrk(target.url, script, 50, seconds)
+        )
+        wait_idle(target.pids())
+        streams = spy.record(
+            pid,
+            seconds,
+            self.work / "stream.raw",
+            lambda: uvloop.run(stream_load(target.url, target.key, 50, seconds)),
+        )
+        header = [f"- commit `{machine.commit()}`, {seconds:g} s per profile, py-spy at 200 Hz"]
+        return spy.render(
+            [
+                spy.summary("Non-stream, wrk c=50", plain),
+                spy.summary("Stream (100 chunks), c=50", streams),
+            ],
+            header,
+        )
+
     def stop(self) -> None:
         for target in reversed(self.targets):
             for child in target.procs:
@@ -204,42 +233,12 @@ def _sample(
     }
 
 
-def _git(*argv: str) -> str:
-    done = subprocess.run(
-        ["git", "--no-optional-locks", "-C", str(REPO), *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip()
-
-
-def _commit() -> str:
-    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = subprocess.run(
-        ["git", "--no-optional-locks", "-C", str(REPO), "diff", "--quiet", "HEAD", "--", "src"],
-        check=False,
-    ).returncode
-    return commit + (" + uncommitted changes in src/" if dirty else "")
-
-
-def _machine() -> str:
-    model = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return f"{os.cpu_count()} × {model}, Linux {platform.release()}"
-
-
-def _versions() -> str:
-    nginx = subprocess.run([tool("nginx"), "-v"], capture_output=True, text=True, check=False)
-    wrk = subprocess.run([tool("wrk"), "-v"], capture_output=True, text=True, check=False)
-    wrk_version = (wrk.stdout + wrk.stderr).split()[1] if (wrk.stdout + wrk.stderr) else "?"
-    return (
-        f"Python {platform.python_version()}, {nginx.stderr.strip().split(': ')[-1]}, "
-        f"wrk {wrk_version}"
-    )
+def _profile(bench: Bench) -> str | None:
+    try:
+        return bench.profile()
+    except BenchError as exc:
+        _say(f"profile: {exc}")
+        return None
 
 
 def _disturbed(bench: Bench) -> list[str]:
@@ -266,10 +265,10 @@ def _results(bench: Bench, args: argparse.Namespace, started: float) -> str:
     names = [n for n in ALL_TARGETS if n in table]
     found = checks(table)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    commit = _commit()
+    commit = machine.commit()
     setup = [
         f"- **Date**: {now}; **commit**: `{commit}`; run took {time.monotonic() - started:.0f} s",
-        f"- **Machine**: {_machine()}; {_versions()}; load average before the run "
+        f"- **Machine**: {machine.machine()}; {machine.versions()}; load average before the run "
         f"{bench.load_before} (other work on the machine skews figures)",
         f"- **Layout**: every proxy pinned to CPU {bench.target_core} (`taskset`); the fake "
         f"upstream, wrk (1 thread) and the SSE client on CPU {bench.load_core}",
@@ -319,6 +318,7 @@ def main() -> int:
         _say("warming up ...")
         bench.warm_up()
         bench.run_rounds()
+        profile = _profile(bench) if args.profile else None
     except BenchError as exc:
         _say(f"bench: {exc}")
         return 1
@@ -328,6 +328,9 @@ def main() -> int:
             subprocess.run(["rm", "-rf", str(work)], check=False)
         else:
             _say(f"logs kept in {work}")
+    if profile:
+        (BENCH_DIR / "PROFILE.md").write_text(profile)
+        _say(profile)
     text = _results(bench, args, started)
     _say(text)
     if not args.no_write:

@@ -97,12 +97,13 @@ def start_gateway(work: Path, core: str, upstream: Target, name: str, logging: b
         "OCTOPUS_SERVER_PORT": str(port),
         "OCTOPUS_SERVER_HOST": "127.0.0.1",
     }
-    argv = [sys.executable, "-m", "octopus", "start", "--config", "data/config.json"]
+    launcher = ["-m", "octopus"] if logging else ["-P", str(BENCH_DIR / "octopus_nolog.py")]
+    argv = [sys.executable, *launcher, "start", "--config", "data/config.json"]
     child = start(name, argv, core, folder / "octopus.log", cwd=folder, env=env)
     try:
         wait_port(port, child.popen, timeout=60)
         url = f"http://127.0.0.1:{port}"
-        key = configure(url, upstream, logging)
+        key = configure(url, upstream)
     except (BenchError, httpx.HTTPError) as exc:
         child.stop()
         raise BenchError(f"{name}: {exc}\n--- {child.log} (tail)\n{child.tail()}") from None
@@ -120,7 +121,7 @@ def _admin(client: httpx.Client, path: str, body: dict[str, object]) -> object:
     return envelope.get("data")
 
 
-def configure(url: str, upstream: Target, logging: bool) -> str:
+def configure(url: str, upstream: Target) -> str:
     """admin login -> one channel -> one group (one member) -> one API key; returns the key."""
     with httpx.Client(base_url=url, timeout=30) as client:
         _admin(
@@ -150,18 +151,11 @@ def configure(url: str, upstream: Target, logging: bool) -> str:
                 "items": [{"channel_id": channel_id, "model_name": MODEL, "priority": 1}],
             },
         )
-        if not logging:
-            set_logging(client, on=False)
         apikey = _admin(client, "/api/v1/apikey/create", {"name": "bench", "enabled": True})
         key = _field(apikey, "api_key")
     if not isinstance(key, str):
         raise BenchError(f"apikey/create returned no api_key: {apikey!r}")
     return key
-
-
-def set_logging(client: httpx.Client, on: bool) -> None:
-    """Turn request logging off (or on) through the settings API."""
-    _admin(client, "/api/v1/setting/set", {"key": "log_requests", "value": on})
 
 
 def _field(data: object, name: str) -> object:

@@ -32,11 +32,13 @@ class Gateway:
 
 
 def sqlite_settings(tmp: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {"models_dev_url": ""}  # tests never reach beyond loopback
+    values.update(overrides)
     return Settings(
         database_type="sqlite",
         database_path=str(tmp / "data" / "data.db"),
         config_path=tmp / "data" / "config.json",
-        **overrides,  # type: ignore[arg-type]
+        **values,  # type: ignore[arg-type]
     )
 
 
@@ -88,7 +90,12 @@ class Process:
 def octopus_process(workdir: Path, env: dict[str, str] | None = None) -> Iterator[Process]:
     """`octopus start` as a real process in `workdir`, on a free port; killed at the end."""
     port = free_port()
-    environ = {**os.environ, "OCTOPUS_SERVER_PORT": str(port), "OCTOPUS_SERVER_HOST": "127.0.0.1"}
+    environ = {
+        **os.environ,
+        "OCTOPUS_SERVER_PORT": str(port),
+        "OCTOPUS_SERVER_HOST": "127.0.0.1",
+        "OCTOPUS_PRICES_MODELS_DEV_URL": "",  # tests never reach beyond loopback
+    }
     environ.update(env or {})
     log_path = workdir / "octopus.log"
     with log_path.open("wb") as log:

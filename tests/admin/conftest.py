@@ -21,6 +21,7 @@ def url_settings(url: URL, tmp: Path) -> Settings:
         database_type=kind,
         database_path=url.render_as_string(hide_password=False),
         config_path=tmp / "data" / "config.json",
+        models_dev_url="",  # tests never reach beyond loopback
     )
 
 

@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    ViewportSize,
+    sync_playwright,
+)
 
 from octopus.web.panel_routes import PANEL_DIR
 from tests.conftest import free_port
@@ -31,8 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESKTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1366, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 # the browser reports every non-2xx fetch on the console; a 401 is how the API says "logged out"
 EXPECTED_NETWORK = "the server responded with a status of 401"
 
@@ -74,7 +81,7 @@ class Console:
         self.errors.append(f"uncaught: {error}")
 
 
-def open_page(browser: Browser, *, viewport: dict[str, int], locale: str) -> tuple[Page, Console]:
+def open_page(browser: Browser, *, viewport: ViewportSize, locale: str) -> tuple[Page, Console]:
     context = browser.new_context(viewport=viewport, locale=locale, accept_downloads=True)
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -136,6 +143,24 @@ class ThreadedServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way a person meets the panel: screen size and browser language."""
+
+    viewport: ViewportSize
+    locale: str
+    lang: str  # the panel catalogue the browser language selects
+    suffix: str  # for screenshot file names
+
+    @property
+    def phone(self) -> bool:
+        return self.viewport["width"] < 768
+
+
+DESKTOP_EN = Variant(DESKTOP, "en-US", "en", "desktop")
+PHONE_ZH = Variant(PHONE, "zh-CN", "zh-Hans", "mobile")
 
 
 def screenshot_dir() -> Path | None:

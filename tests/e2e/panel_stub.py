@@ -11,7 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from octopus.web.panel_routes import panel_routes
 
@@ -43,8 +43,12 @@ DATA: dict[str, Any] = {
         ],
     },
     "stats/hourly": [
-        {"hour": h, **{k: v * (h % 5 + 1) / 200 for k, v in METRICS.items()}}
-        for h in range(int(time.strftime("%H")) + 1)
+        {
+            "hour": h,
+            "time": NOW // 3600 * 3600 - (23 - h) * 3600,
+            **{k: v * (h % 5 + 1) / 200 for k, v in METRICS.items()},
+        }
+        for h in range(24)
     ],
     "stats/channel": [{"channel_id": 1, **METRICS}, {"channel_id": 2, "request_success": 40}],
     "stats/model": [{"id": 1, "name": "gpt-4o-mini", "channel_id": 1, **METRICS}],
@@ -128,8 +132,9 @@ DATA: dict[str, Any] = {
     "setting/list": [
         {"key": "proxy_url", "value": ""},
         {"key": "cors_allow_origins", "value": ""},
-        {"key": "log_body_enabled", "value": "true"},
         {"key": "log_retention_days", "value": "30"},
+        {"key": "log_body_mode", "value": "errors"},
+        {"key": "metrics_enabled", "value": "false"},
     ],
     "update/now-version": "0.1.0",
     "log/list": {"items": [], "total": 0, "page": 1, "page_size": 20},
@@ -187,3 +192,5 @@ def routes() -> list[BaseRoute]:
 
 
 app = Starlette(routes=routes())
+# the same behind a reverse proxy that serves it under a sub-path
+mounted = Starlette(routes=[Mount("/octopus", routes=routes())])

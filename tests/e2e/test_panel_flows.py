@@ -17,9 +17,22 @@ import httpx
 import openai
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from octopus.protocols import WireFormat
-from tests.e2e.conftest import DESKTOP, PHONE, Console, messages, open_page, screenshot_dir
+from tests.e2e.conftest import (
+    DESKTOP_EN,
+    PHONE_ZH,
+    Console,
+    ThreadedServer,
+    Variant,
+    messages,
+    open_page,
+    screenshot_dir,
+)
 from tests.fakes.upstream import FakeUpstream
 from tests.harness import Process, octopus_process
 
@@ -28,10 +41,44 @@ UPSTREAM_MODELS = ["gpt-4o", "gpt-4o-mini", "o3-mini", "claude-3-5-haiku"]
 MODES = ("round_robin", "random", "weighted", "manual", "failover")
 
 
+MODELS_DEV = {
+    "openai": {
+        "id": "openai",
+        "models": {
+            "gpt-4o": {
+                "id": "gpt-4o",
+                "family": "gpt",
+                "modalities": {"input": ["text"], "output": ["text"]},
+                "cost": {"input": 2.5, "output": 10, "cache_read": 1.25},
+            }
+        },
+    }
+}
+
+
+class ModelsDev:
+    """A stand-in for models.dev's api.json that counts its downloads."""
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self.server = ThreadedServer(Starlette(routes=[Route("/api.json", self.serve)]))
+
+    async def serve(self, request: Request) -> JSONResponse:
+        self.hits += 1
+        return JSONResponse(MODELS_DEV)
+
+
+@pytest.fixture(scope="module")
+def models_dev() -> Iterator[ModelsDev]:
+    fake = ModelsDev()
+    with fake.server:
+        yield fake
+
+
 @pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[Process]:
-    # no price download from the internet: the shipped snapshot is enough
-    with octopus_process(tmp_path, env={"OCTOPUS_PRICES_MODELS_DEV_URL": ""}) as process:
+def gateway(tmp_path: Path, models_dev: ModelsDev) -> Iterator[Process]:
+    env = {"OCTOPUS_PRICES_MODELS_DEV_URL": models_dev.server.url + "/api.json"}
+    with octopus_process(tmp_path, env=env) as process:
         yield process
 
 
@@ -171,7 +218,8 @@ def send_requests(gateway: Process, key: str) -> None:
 def watch_logs(panel: Panel, gateway: Process, key: str) -> None:
     panel.nav("logs")
     panel.button("logs.liveTab").click()
-    expect(panel.page.get_by_text(panel.m["logs.live"], exact=True)).to_be_visible()
+    # the stream is connected before the requests go out
+    expect(panel.page.locator(".badge.ok", has_text=panel.m["logs.live"])).to_be_visible()
     send_requests(gateway, key)  # while the page is open: rows must arrive without a reload
     rows = panel.page.locator("[data-status=success]")
     expect(rows).to_have_count(2)
@@ -220,6 +268,38 @@ def edit_price(panel: Panel, gateway: Process, cookies: dict[str, str]) -> None:
     panel.shot("models")
 
 
+def refresh_prices(panel: Panel, models_dev: ModelsDev) -> None:
+    panel.nav("models")
+    before = models_dev.hits
+    panel.button("models.refresh").click()
+    expect(panel.page.get_by_text(panel.m["models.refreshed"])).to_be_visible()
+    assert models_dev.hits == before + 1
+
+
+def sync_channels(panel: Panel, upstream: FakeUpstream, tag: str) -> None:
+    panel.nav("channels")
+    before = len(upstream.calls(tag))
+    panel.button("channels.syncNow").click()
+    expect(panel.page.get_by_text(panel.m["channels.synced"])).to_be_visible()
+    assert len(upstream.calls(tag)) >= before  # only auto-sync channels are asked
+
+
+def key_view(browser: Browser, gateway: Process, key: str, variant: Variant) -> None:
+    """Someone with only the API key sees that key's usage, read-only."""
+    m = messages(variant.lang)
+    page, console = open_page(browser, viewport=variant.viewport, locale=variant.locale)
+    page.goto(gateway.url + "/")
+    page.get_by_role("button", name=m["auth.apiKey"], exact=True).click()
+    page.get_by_label(m["auth.apiKey"], exact=True).fill(key)
+    page.get_by_role("button", name=m["auth.viewUsage"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("e2e-key")
+    expect(page.locator(".stat-value").first).to_have_text("2")
+    expect(page.get_by_text(m["keys.maxRpm"])).to_be_visible()
+    expect(page.locator(".sidebar")).to_have_count(0)  # no admin navigation
+    assert console.errors == []
+    page.context.close()
+
+
 def backup_round_trip(panel: Panel, tmp: Path) -> None:
     panel.nav("settings")
     panel.page.get_by_role("switch", name=panel.m["settings.includeStats"]).check()
@@ -243,24 +323,19 @@ def api_get(gateway: Process, cookies: dict[str, str], path: str) -> list[dict[s
     return data
 
 
-@pytest.mark.parametrize(
-    ("viewport", "locale", "lang", "suffix"),
-    [(DESKTOP, "en-US", "en", "desktop"), (PHONE, "zh-CN", "zh-Hans", "mobile")],
-    ids=["desktop-en", "phone-zh"],
-)
+@pytest.mark.parametrize("variant", [DESKTOP_EN, PHONE_ZH], ids=["desktop-en", "phone-zh"])
 def test_the_guide_end_to_end(
     browser: Browser,
     gateway: Process,
     upstream: FakeUpstream,
+    models_dev: ModelsDev,
     tmp_path: Path,
-    viewport: dict[str, int],
-    locale: str,
-    lang: str,
-    suffix: str,
+    variant: Variant,
 ) -> None:
-    page, console = open_page(browser, viewport=viewport, locale=locale)
-    shots = screenshot_dir()
-    panel = Panel(page, console, messages(lang), viewport is PHONE, shots, suffix)
+    page, console = open_page(browser, viewport=variant.viewport, locale=variant.locale)
+    panel = Panel(
+        page, console, messages(variant.lang), variant.phone, screenshot_dir(), variant.suffix
+    )
     page.goto(gateway.url + "/")
     expect(page.get_by_role("button", name=panel.m["auth.login"])).to_be_visible()
     panel.shot("login")
@@ -268,16 +343,18 @@ def test_the_guide_end_to_end(
     expect(page.get_by_role("heading", level=1)).to_have_text(panel.m["nav.dashboard"])
     change_password(panel)
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-    create_channel(panel, upstream, f"e2e{suffix}")
+    create_channel(panel, upstream, f"e2e{variant.suffix}")
     create_group(panel, gateway, cookies)
     panel.shot("groups")
     key = create_api_key(panel)
     watch_logs(panel, gateway, key)
     check_dashboard(panel)
     edit_price(panel, gateway, cookies)
-    panel.nav("channels")
+    refresh_prices(panel, models_dev)
+    sync_channels(panel, upstream, f"e2e{variant.suffix}")
     panel.shot("channels")
     backup_round_trip(panel, tmp_path)
-    assert re.fullmatch(r"sk-[\w-]+", key)
     assert console.errors == []
     page.context.close()
+    assert re.fullmatch(r"sk-[\w-]+", key)
+    key_view(browser, gateway, key, variant)

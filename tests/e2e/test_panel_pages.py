@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, ThreadedServer, messages, open_page
-from tests.e2e.panel_stub import app
+from tests.e2e.panel_stub import app, mounted
 
 PAGES = ("dashboard", "channels", "groups", "models", "logs", "settings")
 
@@ -27,7 +27,7 @@ def stub() -> Iterator[ThreadedServer]:
     ids=["desktop-en", "phone-zh-hans", "desktop-zh-hant"],
 )
 def test_every_page_renders_in_the_browser_language(
-    browser: Browser, stub: ThreadedServer, viewport: dict[str, int], locale: str, lang: str
+    browser: Browser, stub: ThreadedServer, viewport: ViewportSize, locale: str, lang: str
 ) -> None:
     m = messages(lang)
     page, console = open_page(browser, viewport=viewport, locale=locale)
@@ -39,6 +39,9 @@ def test_every_page_renders_in_the_browser_language(
         nav.get_by_role("link", name=m[f"nav.{name}"]).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(m[f"nav.{name}"])
         expect(page.locator(".skeleton")).to_have_count(0)
+        # nothing wider than the screen: no sideways scrolling on a phone
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], (name, width)
     # the canned data shows up where it belongs
     nav.get_by_role("link", name=m["nav.groups"]).click()
     expect(page.get_by_text(m["groups.inUse"])).to_be_visible()
@@ -84,3 +87,29 @@ def test_forms_explain_errors_next_to_the_field(browser: Browser, stub: Threaded
     expect(dialog).to_be_hidden()
     assert console.errors == []
     page.context.close()
+
+
+def test_first_dashboard_load_transfers_under_300_kb(
+    browser: Browser, stub: ThreadedServer
+) -> None:
+    page, console = open_page(browser, viewport=DESKTOP, locale="en-US")
+    page.goto(stub.url + "/")
+    expect(page.locator(".chart canvas")).to_be_visible()
+    sizes = page.evaluate(
+        """() => performance.getEntriesByType('navigation').concat(
+             performance.getEntriesByType('resource')).map((e) => e.transferSize)"""
+    )
+    assert 0 < sum(sizes) < 300_000, sizes
+    assert console.errors == []
+    page.context.close()
+
+
+def test_works_under_a_sub_path(browser: Browser) -> None:
+    with ThreadedServer(mounted) as server:
+        page, console = open_page(browser, viewport=DESKTOP, locale="en-US")
+        page.goto(server.url + "/octopus/#/channels")
+        expect(page.get_by_role("article", name="OpenAI main")).to_be_visible()
+        page.get_by_role("link", name="Dashboard").click()
+        expect(page.locator(".stat-value").first).to_have_text("1,551")
+        assert console.errors == []
+        page.context.close()

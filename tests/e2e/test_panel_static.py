@@ -118,6 +118,17 @@ def test_every_relative_import_resolves_and_bare_ones_are_in_the_import_map() ->
         assert (PANEL_DIR / url).is_file(), url
 
 
+def test_no_unused_imports() -> None:
+    named = re.compile(r"^import\s*\{([^}]*)\}\s*from[^;]*;", re.M)
+    for path, source in _modules().items():
+        for match in named.finditer(source):
+            rest = source[: match.start()] + source[match.end() :]
+            for raw in match.group(1).split(","):
+                name = raw.strip().split(" as ")[-1]
+                if name:
+                    assert re.search(rf"\b{re.escape(name)}\b", rest), f"{path.name}: {name}"
+
+
 def _used_keys() -> set[str]:
     catalogue = json.loads((ASSETS / "i18n" / "en.json").read_text())
     spaces = "|".join(sorted({k.split(".")[0] for k in catalogue}))

@@ -20,7 +20,7 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
         check=False,
-        env={"PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin", "OCTOPUS_PRICES_MODELS_DEV_URL": ""},
     )
 
 

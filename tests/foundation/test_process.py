@@ -46,7 +46,12 @@ def test_second_start_is_a_noop_migration(tmp_path: Path) -> None:
 
 
 def _start(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    environ = {"PATH": "/usr/bin:/bin", "OCTOPUS_SERVER_PORT": str(free_port()), **env}
+    environ = {
+        "PATH": "/usr/bin:/bin",
+        "OCTOPUS_SERVER_PORT": str(free_port()),
+        "OCTOPUS_PRICES_MODELS_DEV_URL": "",
+        **env,
+    }
     return subprocess.run(
         [sys.executable, "-m", "octopus", "start"],
         cwd=tmp_path,
@@ -92,7 +97,7 @@ def test_config_flag_reads_another_file(tmp_path: Path) -> None:
         text=True,
         timeout=60,
         check=False,
-        env={"PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin", "OCTOPUS_PRICES_MODELS_DEV_URL": ""},
     )
     assert result.returncode == 2
     assert "log.level" in result.stderr

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from octopus.core.live_settings import LiveSettings
-from octopus.relay.sink import RecordSink
-from octopus.store import logs
+from octopus.relay.sink import RecordSink, UsageRecord
+from octopus.store import logs, stats
 from octopus.store.database import Database
 from octopus.store.writer import BatchWriter, WriterConfig
 from tests.logs.factory import failover_record, record
@@ -196,3 +196,18 @@ async def test_pending_bodies_are_bounded(database: Database) -> None:
     assert kept == ["x" * 4000, "x" * 4000, "", "", ""]
     writer.finished(record(request_body=b"y" * 4000))  # memory is given back once written
     assert writer.bodies_dropped == 3
+
+
+async def test_a_record_the_database_refuses_does_not_block_the_rest(database: Database) -> None:
+    poison = record(usage=UsageRecord(input=2**70))  # beyond BIGINT on every engine
+    good = [record(), record()]
+    writer = BatchWriter(database.sessions)
+    for item in (good[0], poison, good[1]):
+        writer.finished(item)
+    assert await writer.drain()
+    assert (writer.written, writer.dropped, writer.pending) == (2, 1, 0)
+    async with database.sessions() as session:
+        page = await logs.list_logs(session, logs.LogFilter(), 1, 10)
+        total = await stats.total(session)
+    assert {i["request_id"] for i in page["items"]} == {r.request_id for r in good}
+    assert total["request_success"] == 2, "the refused record's stats were rolled back with it"

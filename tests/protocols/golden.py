@@ -47,9 +47,9 @@ def response_files() -> list[Path]:
 def error_files() -> list[Path]:
     out = sorted(ROOT.glob("errors/*.json"))
     for path in sorted(ROOT.glob("*/*.json")):
-        if path.parent.name != "errors" and not path.name.endswith(".request.json"):
-            if _is_error_body(path):
-                out.append(path)
+        body_file = path.parent.name != "errors" and not path.name.endswith(".request.json")
+        if body_file and _is_error_body(path):
+            out.append(path)
     return out
 
 
@@ -108,6 +108,13 @@ def wire_roundtrip(fmt: WireFormat, sse: list[SseEvent]) -> list[SseEvent]:
     return parser.feed(encode_events(sse)) + parser.close()
 
 
+def last_error(events: list[ev.Event]) -> ev.StreamError:
+    """The StreamError a failed stream must end with."""
+    error = events[-1]
+    assert isinstance(error, ev.StreamError), error
+    return error
+
+
 def accumulate(events: list[ev.Event]) -> c.CanonResponse:
     acc = ev.Accumulator()
     acc.feed_all(events)
@@ -141,7 +148,7 @@ def essentials(resp: c.CanonResponse, via: WireFormat | None = None) -> dict[str
         (b.name, json.loads(b.arguments or "{}")) for b in resp.content if isinstance(b, c.ToolCall)
     ]
     usage = resp.usage
-    stop = resp.stop_reason
+    stop: str | None = resp.stop_reason
     if via is not None:
         stop = _STOP_AFTER[via].get(stop or "end", stop)
         if via in (WireFormat.OPENAI_RESPONSES, WireFormat.GEMINI) and stop in ("end", "tool_use"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from octopus.protocols import WireFormat, get_codec
 from octopus.protocols import canonical as c
@@ -17,7 +18,9 @@ A, G, OC, OR = (
 )
 
 
-def _convert(source, shape, target):
+def _convert(
+    source: WireFormat, shape: dict[str, Any], target: WireFormat
+) -> tuple[c.CanonRequest, dict[str, Any], set[str]]:
     req = get_codec(source).decode_request(body(shape))
     losses: list[c.Loss] = []
     out = json.loads(get_codec(target).encode_request(req, losses))
@@ -57,7 +60,8 @@ def test_claude_code_to_openai_chat():
     assert "cache_control" not in json.dumps(out)
     assert out["stream_options"] == {"include_usage": True}
     assert {"cache_control", "tools.defer_loading", "reasoning.opaque"} <= losses
-    assert "context_management" not in out and "output_config" not in out
+    assert "context_management" not in out
+    assert "output_config" not in out
 
 
 def test_claude_code_to_responses():
@@ -84,7 +88,8 @@ def test_claude_code_to_responses():
 def test_claude_code_to_gemini():
     _, out, losses = _convert(A, CLAUDE_CODE, G)
     system = [p["text"] for p in out["systemInstruction"]["parts"]]
-    assert "Environment: cwd=/repo" in system and "Turn 2 environment" in system
+    assert "Environment: cwd=/repo" in system
+    assert "Turn 2 environment" in system
     assert [x["role"] for x in out["contents"]] == ["user", "model", "user"]
     model_parts = out["contents"][1]["parts"]
     calls = [p for p in model_parts if "functionCall" in p]
@@ -96,7 +101,8 @@ def test_claude_code_to_gemini():
         {"name": "Bash", "response": {"error": "permission denied"}},
     ]
     params = out["tools"][0]["functionDeclarations"][0]["parameters"]
-    assert "$schema" not in params and "additionalProperties" not in params
+    assert "$schema" not in params
+    assert "additionalProperties" not in params
     assert "exclusiveMinimum" not in params["properties"]["timeout"]
     assert "parameters" not in out["tools"][0]["functionDeclarations"][1]
     assert out["generationConfig"]["thinkingConfig"] == {
@@ -155,7 +161,8 @@ def test_codex_to_openai_chat():
     assert out["messages"][5]["tool_call_id"] == "call_1"
     assert [t["function"]["name"] for t in out["tools"]] == ["exec_command", "spawn_agent"]
     assert out["prompt_cache_key"] == "session-1"
-    assert "store" not in out and "include" not in out
+    assert "store" not in out
+    assert "include" not in out
     assert "reasoning.opaque" in losses
 
 

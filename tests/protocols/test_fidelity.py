@@ -11,7 +11,9 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "protocols.md"
 
 
 def test_committed_doc_equals_generated_matrix():
-    assert DOC.read_text() == fidelity.render(), "run: .venv/bin/python scripts/gen_protocols_doc.py"
+    assert DOC.read_text() == fidelity.render(), (
+        "run: .venv/bin/python scripts/gen_protocols_doc.py"
+    )
 
 
 def test_matrix_has_twelve_directions():

@@ -27,6 +27,8 @@ def _args(raw: Any) -> Any:
 
 def project(fmt: WireFormat, body: Any) -> dict[str, Any]:
     """The parts of a response body every codec must keep, read straight from the JSON."""
+    calls: list[tuple[Any, ...]]
+    usage: tuple[Any, ...]
     if fmt == OC:
         msg = body["choices"][0]["message"]
         calls = [

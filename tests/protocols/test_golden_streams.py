@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from octopus.core.sse import SseEvent
 from octopus.protocols import WireFormat
 from octopus.protocols import events as ev
 from tests.protocols import golden
 
 
-def _streams(stream_file):
+def _streams(stream_file: Path) -> tuple[WireFormat, list[list[SseEvent]]]:
     fmt = golden.fmt_of(stream_file)
     return fmt, golden.load_stream(stream_file)
 
@@ -95,4 +97,4 @@ def test_truncated_stream_reports_an_error(fmt):
     sse = golden.load_stream(files[0])[0]
     events = golden.decode_events(fmt, sse[: len(sse) // 2])
     assert isinstance(events[-1], ev.StreamError)
-    assert events[-1].status == 502
+    assert golden.last_error(events).status == 502

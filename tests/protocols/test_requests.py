@@ -120,10 +120,13 @@ def test_thinking_forces_anthropic_sampling_rules():
     req = chat(reasoning_effort="low", temperature=0.2, top_p=0.5)
     req.sampling.top_k = 40
     out, losses = encode(A, req)
-    assert "temperature" not in out and "top_p" not in out and "top_k" not in out
+    assert "temperature" not in out
+    assert "top_p" not in out
+    assert "top_k" not in out
     assert "temperature" in losses
     hot, losses = encode(A, chat(temperature=1.7))
-    assert hot["temperature"] == 1.0 and "temperature" in losses
+    assert hot["temperature"] == 1.0
+    assert "temperature" in losses
 
 
 def test_structured_output_everywhere():
@@ -222,7 +225,8 @@ def test_sampling_fields():
         0.9,
         ["END"],
     )
-    assert anthropic["max_tokens"] == 77 and "seed/penalties" in losses
+    assert anthropic["max_tokens"] == 77
+    assert "seed/penalties" in losses
     gen = encode(G, req)[0]["generationConfig"]
     assert gen == {
         "temperature": 0.3,
@@ -233,7 +237,8 @@ def test_sampling_fields():
         "presencePenalty": 0.1,
     }
     responses, losses = encode(OR, req)
-    assert responses["max_output_tokens"] == 77 and "stop" in losses
+    assert responses["max_output_tokens"] == 77
+    assert "stop" in losses
     topk = messages(top_k=5)
     assert encode(G, topk)[0]["generationConfig"]["topK"] == 5
     assert "top_k" in encode(OC, topk)[1]
@@ -246,7 +251,8 @@ def test_anthropic_requires_max_tokens():
 def test_legacy_max_tokens_stays_for_the_same_format():
     req = chat(max_tokens=50)
     out, _ = encode(OC, req)
-    assert out["max_tokens"] == 50 and "max_completion_tokens" not in out
+    assert out["max_tokens"] == 50
+    assert "max_completion_tokens" not in out
     assert encode(A, req)[0]["max_tokens"] == 50
 
 
@@ -380,11 +386,14 @@ def test_gemini_signatures_return_to_gemini_only():
     assert model[1] == c.Reasoning("", c.OpaqueState(G, "S1"))
     assert isinstance(model[2], c.ToolCall)
     result = req.messages[2].content[0]
-    assert isinstance(result, c.ToolResult) and result.call_id == model[2].id
+    assert isinstance(result, c.ToolResult)
+    assert result.call_id == model[2].id
     back, losses = encode(G, req)
-    assert back["contents"] == contents and losses == set()
+    assert back["contents"] == contents
+    assert losses == set()
     openai, losses = encode(OC, req)
-    assert "reasoning.opaque" in losses and "S1" not in json.dumps(openai)
+    assert "reasoning.opaque" in losses
+    assert "S1" not in json.dumps(openai)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,7 @@ def parallel_calls() -> list[ev.Event]:
     ]
 
 
-def _json(events: list[SseEvent]) -> list[dict]:
+def _json(events: list[SseEvent]) -> list[dict[str, Any]]:
     return [json.loads(e.data) for e in events if e.data != b"[DONE]"]
 
 
@@ -78,7 +79,8 @@ def test_openai_chat_stream_shape():
         d for ch in chunks for ch0 in ch["choices"] for d in ch0["delta"].get("tool_calls", [])
     ]
     assert [d["index"] for d in tool_deltas] == [0, 1, 0, 1, 0, 1]
-    assert tool_deltas[0]["id"] == "call_a" and tool_deltas[1]["function"]["name"] == "lang"
+    assert tool_deltas[0]["id"] == "call_a"
+    assert tool_deltas[1]["function"]["name"] == "lang"
     finish, usage = chunks[-2], chunks[-1]
     assert finish["choices"][0]["finish_reason"] == "tool_calls"
     assert usage["choices"] == []
@@ -97,7 +99,8 @@ def test_openai_chat_stream_without_usage_chunk():
 def test_anthropic_stream_shape():
     out = golden.encode_events_to(A, parallel_calls(), "client-model")
     kinds = [e.event for e in out]
-    assert kinds[0] == "message_start" and kinds[-2:] == ["message_delta", "message_stop"]
+    assert kinds[0] == "message_start"
+    assert kinds[-2:] == ["message_delta", "message_stop"]
     bodies = _json(out)
     assert all(b["type"] == e.event for b, e in zip(bodies, out, strict=True))
     starts = [b for b in bodies if b["type"] == "content_block_start"]
@@ -108,7 +111,8 @@ def test_anthropic_stream_shape():
         (3, "tool_use"),
     ]
     deltas = [b["delta"]["type"] for b in bodies if b["type"] == "content_block_delta"]
-    assert deltas.count("input_json_delta") == 4 and "thinking_delta" in deltas
+    assert deltas.count("input_json_delta") == 4
+    assert "thinking_delta" in deltas
     delta = bodies[-2]
     assert delta["delta"]["stop_reason"] == "tool_use"
     assert delta["usage"] == {
@@ -203,7 +207,8 @@ def test_close_always_finishes_the_stream(fmt):
 def test_close_with_nothing_fed_still_finishes(fmt):
     out = get_codec(fmt).stream_encoder("m").close()
     resp = golden.accumulate(golden.decode_events(fmt, golden.wire_roundtrip(fmt, out)))
-    assert resp.error is None and resp.stop_reason == "end"
+    assert resp.error is None
+    assert resp.stop_reason == "end"
 
 
 @pytest.mark.parametrize("fmt", list(WireFormat))
@@ -339,4 +344,4 @@ def test_openai_decoder_splits_calls_that_reuse_index_zero():
 def test_decoders_report_unreadable_data(fmt):
     events = golden.decode_events(fmt, [SseEvent(b"{not json", event="message_start")])
     assert isinstance(events[-1], ev.StreamError)
-    assert events[-1].status == 502
+    assert golden.last_error(events).status == 502

@@ -16,7 +16,10 @@ from tests.protocols import golden
 def test_gemini_schema_inlines_refs_and_drops_unknown_keywords():
     src = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": {"Unit": {"type": "string", "enum": ["c", "f"]}, "Node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/Node"}}}},
+        "$defs": {
+            "Unit": {"type": "string", "enum": ["c", "f"]},
+            "Node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/Node"}}},
+        },
         "type": "object",
         "properties": {
             "unit": {"$ref": "#/$defs/Unit", "description": "unit"},
@@ -45,7 +48,8 @@ def test_gemini_schema_inlines_refs_and_drops_unknown_keywords():
     depth, node = 0, props["tree"]
     while "properties" in node:  # a recursive $ref unrolls to a bounded depth
         node, depth = node["properties"]["next"], depth + 1
-    assert node == {"type": "object"} and 10 < depth < 40
+    assert node == {"type": "object"}
+    assert 10 < depth < 40
 
 
 def test_openai_and_anthropic_schemas():
@@ -57,7 +61,8 @@ def test_openai_and_anthropic_schemas():
 
 def test_effort_budget_table():
     cfg = c.ReasoningConfig
-    assert thinking.effort_of(None) is None and thinking.budget_of(None) is None
+    assert thinking.effort_of(None) is None
+    assert thinking.budget_of(None) is None
     assert thinking.effort_of(cfg(budget=0)) is None
     assert thinking.effort_of(cfg(budget=-1)) is None
     assert thinking.effort_of(cfg(budget=1024)) == "low"
@@ -94,7 +99,7 @@ def test_usage_taps_ignore_noise():
         tap = get_codec(fmt).usage_tap()
         tap.feed(SseEvent(b'{"usage": [1, 2]}'))
         tap.feed(SseEvent(b'{"usageMetadata": "x", "usage": null}'))
-        tap.feed(SseEvent(b"not json \"usage\" \"usageMetadata\""))
+        tap.feed(SseEvent(b'not json "usage" "usageMetadata"'))
         tap.feed(SseEvent(b'{"choices": []}'))
         assert tap.usage is None, fmt
 
@@ -102,20 +107,38 @@ def test_usage_taps_ignore_noise():
 def test_usage_from_response_matches_decode():
     for path in golden.response_files():
         codec = get_codec(golden.fmt_of(path))
-        assert codec.usage_from_response(path.read_bytes()) == codec.decode_response(path.read_bytes()).usage
+        assert (
+            codec.usage_from_response(path.read_bytes())
+            == codec.decode_response(path.read_bytes()).usage
+        )
     assert get_codec(WireFormat.OPENAI_CHAT).usage_from_response(b'{"id": "x"}') is None
 
 
 def test_anthropic_usage_convention():
-    body = json.dumps({
-        "content": [], "stop_reason": "end_turn",
-        "usage": {"input_tokens": 10, "cache_read_input_tokens": 100, "cache_creation_input_tokens": 5, "output_tokens": 7},
-    }).encode()
+    body = json.dumps(
+        {
+            "content": [],
+            "stop_reason": "end_turn",
+            "usage": {
+                "input_tokens": 10,
+                "cache_read_input_tokens": 100,
+                "cache_creation_input_tokens": 5,
+                "output_tokens": 7,
+            },
+        }
+    ).encode()
     usage = get_codec(WireFormat.ANTHROPIC).decode_response(body).usage
-    assert usage == c.Usage(input_tokens=115, output_tokens=7, cache_read_tokens=100, cache_write_tokens=5)
-    openai = json.loads(get_codec(WireFormat.OPENAI_CHAT).encode_response(c.CanonResponse(usage=usage), []))
+    assert usage == c.Usage(
+        input_tokens=115, output_tokens=7, cache_read_tokens=100, cache_write_tokens=5
+    )
+    openai = json.loads(
+        get_codec(WireFormat.OPENAI_CHAT).encode_response(c.CanonResponse(usage=usage), [])
+    )
     assert openai["usage"]["prompt_tokens"] == 115
-    assert openai["usage"]["prompt_tokens_details"] == {"cached_tokens": 100, "cache_write_tokens": 5}
+    assert openai["usage"]["prompt_tokens_details"] == {
+        "cached_tokens": 100,
+        "cache_write_tokens": 5,
+    }
 
 
 def test_keepalives_are_silent_for_clients():
@@ -124,14 +147,19 @@ def test_keepalives_are_silent_for_clients():
         events = SseParser().feed(raw)
         if fmt == WireFormat.ANTHROPIC:
             assert [e.event for e in events] == ["ping"]
-            assert golden.decode_events(fmt, [*events]) [-1].status == 502  # nothing but a ping
+            assert (
+                golden.last_error(golden.decode_events(fmt, events)).status == 502
+            )  # nothing but a ping
         else:
             assert events == []
 
 
 def test_response_events_replay_a_response():
     resp = c.CanonResponse(
-        id="r", model="m", stop_reason="tool_use", usage=c.Usage(1, 2),
+        id="r",
+        model="m",
+        stop_reason="tool_use",
+        usage=c.Usage(1, 2),
         content=[
             c.Reasoning("t", c.OpaqueState(WireFormat.ANTHROPIC, "sig")),
             c.Reasoning(""),
@@ -150,20 +178,26 @@ def test_response_events_replay_a_response():
 
 def test_accumulator_ignores_mismatched_deltas():
     acc = ev.Accumulator()
-    acc.feed_all([
-        ev.MessageStart("i", "m", 5, c.Usage(3)),
-        ev.BlockStart(0, c.Text("")),
-        ev.ArgumentsDelta(0, "x"),
-        ev.TextDelta(7, "lost"),
-        ev.MessageDelta(None, "STOP", None),
-    ])
+    acc.feed_all(
+        [
+            ev.MessageStart("i", "m", 5, c.Usage(3)),
+            ev.BlockStart(0, c.Text("")),
+            ev.ArgumentsDelta(0, "x"),
+            ev.TextDelta(7, "lost"),
+            ev.MessageDelta(None, "STOP", None),
+        ]
+    )
     resp = acc.result()
     assert resp.content == [c.Text("")]
-    assert resp.usage == c.Usage(3) and resp.stop_sequence == "STOP" and resp.created == 5
+    assert resp.usage == c.Usage(3)
+    assert resp.stop_sequence == "STOP"
+    assert resp.created == 5
 
 
 def test_image_urls_and_losses():
-    assert c.Image.from_url("data:image/gif;base64,R0lG") == c.Image(data="R0lG", media_type="image/gif")
+    assert c.Image.from_url("data:image/gif;base64,R0lG") == c.Image(
+        data="R0lG", media_type="image/gif"
+    )
     assert c.Image.from_url("data:text/plain,hi") == c.Image(url="data:text/plain,hi")
     assert c.Image(data="AA").as_url() == "data:image/png;base64,AA"
     losses: list[c.Loss] = []

@@ -49,8 +49,8 @@ async def test_keepalive_while_the_upstream_is_silent(fake: FakeUpstream, world:
     world.channels.append(channel(fake, 1, WireFormat.ANTHROPIC))
     world.groups.append(group("m", world.channels))
     key = world.add_key()
-    fake.script("c1", Fault(gap=0.35))
-    limits = RelayLimits(exchange=ExchangeLimits(keepalive_interval=0.1))
+    fake.script("c1", Fault(gap=0.12))
+    limits = RelayLimits(exchange=ExchangeLimits(keepalive_interval=0.03))
     async with serve_relay(world, limits=limits) as gw, httpx.AsyncClient(timeout=20) as http:
         resp = await http.post(
             f"{gw.url}/v1/chat/completions",
@@ -90,3 +90,19 @@ async def test_conversion_mid_stream_failure_is_in_band(fake: FakeUpstream, worl
         assert b'"error"' in resp.content
         assert b"connection lost" in resp.content
         assert gw.sink.records[0].status == "failed"
+
+
+async def test_unconvertible_request_is_a_client_error(fake: FakeUpstream, world: World) -> None:
+    world.channels.append(channel(fake, 1, WireFormat.ANTHROPIC))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    async with serve_relay(world) as gw, httpx.AsyncClient() as http:
+        resp = await http.post(
+            f"{gw.url}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"model": "m", "messages": "not a list"},
+        )
+        assert resp.status_code == 400
+        assert resp.json()["error"]["type"] == "invalid_request_error"
+        assert gw.sink.records[0].attempts[0].outcome == "rejected"
+    assert fake.received == []

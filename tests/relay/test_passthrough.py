@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import openai
 import pytest
 
 from octopus.protocols import WireFormat
+from octopus.relay.service import RelayLimits
+from octopus.relay.sink import BodyMode, BodyPolicy
 from tests.fakes.gateway import World, channel, group, serve_relay
-from tests.fakes.upstream import FakeUpstream
+from tests.fakes.proxies import Proxy
+from tests.fakes.upstream import FakeUpstream, Fault
 from tests.relay.clients import PROTOCOLS, sdk_stream_text, sdk_text
 
 
@@ -190,3 +195,59 @@ async def test_passthrough_skips_reencoding_when_nothing_changes(
         )
         assert resp.status_code == 200
     assert fake.calls("c1")[0].body == raw
+
+
+async def test_bodies_are_kept_by_policy(fake: FakeUpstream, world: World) -> None:
+    world.channels.append(channel(fake, 1, WireFormat.ANTHROPIC))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    limits = RelayLimits(bodies=BodyPolicy(BodyMode.ALL, max_bytes=200))
+    body = {"model": "m", "max_tokens": 5, "messages": [], "stream": True}
+    async with serve_relay(world, limits=limits) as gw, httpx.AsyncClient() as http:
+        resp = await http.post(f"{gw.url}/v1/messages", headers={"x-api-key": key}, json=body)
+        assert resp.status_code == 200
+    record = gw.sink.records[0]
+    assert record.request_body is not None
+    assert b'"max_tokens"' in record.request_body
+    assert record.response_body is not None
+    assert record.response_body.startswith(b"event: message_start")
+    assert record.response_body.endswith(b"...[truncated]")
+
+
+async def test_client_disconnect_cancels_the_upstream(fake: FakeUpstream, world: World) -> None:
+    world.channels.append(channel(fake, 1))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    fake.script("c1", Fault(gap=0.3))
+    async with serve_relay(world) as gw:
+        async with (
+            httpx.AsyncClient() as http,
+            http.stream(
+                "POST",
+                f"{gw.url}/v1/chat/completions",
+                headers={"Authorization": f"Bearer {key}"},
+                json={"model": "m", "messages": [], "stream": True},
+            ) as resp,
+        ):
+            async for _ in resp.aiter_raw():
+                break  # leave after the first bytes
+        for _ in range(100):
+            if gw.sink.records:
+                break
+            await asyncio.sleep(0.02)
+        record = gw.sink.records[0]
+        assert record.status == "canceled"
+        assert record.duration_ms < 1000  # the 2 s upstream stream was not read to its end
+
+
+async def test_channel_proxy_is_used(fake: FakeUpstream, world: World) -> None:
+    proxy = await Proxy().start("socks5")
+    world.channels.append(channel(fake, 1, proxy_url=proxy.url))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    try:
+        async with serve_relay(world) as gw:
+            assert await sdk_text("openai", gw.url, key) == "hello from c1"
+        assert proxy.connections == 1
+    finally:
+        await proxy.stop()

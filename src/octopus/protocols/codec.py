@@ -21,7 +21,12 @@ class StreamDecoder(Protocol):
 
 
 class StreamEncoder(Protocol):
-    """Canonical events in, SSE events out; close() always finishes the client's stream."""
+    """Canonical events in, SSE events out; close() always finishes the client's stream.
+
+    `losses` collects what the encoder had to drop (opaque reasoning from another format).
+    """
+
+    losses: list[Loss]
 
     def feed(self, event: ev.Event) -> list[SseEvent]: ...
 

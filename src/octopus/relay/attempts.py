@@ -132,6 +132,9 @@ class Attempts:
         except NotSupported as exc:
             attempt.outcome, attempt.error = "skipped", exc.message
             return _Outcome(failure=UpstreamFailure(_not_retried(exc)))
+        except GatewayError as exc:  # the request itself cannot be converted
+            attempt.outcome, attempt.error = "rejected", exc.message
+            raise
         except BaseException:
             attempt.outcome, attempt.error = "canceled", "client disconnected"
             attempt.duration_ms = int((self._clock.monotonic() - began) * 1000)

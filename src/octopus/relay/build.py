@@ -11,7 +11,7 @@ from octopus.relay.exchange import ExchangeLimits
 from octopus.relay.limits import InProcessLimiter, KeyLimiter
 from octopus.relay.pricing import PriceBook, StaticPriceBook
 from octopus.relay.service import RelayLimits, RelayService
-from octopus.relay.sink import BodyPolicy, NullSink, RecordSink
+from octopus.relay.sink import BodyPolicy, BodySettings, NullSink, RecordSink
 from octopus.routing.catalog import Catalog
 from octopus.routing.state import RoutingState
 from octopus.settings import Settings
@@ -27,10 +27,10 @@ class RelayParts:
     limiter: KeyLimiter | None = None  # default: InProcessLimiter(clock)
     events: ChannelEvents = field(default_factory=NullChannelEvents)
     clock: Clock = field(default_factory=SystemClock)
-    bodies: BodyPolicy = field(default_factory=BodyPolicy)
+    bodies: BodySettings = field(default_factory=BodyPolicy)  # live: log_body_mode/_max_bytes
 
 
-def limits_from(settings: Settings, bodies: BodyPolicy | None = None) -> RelayLimits:
+def limits_from(settings: Settings, bodies: BodySettings | None = None) -> RelayLimits:
     return RelayLimits(
         max_body_size=settings.relay_max_body_size,
         exchange=ExchangeLimits(max_sse_event_size=settings.relay_max_sse_event_size),

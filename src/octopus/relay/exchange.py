@@ -8,6 +8,7 @@ request (BadRequest, NotSupported) propagate as they are: no member can fix them
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 
 import msgspec
@@ -27,6 +28,7 @@ from octopus.routing.catalog import RelayConfig
 from octopus.upstream.transport import Headers, Transport, UpstreamResponse
 
 ERROR_BODY_LIMIT = 1024 * 1024
+log = logging.getLogger("octopus.relay")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ class Job:
     deadline: float  # monotonic
     losses: list[Loss] = field(default_factory=list)
     canon: c.CanonRequest | None = None  # decoded once, on the first converting attempt
+    capture: int = 0  # streamed response bytes to keep for the request log
 
 
 @dataclass(slots=True)
@@ -83,6 +86,10 @@ class Exchanger:
             if not exc.retryable:
                 raise  # a client fault found while converting
             raise UpstreamFailure(exc) from None
+        except Exception as exc:  # a codec could not handle this answer: try another member
+            log.exception("attempt on channel %s failed unexpectedly", target.channel.name)
+            error = UpstreamProtocol(f"unreadable upstream answer ({type(exc).__name__})")
+            raise UpstreamFailure(error) from exc
 
     async def _answer(
         self, job: Job, target: Target, resp: UpstreamResponse, upstream: Codec, *, same: bool
@@ -115,12 +122,13 @@ class Exchanger:
         pre = await prefetch(resp, upstream, self.limits.max_sse_event_size)
         if same:
             headers = client_headers_from(resp.headers, all_headers=True)
-            return PassthroughStream(resp, pre, headers, upstream, self.clock)
+            return PassthroughStream(resp, pre, headers, upstream, self.clock, job.capture)
         headers = client_headers_from(resp.headers, all_headers=False)
         headers += [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
         model = target.member.model_name
+        keepalive = self.limits.keepalive_interval
         return ConvertedStream(
-            resp, pre, headers, job.codec, model, self.clock, self.limits.keepalive_interval
+            resp, pre, headers, job.codec, model, self.clock, keepalive, job.capture
         )
 
     async def _accumulate(self, job: Job, resp: UpstreamResponse, upstream: Codec) -> Ready:

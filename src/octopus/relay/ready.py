@@ -21,8 +21,16 @@ class Delivery:
     usage: c.Usage | None = None
     response_size: int = 0
     error: GatewayError | None = None  # the stream broke after commit
-    body: bytes | None = None  # the client-format response, when it is cheap to keep
+    body: bytes | None = None  # the client-format response (a stream's first `capture` bytes)
     first_byte_at: float | None = None  # monotonic
+    capture: int = 0  # how many streamed bytes to keep in `body` (0 = none)
+
+    def sent(self, data: bytes) -> None:
+        """Count bytes written to the client and keep the first `capture` of them."""
+        self.response_size += len(data)
+        kept = len(self.body) if self.body is not None else 0
+        if kept < self.capture:
+            self.body = (self.body or b"") + data[: self.capture - kept]
 
 
 class Ready(Protocol):

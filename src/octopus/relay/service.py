@@ -24,7 +24,14 @@ from octopus.relay.exchange import ExchangeLimits, Exchanger, Job
 from octopus.relay.limits import KeyLimiter
 from octopus.relay.pricing import PriceBook
 from octopus.relay.ready import Delivery, Ready, codec_for, error_reply
-from octopus.relay.sink import BodyPolicy, RecordSink, RequestRecord
+from octopus.relay.sink import (
+    BodyMode,
+    BodyPolicy,
+    BodySettings,
+    RecordSink,
+    RequestRecord,
+    keep_body,
+)
 from octopus.routing.catalog import ApiKey, Catalog, Group
 from octopus.routing.state import RoutingState
 from octopus.upstream.transport import Transport
@@ -36,7 +43,7 @@ class RelayLimits:
 
     max_body_size: int = 64 * 1024 * 1024
     exchange: ExchangeLimits = field(default_factory=ExchangeLimits)
-    bodies: BodyPolicy = field(default_factory=BodyPolicy)
+    bodies: BodySettings = field(default_factory=BodyPolicy)  # e.g. the live settings object
 
 
 @dataclass(slots=True)
@@ -84,11 +91,13 @@ class RelayService:
             record.status, record.error = "canceled", record.error or "client disconnected"
             raise
         finally:
+            if record.status == "running":  # an unexpected error escaped: never log it as running
+                record.status, record.error = "failed", record.error or "internal error"
             record.duration_ms = int((self.clock.monotonic() - began) * 1000)
             self.limiter.release(lease, record.usage.total)
             self.limiter.add_spent(admitted.key.id, record.cost.total)
-            record.request_body = self.limits.bodies.keep(
-                request.body, success=record.status == "success"
+            record.request_body = keep_body(
+                self.limits.bodies, request.body, success=record.status == "success"
             )
             self._notify(self.sink.finished, record)
 
@@ -129,6 +138,9 @@ class RelayService:
         job = Job(
             request, admitted.head, codec, config, self.clock.monotonic() + config.request_deadline
         )
+        bodies = self.limits.bodies
+        # one byte over the limit, so that keep_body marks the cut
+        job.capture = 0 if bodies.log_body_mode == BodyMode.OFF else bodies.log_body_max_bytes + 1
         began = self.clock.monotonic()
         try:
             ready = await self._attempts.run(job, admitted.group, admitted.catalog, record)
@@ -168,8 +180,8 @@ class RelayService:
                 request_size=size,
                 response_size=delivery.response_size,
             )
-        record.response_body = self.limits.bodies.keep(
-            delivery.body, success=record.status == "success"
+        record.response_body = keep_body(
+            self.limits.bodies, delivery.body, success=record.status == "success"
         )
 
     @staticmethod

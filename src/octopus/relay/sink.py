@@ -139,22 +139,45 @@ _DATA_URL = re.compile(rb"data:(image|audio|video|application)/[\w.+-]+;base64,[
 _B64_FIELD = re.compile(rb'"(data|bytes|b64_json)"(\s*:\s*)"[A-Za-z0-9+/=\\n]{256,}"')
 
 
+class BodySettings(Protocol):
+    """Read per request, so a live settings object (log_body_mode / log_body_max_bytes) works."""
+
+    @property
+    def log_body_mode(self) -> str: ...
+
+    @property
+    def log_body_max_bytes(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class BodyPolicy:
-    """Which request/response bodies a record keeps, truncated at `max_bytes`."""
+    """A fixed BodySettings: which bodies a record keeps, truncated at `max_bytes`."""
 
     mode: BodyMode = BodyMode.OFF
     max_bytes: int = 64 * 1024
 
+    @property
+    def log_body_mode(self) -> str:
+        return self.mode.value
+
+    @property
+    def log_body_max_bytes(self) -> int:
+        return self.max_bytes
+
     def keep(self, body: bytes | None, *, success: bool) -> bytes | None:
-        if body is None or self.mode is BodyMode.OFF:
-            return None
-        if self.mode is BodyMode.ERRORS and success:
-            return None
-        cleaned = strip_binary(body)
-        if len(cleaned) > self.max_bytes:
-            return cleaned[: self.max_bytes] + b"...[truncated]"
-        return cleaned
+        return keep_body(self, body, success=success)
+
+
+def keep_body(settings: BodySettings, body: bytes | None, *, success: bool) -> bytes | None:
+    """The body to store in a record under `settings` (None = keep nothing)."""
+    mode = settings.log_body_mode
+    if body is None or mode == BodyMode.OFF or (mode == BodyMode.ERRORS and success):
+        return None
+    cleaned = strip_binary(body)
+    limit = settings.log_body_max_bytes
+    if len(cleaned) > limit:
+        return cleaned[:limit] + b"...[truncated]"
+    return cleaned
 
 
 def strip_binary(body: bytes) -> bytes:

@@ -16,7 +16,6 @@ from octopus.core.clock import Clock
 from octopus.core.sse import SseEvent, SseEventTooLarge, SseParser, encode_events
 from octopus.errors import GatewayError, UpstreamProtocol
 from octopus.protocols import Codec, StreamDecoder, StreamEncoder
-from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.relay.context import HeaderList, Responder
 from octopus.relay.ready import Delivery, UpstreamFailure
@@ -111,13 +110,14 @@ class PassthroughStream:
     headers: HeaderList
     codec: Codec
     clock: Clock
+    capture: int = 0
     status: int = 200
 
     async def deliver(self, responder: Responder) -> Delivery:
         tap = self.codec.usage_tap()
         for sse in self.pre.sse:
             tap.feed(sse)
-        out = Delivery(first_byte_at=self.clock.monotonic())
+        out = Delivery(first_byte_at=self.clock.monotonic(), capture=self.capture)
         await responder.start(self.status, self.headers)
         held = b"".join(self.pre.chunks)
         try:
@@ -131,7 +131,7 @@ class PassthroughStream:
                     tap.feed(sse)
             if held:
                 await responder.write(held)
-                out.response_size += len(held)
+                out.sent(held)
         except (GatewayError, SseEventTooLarge) as exc:
             out.error = _as_gateway_error(exc)
             await responder.write(encode_events(self.codec.encode_stream_error(out.error)))
@@ -141,10 +141,12 @@ class PassthroughStream:
 
     async def _flush(self, responder: Responder, data: bytes, out: Delivery) -> bytes:
         cut = complete_prefix(data)
-        if cut:
-            await responder.write(data[:cut] if cut < len(data) else data)
-            out.response_size += cut
-        return data[cut:] if cut else data
+        if not cut:
+            return data
+        complete = data[:cut] if cut < len(data) else data
+        await responder.write(complete)
+        out.sent(complete)
+        return data[cut:]
 
     async def aclose(self) -> None:
         await self.resp.aclose()
@@ -159,13 +161,13 @@ class ConvertedStream:
     model: str
     clock: Clock
     keepalive_interval: float = 15.0
+    capture: int = 0
     status: int = 200
-    usage: c.Usage | None = None
-    size: int = 0
+    out: Delivery = field(default_factory=Delivery)
 
     async def deliver(self, responder: Responder) -> Delivery:
         encoder = self.client.stream_encoder(self.model)
-        out = Delivery(first_byte_at=self.clock.monotonic())
+        out = self.out = Delivery(first_byte_at=self.clock.monotonic(), capture=self.capture)
         await responder.start(self.status, self.headers)
         try:
             await self._emit(responder, encoder, self.pre.events)
@@ -176,7 +178,7 @@ class ConvertedStream:
             await self._emit(responder, encoder, [ev.StreamError.from_error(out.error)])
         tail = encode_events(encoder.close())
         await responder.end(tail)
-        out.usage, out.response_size = self.usage, self.size + len(tail)
+        out.sent(tail)
         return out
 
     async def _pump(self, responder: Responder, encoder: StreamEncoder) -> None:
@@ -196,11 +198,11 @@ class ConvertedStream:
         out: list[SseEvent] = []
         for event in events:
             if isinstance(event, ev.MessageStart | ev.MessageDelta) and event.usage is not None:
-                self.usage = event.usage
+                self.out.usage = event.usage
             out.extend(encoder.feed(event))
         if out:
             data = encode_events(out)
-            self.size += len(data)
+            self.out.sent(data)
             await responder.write(data)
 
     async def aclose(self) -> None:

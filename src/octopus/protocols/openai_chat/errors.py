@@ -32,7 +32,9 @@ _KINDS_BY_CODE = {
 }
 # our own codes (ErrorKind values) and types come back when a gateway sits upstream
 _KINDS_BY_CODE.update({kind.value: kind for kind in ErrorKind})
-_KINDS_BY_CODE.update({"rate_limit_error": ErrorKind.RATE_LIMIT, "server_error": ErrorKind.UPSTREAM})
+_KINDS_BY_CODE.update(
+    {"rate_limit_error": ErrorKind.RATE_LIMIT, "server_error": ErrorKind.UPSTREAM}
+)
 _ENVELOPE = msgspec.json.Decoder(w.ErrorEnvelope)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
 from octopus.protocols import canonical as c
 from octopus.protocols.formats import WireFormat
@@ -135,9 +135,7 @@ def _reasoning_items(
     """Reasoning blocks up to one carrying Responses opaque state form one reasoning item."""
     items: list[dict[str, Any]] = []
     summaries: list[str] = []
-    for block in group:
-        if not isinstance(block, c.Reasoning):
-            continue
+    for block in cast(list[c.Reasoning], group):  # grouped by type: all reasoning
         summaries.append(block.text)
         opaque = block.opaque
         if opaque is not None and opaque.origin != FMT:

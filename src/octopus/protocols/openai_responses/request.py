@@ -139,15 +139,7 @@ def encode_request(req: c.CanonRequest, losses: list[c.Loss]) -> bytes:
     out: dict[str, Any] = {"model": req.model, "input": _encode_input(req, losses)}
     if req.system:
         out["instructions"] = "\n\n".join(t.text for t in req.system)
-    if req.tools:
-        out["tools"] = [_encode_tool(t, req.origin, losses) for t in req.tools]
-        if req.parallel_tool_calls is not None:
-            out["parallel_tool_calls"] = req.parallel_tool_calls
-    if req.tool_choice is not None:
-        mode = req.tool_choice.mode
-        out["tool_choice"] = (
-            {"type": "function", "name": req.tool_choice.name} if mode == "tool" else mode
-        )
+    _encode_tools(req, out, losses)
     _encode_sampling(req, out, losses)
     reasoning = _encode_reasoning(req.reasoning)
     if reasoning:

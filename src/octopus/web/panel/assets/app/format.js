@@ -19,7 +19,7 @@ export function fmtInt(n) {
 export function fmtCost(n) {
   const v = Number(n) || 0;
   if (v === 0) return '$0';
-  if (Math.abs(v) < 0.01) return '$' + v.toPrecision(2);
+  if (Math.abs(v) < 0.01) return '$' + Number(v.toPrecision(2));
   if (Math.abs(v) >= 1e4) return '$' + fmtNum(v);
   return '$' + v.toFixed(2);
 }

@@ -100,7 +100,11 @@ export function Modal({ open, onClose, title, size = '', children, footer }) {
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
-    if (open && !el.open) el.showModal();
+    if (open && !el.open) {
+      el.showModal();
+      // start in the first field rather than on the close button
+      el.querySelector('.modal-body :is(input:not([type=hidden]):not([hidden]), select, textarea)')?.focus();
+    }
     if (!open && el.open) el.close();
   }, [open]);
   if (!open) return html`<dialog ref=${ref} class="modal"></dialog>`;

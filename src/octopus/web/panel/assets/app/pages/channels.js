@@ -4,7 +4,7 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { usePref } from '../store.js';
 import { Icon } from '../icons.js';
-import { Badge, Button, Empty, ErrorBox, Modal, Progress, SearchInput, Seg, Skeleton, confirmAction, errorText, toast, useAction, useApi } from '../ui.js';
+import { Badge, Button, Empty, ErrorBox, Modal, SearchInput, Seg, Skeleton, confirmAction, errorText, toast, useAction, useApi } from '../ui.js';
 import { fmtCost, fmtMs, fmtNum, fmtTime, metrics, successRate } from '../format.js';
 import { splitModels, typeInfo } from './channel_types.js';
 import { ChannelForm } from './channel_form.js';

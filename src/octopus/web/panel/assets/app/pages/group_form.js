@@ -3,7 +3,7 @@ import { html, useState } from '../lib.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { Icon } from '../icons.js';
-import { Button, ErrorBox, Field, Modal, SelectField, TextField, toast, useAction, useApi } from '../ui.js';
+import { Button, ErrorBox, Modal, SelectField, TextField, toast, useAction, useApi } from '../ui.js';
 import { MODES, RELAY_FIELDS } from './group_modes.js';
 
 const memberKey = (m) => `${m.channel_id}\u0000${m.model_name}`;
@@ -122,14 +122,14 @@ export function GroupForm({ group, channels, onClose, onSaved, onDelete }) {
           value=${f.relay[x.key]} onValue=${(v) => set({ relay: { ...f.relay, [x.key]: v } })} />`)}</div>
       </details>
       <div class="grid-2">
-        <${Field} label=${t('groups.members') + ` (${f.members.length})`} id="gm">
+        <div class="field"><span class="label">${t('groups.members') + ` (${f.members.length})`}</span>
           <div class="row wrap"><${Button} size="sm" icon="sparkle" busy=${autoBusy} label=${t('groups.autoAdd')} title=${t('groups.autoAddHint')} onClick=${autoAdd} />
             ${f.members.length > 0 && html`<${Button} size="sm" kind="ghost" label=${t('common.clearAll')} onClick=${() => set({ members: [] })} />`}</div>
           <${ErrorBox} error=${autoError} /><span class="hint">${t('groups.dragHint')}</span>
           <${Members} members=${f.members} onChange=${(members) => set({ members })} mode=${f.mode} channels=${channels} />
-        <//>
-        <${Field} label=${t('groups.addModel')} id="gp"><${ErrorBox} error=${models.error} />
-          <${Picker} models=${models.data || []} members=${f.members} onAdd=${add} /><//>
+        </div>
+        <div class="field"><span class="label">${t('groups.addModel')}</span><${ErrorBox} error=${models.error} />
+          <${Picker} models=${models.data || []} members=${f.members} onAdd=${add} /></div>
       </div>
       <${ErrorBox} error=${error} />
       <button type="submit" hidden></button>

@@ -5,7 +5,7 @@ import { t } from '../i18n.js';
 import { usePref } from '../store.js';
 import { Badge, Button, Empty, ErrorBox, Seg, Skeleton, useApi } from '../ui.js';
 import { fmtClock, fmtCost, fmtMs, fmtNum } from '../format.js';
-import { RUNNING, normLog, statusKind } from './log_shape.js';
+import { RUNNING, normLog } from './log_shape.js';
 import { LogDetail } from './log_detail.js';
 
 const MAX_LIVE = 200;

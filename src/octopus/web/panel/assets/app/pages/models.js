@@ -32,7 +32,7 @@ function EditRow({ model, onDone, onCancel }) {
     onDone(res || { ...model, ...numeric(v), manual: true });
   });
   return html`<tr><td><b>${model.name}</b>${error && html`<div class="field-error" role="alert">${errorText(error)}</div>`}</td>
-    ${PRICE_FIELDS.map((k) => html`<td key=${k}><input class="input" type="number" min="0" step="any" value=${v[k]}
+    ${PRICE_FIELDS.map((k) => html`<td key=${k} data-label=${t('models.' + k)}><input class="input" type="number" min="0" step="any" value=${v[k]}
       aria-label=${t('models.' + k) + ' ' + model.name} aria-invalid=${errors[k] ? 'true' : undefined}
       onInput=${(e) => setV({ ...v, [k]: e.currentTarget.value })}
       onKeyDown=${(e) => { if (e.key === 'Enter') save(); if (e.key === 'Escape') onCancel(); }} /></td>`)}
@@ -74,7 +74,7 @@ function RefreshBar({ onDone }) {
     onDone();
   });
   return html`<div class="col" style="gap:6px;margin-bottom:14px">
-    <div class="row wrap"><span class="hint grow">${t('models.lastRefresh', { time: fmtTime(last.data) })}</span>
+    <div class="row wrap"><span class="hint grow" style="min-width:220px">${t('models.lastRefresh', { time: fmtTime(last.data) })}</span>
       <${Button} icon="refresh" busy=${busy} label=${busy ? t('models.refreshing') : t('models.refresh')} onClick=${refresh} /></div>
     ${busy && html`<${Progress} />`}<${ErrorBox} error=${error} /></div>`;
 }
@@ -113,12 +113,12 @@ export default function Models() {
     ${list.data === undefined && !list.error ? html`<${Skeleton} count=${1} height=${300} />`
       : !list.data?.length ? html`<${Empty} icon="model" title=${t('models.emptyTitle')} text=${t('models.emptyText')} />`
       : !rows.length ? html`<${Empty} icon="search" title=${t('common.noMatch')} text=${t('common.noMatchHint')} />`
-      : html`<div class="table-wrap"><table class="table"><thead><tr><th scope="col">${t('models.name')}</th>
+      : html`<div class="table-wrap"><table class="table stack-mobile"><thead><tr><th scope="col">${t('models.name')}</th>
           ${PRICE_FIELDS.map((k) => html`<th scope="col" key=${k}>${t('models.' + k)}</th>`)}<th scope="col" class="hide-mobile">${t('models.usedBy')}</th><th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
         <tbody>${rows.slice(0, limit).map((m) => (editing === m.name ? html`<${EditRow} key=${m.name} model=${m} onDone=${replace} onCancel=${() => setEditing(null)} />`
           : html`<tr key=${m.name}><td><div class="row"><span class="ellipsis" style="max-width:260px;font-weight:560">${m.name}</span>
               ${!priced(m) && html`<${Badge} kind="warn">${t('models.noPrice')}<//>`}${m.manual && html`<${Badge}>${t('models.manual')}<//>`}</div></td>
-            ${PRICE_FIELDS.map((k) => html`<td key=${k} class="num">${fmtPrice(m[k])}</td>`)}
+            ${PRICE_FIELDS.map((k) => html`<td key=${k} class="num" data-label=${t('models.' + k)}>${fmtPrice(m[k])}</td>`)}
             <td class="hide-mobile hint ellipsis" style="max-width:200px">${(usedBy.get(m.name) || []).join(', ') || '—'}</td>
             <td style="white-space:nowrap;text-align:right"><${Button} size="sm" kind="ghost" icon="edit" aria-label=${t('common.edit') + ' ' + m.name} onClick=${() => setEditing(m.name)} />
               <${Button} size="sm" kind="ghost" icon="trash" aria-label=${t('common.delete') + ' ' + m.name} onClick=${() => remove(m)} /></td></tr>`))}</tbody></table></div>

@@ -30,8 +30,9 @@ function buildData(period, metric, hourly, daily) {
   const xs = [];
   const rows = [];
   if (period === 'today') {
+    const midnight = new Date().setHours(0, 0, 0, 0) / 1000;
     for (const h of hourly || []) {
-      xs.push(Number(h.time));
+      xs.push(Number(h.time) || midnight + Number(h.hour) * 3600);
       rows.push(metrics(h));
     }
   } else {
@@ -64,7 +65,7 @@ function chartOptions(uPlot, width, metric, period) {
     ...(period === 'today' ? {} : { tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC') }),
     axes: [
       { ...axis, values: period === 'today' ? '{HH}:00' : '{M}/{D}', incrs: period === 'today' ? [3600, 7200, 10800, 21600] : [86400, 172800, 432000] },
-      { ...axis, size: 56, values: (u, vals) => vals.map(fmt) },
+      { ...axis, size: 60, values: (u, vals) => vals.map((v) => (metric === 'cost' ? '$' + Number(v.toPrecision(3)) : fmtNum(v))) },
     ],
     series: [
       { value: period === 'today' ? '{HH}:00' : '{YYYY}-{MM}-{DD}' },
