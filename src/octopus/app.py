@@ -19,8 +19,10 @@ from octopus.core.clock import Clock, SystemClock
 from octopus.core.live_settings import LiveSettings
 from octopus.core.passwords import hash_password
 from octopus.core.throttle import LoginThrottle
+from octopus.relay.build import RelayParts, build_relay
+from octopus.relay.limits import InProcessLimiter
 from octopus.settings import Settings
-from octopus.store import logs, users
+from octopus.store import logs, stats, users
 from octopus.store.catalog_loader import CatalogHolder, KeyHealthRecorder
 from octopus.store.database import Database, open_database
 from octopus.store.dsn import DsnError
@@ -35,6 +37,7 @@ from octopus.web.admin import channels as channel_routes
 from octopus.web.admin import groups as group_routes
 from octopus.web.admin import logs as log_routes
 from octopus.web.admin import models as model_routes
+from octopus.web.admin import runtime as runtime_routes
 from octopus.web.admin import settings as setting_routes
 from octopus.web.admin import stats as stats_routes
 from octopus.web.admin import update as update_routes
@@ -47,6 +50,7 @@ from octopus.web.admin.sync import ModelSync
 from octopus.web.cors import CorsMiddleware
 from octopus.web.live_log import FanOutSink, LiveLog
 from octopus.web.panel_routes import panel_routes
+from octopus.web.relay_routes import RelayApp
 
 log = logging.getLogger("octopus.app")
 RELAY_PREFIXES = ("/v1/", "/v1beta/")
@@ -123,6 +127,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Octopus:
             *user.routes(),
             *channel_routes.routes(),
             *group_routes.routes(),
+            *runtime_routes.routes(),
             *apikey_routes.routes(),
             *setting_routes.routes(),
             *log_routes.routes(),
@@ -147,12 +152,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Octopus:
         db = await _open(settings)
         try:
             await _start(admin, db, settings, clock)
+            octopus.relay = await _start_relay(admin, db, settings, clock)
             yield
         finally:
             stopping.set()
+            octopus.relay = None
             await _stop(flushers, db)
 
-    return Octopus(admin, None, lifespan)
+    octopus = Octopus(admin, None, lifespan)
+    return octopus
 
 
 async def _open(settings: Settings) -> Database:
@@ -229,6 +237,27 @@ def _start_logs(app: Starlette, db: Database, clock: Clock) -> None:
         name="log-retention",
     )
     app.state.flushers.append(lambda: asyncio.wait_for(retention, timeout=10))
+
+
+async def _start_relay(app: Starlette, db: Database, settings: Settings, clock: Clock) -> RelayApp:
+    """The relay over the live catalog, reporting to the log sink, billed by the price book."""
+    async with db.sessions() as session:
+        spent = await stats.key_spent(session)  # seeds each key's max_cost budget
+    relay = build_relay(
+        settings,
+        app.state.catalog.get,
+        app.state.transport,
+        RelayParts(
+            sink=app.state.record_sink,
+            prices=app.state.prices,
+            limiter=InProcessLimiter(clock, spent),
+            events=app.state.channel_events,
+            clock=clock,
+            bodies=app.state.live_settings,
+        ),
+    )
+    app.state.relay = relay
+    return RelayApp(relay)
 
 
 async def _stop(flushers: list[Flusher], db: Database) -> None:

@@ -290,7 +290,7 @@ def key_view(browser: Browser, gateway: Process, key: str, variant: Variant) -> 
     page, console = open_page(browser, viewport=variant.viewport, locale=variant.locale)
     page.goto(gateway.url + "/")
     page.get_by_role("button", name=m["auth.apiKey"], exact=True).click()
-    page.get_by_label(m["auth.apiKey"], exact=True).fill(key)
+    page.get_by_role("textbox", name=m["auth.apiKey"], exact=True).fill(key)
     page.get_by_role("button", name=m["auth.viewUsage"]).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("e2e-key")
     expect(page.locator(".stat-value").first).to_have_text("2")

@@ -139,7 +139,7 @@ _STOP_AFTER: dict[WireFormat, dict[str, str]] = {
     WireFormat.GEMINI: {"stop_sequence": "end", "refusal": "content_filter", "pause": "end"},
 }
 _NO_REASONING_USAGE = {WireFormat.ANTHROPIC}
-_NO_CACHE_WRITE = {WireFormat.OPENAI_CHAT, WireFormat.OPENAI_RESPONSES, WireFormat.GEMINI}
+_NO_CACHE_WRITE = {WireFormat.GEMINI}
 
 
 def essentials(resp: c.CanonResponse, via: WireFormat | None = None) -> dict[str, Any]:
@@ -176,3 +176,20 @@ def essentials(resp: c.CanonResponse, via: WireFormat | None = None) -> dict[str
         "stop": stop,
         "error": resp.error.message if resp.error else None,
     }
+
+
+def sse(fmt: WireFormat, *payloads: dict[str, Any]) -> list[SseEvent]:
+    """SSE events for JSON payloads (Anthropic and Responses name events by their type)."""
+    named = fmt in (WireFormat.ANTHROPIC, WireFormat.OPENAI_RESPONSES)
+    return [SseEvent(json.dumps(p).encode(), p["type"] if named else "") for p in payloads]
+
+
+def decode(fmt: WireFormat, body: dict[str, Any]) -> c.CanonRequest:
+    return get_codec(fmt).decode_request(json.dumps(body).encode(), model="m")
+
+
+def encode(fmt: WireFormat, req: c.CanonRequest) -> tuple[dict[str, Any], set[str]]:
+    """The request body for `fmt` and the fields the encoder reported as lost."""
+    losses: list[c.Loss] = []
+    out = json.loads(get_codec(fmt).encode_request(req, losses))
+    return out, {loss.field for loss in losses}

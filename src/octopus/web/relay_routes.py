@@ -20,8 +20,8 @@ import logging
 
 import orjson
 
-from octopus.errors import BadRequest, GatewayError, ModelNotFound, NotSupported
-from octopus.protocols import CODECS, WireFormat
+from octopus.errors import BadRequest, GatewayError, ModelNotFound
+from octopus.protocols import WireFormat
 from octopus.relay.context import ClientRequest
 from octopus.relay.service import RelayService
 from octopus.web import relay_models as models
@@ -98,9 +98,6 @@ class RelayApp:
         fmt: WireFormat,
         gemini: tuple[str, bool] | None,
     ) -> None:
-        if fmt not in CODECS:
-            await _send_error(responder, fmt, NotSupported(f"the {fmt.value} API is not available"))
-            return
         headers = header_map(scope)
         try:
             body = await read_body(receive, headers, self.max_body_size)

@@ -21,7 +21,7 @@ FEATURES = frozenset(
         "tools", "tool_choice", "parallel_tool_calls", "tool_result.text",
         "reasoning.effort", "reasoning.text", "structured_output", "temperature", "top_p",
         "stop", "max_output_tokens", "seed", "penalties", "user", "cache_key",
-        "usage.cache_read", "usage.reasoning", "stop.content_filter",
+        "usage.cache_read", "usage.cache_write", "usage.reasoning", "stop.content_filter",
     }
 )  # fmt: skip
 

@@ -25,12 +25,13 @@ INCOMPLETE_OUT: dict[c.StopReason, str] = {
 
 
 def decode_usage(u: w.Usage) -> c.Usage:
-    cached = (u.input_tokens_details or w.InputDetails()).cached_tokens
+    details = u.input_tokens_details or w.InputDetails()
     reasoning = (u.output_tokens_details or w.OutputDetails()).reasoning_tokens
     return c.Usage(
         input_tokens=u.input_tokens or 0,
         output_tokens=u.output_tokens or 0,
-        cache_read_tokens=cached or 0,
+        cache_read_tokens=details.cached_tokens or 0,
+        cache_write_tokens=details.cache_write_tokens or 0,
         reasoning_tokens=reasoning or 0,
     )
 
@@ -38,7 +39,10 @@ def decode_usage(u: w.Usage) -> c.Usage:
 def encode_usage(u: c.Usage) -> dict[str, Any]:
     return {
         "input_tokens": u.input_tokens,
-        "input_tokens_details": {"cached_tokens": u.cache_read_tokens},
+        "input_tokens_details": {
+            "cached_tokens": u.cache_read_tokens,
+            "cache_write_tokens": u.cache_write_tokens,
+        },
         "output_tokens": u.output_tokens,
         "output_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
         "total_tokens": u.total_tokens,

@@ -172,7 +172,9 @@ class ResponsesStreamEncoder:
         if kind == "message":
             part = {"type": "output_text", "text": item.text, "annotations": []}
             out.append(
-                self._emit("response.output_text.done", **at, content_index=0, text=item.text)
+                self._emit(
+                    "response.output_text.done", **at, content_index=0, text=item.text, logprobs=[]
+                )
             )
             out.append(self._emit("response.content_part.done", **at, content_index=0, part=part))
             item.body["content"] = [part]

@@ -81,6 +81,7 @@ class Request(msgspec.Struct):
 
 class InputDetails(msgspec.Struct):
     cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
 
 
 class OutputDetails(msgspec.Struct):
