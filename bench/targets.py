@@ -96,6 +96,8 @@ def start_gateway(work: Path, core: str, upstream: Target, name: str, logging: b
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "OCTOPUS_SERVER_PORT": str(port),
         "OCTOPUS_SERVER_HOST": "127.0.0.1",
+        # prices come from the bundled snapshot: the bench never leaves 127.0.0.1
+        "OCTOPUS_PRICES_MODELS_DEV_URL": upstream.url + "/models-dev.json",
     }
     launcher = ["-m", "octopus"] if logging else ["-P", str(BENCH_DIR / "octopus_nolog.py")]
     argv = [sys.executable, *launcher, "start", "--config", "data/config.json"]

@@ -202,6 +202,18 @@ def create_api_key(panel: Panel) -> str:
     return key
 
 
+def keep_bodies(panel: Panel, gateway: Process, cookies: dict[str, str]) -> None:
+    """System settings: keep every request's bodies, so the Logs page can show them."""
+    system = panel.page.get_by_role("region", name=panel.m["settings.system"])
+    label = panel.m["settings.key.log_body_mode"]
+    system.get_by_label(label, exact=True).select_option("all")
+    panel.button("settings.saveSystem", system).click()
+    # saved: nothing left to save, and the server has the new value
+    expect(panel.button("settings.saveSystem", system)).to_be_disabled()
+    saved = {s["key"]: s["value"] for s in api_get(gateway, cookies, "setting/list")}
+    assert saved["log_body_mode"] == "all"
+
+
 def send_requests(gateway: Process, key: str) -> None:
     client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
     reply = client.chat.completions.create(
@@ -232,7 +244,19 @@ def watch_logs(panel: Panel, gateway: Process, key: str) -> None:
     panel.shot("log-detail")
     panel.page.keyboard.press("Escape")
     panel.button("logs.historyTab").click()
-    expect(panel.page.locator("[data-status=success]")).to_have_count(2)
+    stored = panel.page.locator("[data-status=success]")
+    deadline = time.monotonic() + 20
+    while stored.count() < 2 and time.monotonic() < deadline:  # written a moment after
+        panel.page.wait_for_timeout(500)
+        panel.button("logs.refresh").click()
+    expect(stored).to_have_count(2)
+    stored.last.click()  # the oldest: the non-streaming "hello"
+    body = panel.page.get_by_role("region", name=panel.m["logs.requestBody"])
+    body.get_by_role(
+        "button", name=panel.m["logs.load"] + " " + panel.m["logs.requestBody"]
+    ).click()
+    expect(body.locator("pre")).to_contain_text('"hello"')
+    panel.page.keyboard.press("Escape")
 
 
 def check_dashboard(panel: Panel) -> None:
@@ -347,6 +371,7 @@ def test_the_guide_end_to_end(
     create_group(panel, gateway, cookies)
     panel.shot("groups")
     key = create_api_key(panel)
+    keep_bodies(panel, gateway, cookies)
     watch_logs(panel, gateway, key)
     check_dashboard(panel)
     edit_price(panel, gateway, cookies)

@@ -185,7 +185,7 @@ def test_responses_bodies_edges():
     again = json.loads(get_codec(OR).encode_response(resp, []))
     assert again["status"] == "failed"
     assert again["error"] == {
-        "code": "upstream",
+        "code": "server_error",
         "message": "server_error",
     }
     incomplete = {"status": "incomplete", "output": []}

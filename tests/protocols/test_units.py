@@ -205,3 +205,71 @@ def test_image_urls_and_losses():
         c.loss(losses, "f", WireFormat.GEMINI, WireFormat.ANTHROPIC, "why")
     assert len(losses) == 1
     assert c.Usage(2, 3).total_tokens == 5
+
+
+STOPS: list[c.StopReason] = [
+    "end",
+    "length",
+    "tool_use",
+    "stop_sequence",
+    "content_filter",
+    "refusal",
+    "pause",
+]
+# what each format reads back after writing a stop reason (a call is present for tool_use)
+READ_BACK = {
+    WireFormat.OPENAI_CHAT: [
+        "end",
+        "length",
+        "tool_use",
+        "end",
+        "content_filter",
+        "content_filter",
+        "end",
+    ],
+    WireFormat.OPENAI_RESPONSES: [
+        "end",
+        "length",
+        "tool_use",
+        "end",
+        "content_filter",
+        "content_filter",
+        "end",
+    ],
+    WireFormat.ANTHROPIC: [
+        "end",
+        "length",
+        "tool_use",
+        "stop_sequence",
+        "refusal",
+        "refusal",
+        "pause",
+    ],
+    WireFormat.GEMINI: [
+        "end",
+        "length",
+        "tool_use",
+        "end",
+        "content_filter",
+        "content_filter",
+        "end",
+    ],
+}
+
+
+@pytest.mark.parametrize("fmt", list(WireFormat))
+def test_stop_reasons_both_ways(fmt):
+    codec = get_codec(fmt)
+    for stop, expected in zip(STOPS, READ_BACK[fmt], strict=True):
+        content: list[c.Block] = (
+            [c.ToolCall("k", "f", "{}")] if stop == "tool_use" else [c.Text("x")]
+        )
+        resp = c.CanonResponse(id="r", content=content, stop_reason=stop)
+        assert codec.decode_response(codec.encode_response(resp, [])).stop_reason == expected, stop
+        streamed = golden.accumulate(
+            golden.decode_events(
+                fmt,
+                golden.wire_roundtrip(fmt, golden.encode_events_to(fmt, ev.response_events(resp))),
+            )
+        )
+        assert streamed.stop_reason == expected, stop

@@ -86,8 +86,9 @@ NOTES: dict[WireFormat, str] = {
         "flattened and hosted tools (web_search…) dropped with a loss when decoding."
     ),
     WireFormat.OPENAI_CHAT: (
-        "As a target: reasoning history is sent as `reasoning_content` (DeepSeek style); "
-        "`stream_options.include_usage` is always requested when streaming."
+        "As a target: reasoning history from other formats is not replayed (OpenAI rejects "
+        "unknown message fields); reasoning output arrives as `reasoning_content` deltas "
+        "(DeepSeek style); `stream_options.include_usage` is always requested when streaming."
     ),
 }
 

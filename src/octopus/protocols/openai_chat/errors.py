@@ -29,6 +29,7 @@ _KINDS_BY_CODE = {
     "server_is_overloaded": ErrorKind.OVERLOADED,
     "service_unavailable_error": ErrorKind.OVERLOADED,
     "context_length_exceeded": ErrorKind.INVALID_REQUEST,
+    "invalid_prompt": ErrorKind.INVALID_REQUEST,
 }
 # our own codes (ErrorKind values) and types come back when a gateway sits upstream
 _KINDS_BY_CODE.update({kind.value: kind for kind in ErrorKind})

@@ -254,8 +254,11 @@ def _encode_assistant(
     reasoning = "".join(b.text for b in blocks if isinstance(b, c.Reasoning))
     calls = [encode_call(b) for b in blocks if isinstance(b, c.ToolCall)]
     out["content"] = text if text or not calls else None
-    if reasoning:
-        out["reasoning_content"] = reasoning
+    if reasoning and origin == FMT:
+        out["reasoning_content"] = reasoning  # the client sent it, so its upstream takes it
+    elif reasoning:
+        # OpenAI rejects unknown message fields and some DeepSeek versions reject this one
+        c.loss(losses, "reasoning.text", origin, FMT, "reasoning history is not replayed")
     if any(isinstance(b, c.Reasoning) and b.opaque is not None for b in blocks):
         c.opaque_loss(losses, origin, FMT)
     if calls:

@@ -9,7 +9,7 @@ from octopus.errors import ErrorKind, GatewayError, UpstreamStatus
 from octopus.protocols import failures, jsonio
 from octopus.protocols.openai_chat import errors as chat_errors
 from octopus.protocols.openai_responses import wire as w
-from octopus.protocols.openai_responses.response import response_object
+from octopus.protocols.openai_responses.response import error_code, response_object
 
 _EVENT = msgspec.json.Decoder(w.StreamEvent)
 _STATUS = {ErrorKind.RATE_LIMIT: 429, ErrorKind.OVERLOADED: 503, ErrorKind.INVALID_REQUEST: 400}
@@ -20,11 +20,11 @@ decode_error = chat_errors.decode_error
 
 def failure_events(message: str, kind: str, resp_id: str, model: str, seq: int) -> list[SseEvent]:
     """`error` then `response.failed`, as OpenAI itself ends a failed stream."""
-    body = chat_errors.error_body(message, kind)["error"]
-    error = {"type": "error", "sequence_number": seq, "code": body["code"], "message": message}
+    code = error_code(kind)
+    error = {"type": "error", "sequence_number": seq, "code": code, "message": message}
     error["param"] = None
     obj = response_object(resp_id, model, 0, "failed", [])
-    obj["error"] = {"code": body["code"], "message": message}
+    obj["error"] = {"code": code, "message": message}
     failed = {"type": "response.failed", "sequence_number": seq + 1, "response": obj}
     return [
         SseEvent(data=jsonio.encode(error), event="error"),

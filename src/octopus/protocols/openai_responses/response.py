@@ -24,6 +24,13 @@ INCOMPLETE_OUT: dict[c.StopReason, str] = {
 }
 
 
+def error_code(kind: str) -> str:
+    """Responses only knows a fixed list of error codes (the SDK rejects any other)."""
+    return {"rate_limit": "rate_limit_exceeded", "invalid_request": "invalid_prompt"}.get(
+        kind, "server_error"
+    )
+
+
 def decode_usage(u: w.Usage) -> c.Usage:
     details = u.input_tokens_details or w.InputDetails()
     reasoning = (u.output_tokens_details or w.OutputDetails()).reasoning_tokens
@@ -110,7 +117,7 @@ def encode_response(resp: c.CanonResponse, losses: list[c.Loss]) -> bytes:
     obj = response_object(resp.id or "resp_octopus", resp.model, resp.created, "completed", output)
     if resp.error is not None:
         obj["status"] = "failed"
-        obj["error"] = {"code": resp.error.kind, "message": resp.error.message}
+        obj["error"] = {"code": error_code(resp.error.kind), "message": resp.error.message}
         obj["usage"] = encode_usage(resp.usage)
         return jsonio.encode(obj)
     return jsonio.encode(finish_object(obj, resp.stop_reason or "end", resp.usage))

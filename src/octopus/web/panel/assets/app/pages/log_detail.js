@@ -20,7 +20,7 @@ function Body({ id, which }) {
   const [run, busy, error] = useAction();
   const load = () => run(async () => setText(pretty((await api(`log/${id}/${which}`)) ?? '')));
   const label = t(which === 'request-body' ? 'logs.requestBody' : 'logs.responseBody');
-  return html`<section class="col" style="gap:8px">
+  return html`<section class="col" style="gap:8px" aria-label=${label}>
     <div class="row"><h3 class="grow">${label}</h3>
       ${text === null ? html`<${Button} size="sm" busy=${busy} label=${t('logs.load')} aria-label=${t('logs.load') + ' ' + label} onClick=${load} />`
         : html`<${CopyButton} text=${text} label=${t('common.copy')} />`}</div>
@@ -52,7 +52,8 @@ function Losses({ losses }) {
 }
 
 export function LogDetail({ id, live, onClose }) {
-  const res = useApi(`log/${id}`);
+  // a live record already carries its attempts; the stored one may not be written yet
+  const res = useApi(live ? null : `log/${id}`);
   const rec = normLog({ ...(live || {}), ...(res.data || {}) });
   const kv = [['logs.started', fmtTime(rec.started)], ['logs.duration', rec.duration ? fmtMs(rec.duration) : '—'],
     ['logs.firstToken', rec.firstToken ? fmtMs(rec.firstToken) : '—'], ['logs.inputTokens', fmtInt(rec.input)],

@@ -94,6 +94,8 @@ function History({ onOpen }) {
   const pages = Math.max(1, Math.ceil(total / size));
   return html`<div>
     <${Filters} value=${filters} onChange=${(f) => { setFilters(f); setPage(1); }} />
+    <div class="row" style="margin-bottom:10px"><span class="hint grow">${t('logs.historyHint')}</span>
+      <${Button} size="sm" icon="refresh" busy=${res.loading} label=${t('logs.refresh')} onClick=${res.reload} /></div>
     <${ErrorBox} error=${res.error} onRetry=${res.reload} />
     ${res.data === undefined && !res.error ? html`<${Skeleton} count=${1} height=${240} />`
       : !items.length ? html`<${Empty} icon="log" title=${t('logs.emptyHistory')} text=${t('logs.emptyHistoryHint')} />`
