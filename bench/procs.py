@@ -159,6 +159,15 @@ def peak_rss_mb(pids: Sequence[int]) -> float:
     return total_kb / 1024
 
 
+def reset_peak_rss(pids: Sequence[int]) -> None:
+    """Restart VmHWM from the current RSS (Linux clear_refs 5), so later peaks exclude start-up."""
+    for pid in pids:
+        try:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+        except OSError:
+            continue
+
+
 def wait_idle(pids: Sequence[int], timeout: float = 10.0) -> None:
     """Wait until the processes use < 5 % CPU, so one phase's backlog cannot leak into the next."""
     deadline = time.monotonic() + timeout

@@ -30,6 +30,7 @@ from procs import (
     cpu_seconds,
     ensure_tools,
     peak_rss_mb,
+    reset_peak_rss,
     wait_idle,
     wait_quiet,
 )
@@ -86,7 +87,8 @@ class Bench:
         self.targets: list[Target] = []
         self.notes: list[str] = []
         self.rounds: dict[str, list[Sample]] = {}
-        self.rss: dict[str, float] = {}
+        self.rss: dict[str, float] = {}  # peak RSS during the rounds
+        self.rss_start: dict[str, float] = {}  # peak RSS from start-up to the rounds
         self.load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
     def start(self, wanted: list[str]) -> None:
@@ -131,9 +133,14 @@ class Bench:
 
     def run_rounds(self) -> None:
         targets = self.measured()
+        for target in targets:  # start-up and admin login peaks apart from the relay's own
+            self.rss_start[target.name] = peak_rss_mb(target.pids())
+            reset_peak_rss(target.pids())
         for number in range(self.args.rounds):
             shift = number % max(1, len(targets))
             for target in targets[shift:] + targets[:shift]:
+                if not self._alive(target, number):
+                    continue
                 sample = self.measure(target)
                 self.rounds.setdefault(target.name, []).append(sample)
                 _say(
@@ -142,8 +149,18 @@ class Bench:
                     f"errors {sample['errors']:.0f}"
                 )
         for target in targets:
-            self.rss[target.name] = peak_rss_mb(target.pids())
-            self.rounds[target.name][-1]["rss_mb"] = self.rss[target.name]
+            if target.name in self.rounds and self._alive(target, self.args.rounds):
+                self.rss[target.name] = peak_rss_mb(target.pids())
+
+    def _alive(self, target: Target, number: int) -> bool:
+        code = target.procs[0].popen.poll()
+        if code is None:
+            return True
+        note = f"{target.name} exited (code {code}) before round {number + 1}"
+        if note not in self.notes:
+            self.notes.append(note)
+            _say(f"  {note}:\n{target.procs[0].tail()}")
+        return False
 
     def measure(self, target: Target) -> Sample:
         pids = target.pids()
@@ -261,7 +278,8 @@ def _disturbed(bench: Bench) -> list[str]:
 def _results(bench: Bench, args: argparse.Namespace, started: float) -> str:
     table = medians(bench.rounds)
     for name, rss in bench.rss.items():
-        table[name]["rss_mb"] = rss
+        table[name]["rss_load_mb"] = rss
+        table[name]["rss_mb"] = max(rss, bench.rss_start.get(name, 0.0))
     names = [n for n in ALL_TARGETS if n in table]
     found = checks(table)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

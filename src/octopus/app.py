@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from octopus.core import tokens
 from octopus.core.clock import Clock, SystemClock
 from octopus.core.live_settings import LiveSettings
-from octopus.core.passwords import hash_password
+from octopus.core.passwords import hash_password_async
 from octopus.core.throttle import LoginThrottle
 from octopus.relay.build import RelayParts, build_relay
 from octopus.relay.limits import InProcessLimiter
@@ -174,7 +174,7 @@ async def _start(app: Starlette, db: Database, settings: Settings, clock: Clock)
     app.state.db = db
     app.state.sessions = db.sessions
     async with db.sessions() as session:
-        if await users.ensure_admin(session, hash_password("admin")):
+        if await users.ensure_admin(session, lambda: hash_password_async("admin")):
             log.warning("created the initial account admin/admin: change its password now")
         secret = await users.get_or_create_meta(session, "token_secret", tokens.new_secret())
         account = await users.first_user(session)

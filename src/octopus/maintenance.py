@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from octopus.core.passwords import hash_password
+from octopus.core.passwords import hash_password, hash_password_async
 from octopus.settings import Settings
 from octopus.store import users
 from octopus.store.database import open_database
@@ -38,7 +38,7 @@ async def reset_password(settings: Settings, password: str, username: str | None
         return 1
     try:
         async with db.sessions() as session:
-            await users.ensure_admin(session, hash_password(password))
+            await users.ensure_admin(session, lambda: hash_password_async(password))
             user = await users.first_user(session)
             if user is None:  # pragma: no cover - ensure_admin just made one
                 raise RuntimeError("no admin account")

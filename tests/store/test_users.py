@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from octopus.core.passwords import hash_password, verify_password
+from octopus.core.passwords import hash_password, hash_password_async, verify_password
 from octopus.store import users
 from octopus.store.database import Database
 
 
 async def test_admin_created_once_and_credentials_change(database: Database) -> None:
     async with database.sessions() as session:
-        assert await users.ensure_admin(session, hash_password("admin")) is True
-        assert await users.ensure_admin(session, hash_password("other")) is False
+        assert await users.ensure_admin(session, lambda: hash_password_async("admin")) is True
+        assert await users.ensure_admin(session, lambda: hash_password_async("other")) is False
         admin = await users.first_user(session)
         assert admin is not None
         assert admin.username == "admin"

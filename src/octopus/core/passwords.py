@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -10,6 +12,15 @@ _HASHER = PasswordHasher()
 
 def hash_password(password: str) -> str:
     return _HASHER.hash(password)
+
+
+async def hash_password_async(password: str) -> str:
+    """Hashing costs tens of milliseconds of CPU: keep it off the event loop."""
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_password_async(password_hash: str, password: str) -> bool:
+    return await asyncio.to_thread(verify_password, password_hash, password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:

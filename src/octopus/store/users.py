@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,11 +16,13 @@ async def first_user(session: AsyncSession) -> User | None:
     return (await session.execute(select(User).order_by(User.id).limit(1))).scalar_one_or_none()
 
 
-async def ensure_admin(session: AsyncSession, password_hash: str) -> bool:
-    """Create admin with the given hash when no user exists; True when it was created."""
+async def ensure_admin(session: AsyncSession, password_hash: Callable[[], Awaitable[str]]) -> bool:
+    """Create admin when no user exists (hashing only then: it is slow); True when created."""
     if await first_user(session) is not None:
         return False
-    session.add(User(username=DEFAULT_USERNAME, password_hash=password_hash, token_version=1))
+    session.add(
+        User(username=DEFAULT_USERNAME, password_hash=await password_hash(), token_version=1)
+    )
     await session.commit()
     return True
 

@@ -9,7 +9,7 @@ from starlette.requests import HTTPConnection
 
 from octopus.core import tokens
 from octopus.core.clock import Clock
-from octopus.core.passwords import hash_password, verify_password
+from octopus.core.passwords import hash_password_async, verify_password_async
 from octopus.core.throttle import LoginThrottle
 from octopus.store import users
 from octopus.store.database import Sessions
@@ -61,7 +61,8 @@ class AuthService:
         if wait > 0:
             raise LoginRefused(429, f"Too many failed logins; try again in {int(wait) + 1} s", wait)
         account = self.account
-        if username != account.username or not verify_password(account.password_hash, password):
+        matches = await verify_password_async(account.password_hash, password)
+        if username != account.username or not matches:
             failures = self._throttle.failed(address)
             log.warning(
                 "failed admin login", extra={"fields": {"client": address, "failures": failures}}
@@ -83,13 +84,13 @@ class AuthService:
         )
 
     async def change_password(self, old_password: str, new_password: str) -> None:
-        if not verify_password(self.account.password_hash, old_password):
+        if not await verify_password_async(self.account.password_hash, old_password):
             raise LoginRefused(400, "The current password is wrong")
         if len(new_password) < MIN_PASSWORD:
             raise LoginRefused(
                 400, f"The new password must have at least {MIN_PASSWORD} characters"
             )
-        await self._save(password_hash=hash_password(new_password))
+        await self._save(password_hash=await hash_password_async(new_password))
 
     async def change_username(self, new_username: str) -> None:
         name = new_username.strip()
