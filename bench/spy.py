@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import linecache
 import re
 import shutil
 import subprocess
@@ -15,6 +16,9 @@ from procs import BenchError
 
 FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?):(?P<line>\d+)\)$")
 OWN = "octopus/"
+MACHINERY = ("/asyncio/", "<frozen runpy>", "/threading.py", "uvloop/")
+ENTRY = ("octopus/__main__.py", "octopus/cli.py", "octopus/server.py")  # below them: everything
+BLOCKING = ("tx.get()", ".get(block=True)", ".get(timeout", ".wait(")  # a worker thread parked, not working
 INSTALL = ".venv/bin/pip install py-spy"
 
 
@@ -29,13 +33,25 @@ class Profile:
         return sum(count for _, count in self.stacks)
 
     @classmethod
-    def parse(cls, text: str) -> Profile:
-        stacks: list[tuple[list[str], int]] = []
+    def parse(cls, text: str) -> tuple[Profile, Profile]:
+        """(event-loop thread, other threads); samples of a thread blocked in a queue are dropped.
+
+        py-spy counts aiosqlite's worker blocked in `SimpleQueue.get()` as active, which would
+        swamp the profile; what that thread really runs (SQLite calls) stays in.
+        """
+        loop: list[tuple[list[str], int]] = []
+        others: list[tuple[list[str], int]] = []
         for line in text.splitlines():
-            frames, _, count = line.rpartition(" ")
-            if frames and count.isdigit():
-                stacks.append((frames.split(";"), int(count)))
-        return cls(stacks)
+            frames_text, _, count = line.rpartition(" ")
+            if not frames_text or not count.isdigit():
+                continue
+            frames = frames_text.split(";")
+            threaded = any(frame.startswith("Thread._bootstrap ") for frame in frames[:2])
+            if not threaded:
+                loop.append((frames, int(count)))
+            elif not _blocked(frames[-1]):
+                others.append((frames, int(count)))
+        return cls(loop), cls(others)
 
     def self_lines(self) -> Counter[str]:
         """Samples whose innermost frame is this line (where the CPU actually is)."""
@@ -56,9 +72,25 @@ class Profile:
         """Each sample charged to the innermost gateway line on its stack (callees included)."""
         found: Counter[str] = Counter()
         for frames, count in self.stacks:
-            mine = [frame for frame in frames if OWN in frame]
-            found[mine[-1] if mine else "(outside octopus: server, event loop, libraries)"] += count
+            mine = [f for f in frames if OWN in f and not any(e in f for e in ENTRY)]
+            found[mine[-1] if mine else _outside(frames)] += count
         return found
+
+
+def _outside(frames: list[str]) -> str:
+    """Work not under a gateway frame, named by the first frame below the event loop's own."""
+    for frame in frames:
+        if not any(part in frame for part in (*ENTRY, *MACHINERY)):
+            return f"(no gateway frame) {frame}"
+    return f"(no gateway frame) {frames[-1]}"
+
+
+def _blocked(frame: str) -> bool:
+    match = FRAME.match(frame)
+    if match is None:
+        return False
+    source = linecache.getline(match["file"], int(match["line"]))
+    return any(wait in source for wait in BLOCKING)
 
 
 def _function(frame: str) -> str:
@@ -66,7 +98,9 @@ def _function(frame: str) -> str:
     return f"{match['func']} ({match['file']})" if match else frame
 
 
-def record(pid: int, seconds: float, out: Path, load: Callable[[], object]) -> Profile:
+def record(
+    pid: int, seconds: float, out: Path, load: Callable[[], object]
+) -> tuple[Profile, Profile]:
     """py-spy samples `pid` for `seconds` while `load()` runs; the collapsed stacks are kept."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(spy).exists():
@@ -100,10 +134,16 @@ def top(counter: Counter[str], total: int, limit: int) -> list[str]:
     return lines
 
 
-def summary(title: str, profile: Profile, limit: int = 20) -> list[str]:
+def summary(title: str, profiles: tuple[Profile, Profile], limit: int = 20) -> list[str]:
+    profile, others = profiles
     total = profile.total
+    busy = others.total / max(total + others.total, 1) * 100
     return [
-        f"### {title} ({total} samples)",
+        f"### {title} ({total} event-loop samples)",
+        "",
+        f"Other threads (aiosqlite's worker running SQLite, …): {others.total} samples, "
+        f"{busy:.1f} % of all busy samples; top: "
+        + ", ".join(f"`{_short(f)}` {c}" for f, c in others.self_lines().most_common(3)),
         "",
         "Charged to the innermost gateway line (what it calls included):",
         "",

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -20,8 +21,9 @@ from octopus.core.live_settings import LiveSettings
 from octopus.core.passwords import hash_password_async
 from octopus.core.throttle import LoginThrottle
 from octopus.relay.build import RelayParts, build_relay
-from octopus.relay.limits import InProcessLimiter
+from octopus.relay.limits import InProcessLimiter, KeyLimiter
 from octopus.settings import Settings
+from octopus.shared.redis_limiter import RedisLimiter
 from octopus.store import logs, stats, users
 from octopus.store.catalog_loader import CatalogHolder, KeyHealthRecorder
 from octopus.store.database import Database, open_database
@@ -243,6 +245,7 @@ async def _start_relay(app: Starlette, db: Database, settings: Settings, clock: 
     """The relay over the live catalog, reporting to the log sink, billed by the price book."""
     async with db.sessions() as session:
         spent = await stats.key_spent(session)  # seeds each key's max_cost budget
+    limiter = await _limiter(app, settings, clock, spent)
     relay = build_relay(
         settings,
         app.state.catalog.get,
@@ -250,7 +253,7 @@ async def _start_relay(app: Starlette, db: Database, settings: Settings, clock: 
         RelayParts(
             sink=app.state.record_sink,
             prices=app.state.prices,
-            limiter=InProcessLimiter(clock, spent),
+            limiter=limiter,
             events=app.state.channel_events,
             clock=clock,
             bodies=app.state.live_settings,
@@ -258,6 +261,21 @@ async def _start_relay(app: Starlette, db: Database, settings: Settings, clock: 
     )
     app.state.relay = relay
     return RelayApp(relay)
+
+
+async def _limiter(
+    app: Starlette, settings: Settings, clock: Clock, spent: dict[int, float]
+) -> KeyLimiter:
+    """Per-key limits in-process, or shared through Redis when several instances run."""
+    if not settings.redis_url:
+        return InProcessLimiter(clock, spent)
+    client = Redis.from_url(settings.redis_url)
+    limiter = RedisLimiter(client, clock, settings.redis_prefix)
+    await limiter.seed(spent)
+    app.state.flushers.append(client.aclose)
+    app.state.flushers.append(limiter.drain)
+    log.info("key limits shared through redis")
+    return limiter
 
 
 async def _stop(flushers: list[Flusher], db: Database) -> None:

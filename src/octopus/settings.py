@@ -33,6 +33,8 @@ class Settings:
     update_repository: str = "octopus-gateway/octopus"
     relay_max_sse_event_size: int = 32 * MiB
     relay_max_body_size: int = 64 * MiB
+    redis_url: str = field(default="", repr=False)  # "" = routing limits kept in-process
+    redis_prefix: str = "octopus:"  # lets several deployments share one Redis
     shutdown_grace_seconds: float = 30.0
     config_path: Path = DEFAULT_CONFIG_PATH
 
@@ -120,6 +122,13 @@ def _nonempty(raw: Any) -> str:
     return value
 
 
+def _redis_url(raw: Any) -> str:
+    value = _text(raw).strip()
+    if value and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must be a redis://, rediss:// or unix:// URL, or empty")
+    return value
+
+
 KEYS: tuple[_Key, ...] = (
     _Key("server.host", "host", _nonempty),
     _Key("server.port", "port", _port),
@@ -131,6 +140,8 @@ KEYS: tuple[_Key, ...] = (
     _Key("update.repository", "update_repository", _text, in_file=False),
     _Key("relay.max_sse_event_size", "relay_max_sse_event_size", _positive_int),
     _Key("relay.max_body_size", "relay_max_body_size", _positive_int),
+    _Key("redis.url", "redis_url", _redis_url),
+    _Key("redis.prefix", "redis_prefix", _nonempty),
 )
 
 _MISSING: Any = object()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from octopus.protocols import WireFormat
-from tests.fakes import payloads
+from tests.fakes import payloads, replies, replies_stream
 
 _SUFFIXES = {
     "/chat/completions": WireFormat.OPENAI_CHAT,
@@ -40,6 +40,7 @@ class Fault:
     pieces: list[str] | None = None  # the streamed text pieces
     force_sse: bool = False  # stream even when the request asked for a JSON answer
     force_json: bool = False  # answer JSON even when the request asked for a stream
+    reply: replies.Reply | None = None  # a scripted answer (tools, reasoning...) instead of text
 
 
 @dataclass
@@ -116,7 +117,10 @@ class FakeUpstream:
             )
         if (stream or fault.force_sse) and not fault.force_json:
             return await self._stream(request, tag, kind, model, fault)
-        data = payloads.body(kind, model, tag)
+        if fault.reply is not None:
+            data = replies.body(kind, model, fault.reply)
+        else:
+            data = payloads.body(kind, model, tag)
         self.sent[tag] = data
         return web.Response(
             body=data,
@@ -168,7 +172,10 @@ class FakeUpstream:
 
     def _events(self, tag: str, kind: WireFormat, model: str, fault: Fault) -> list[bytes]:
         pieces = fault.pieces or ["hello", " from ", tag]
-        events = list(payloads.stream_events(kind, model, pieces))
+        if fault.reply is not None:
+            events = replies_stream.events(kind, model, fault.reply)
+        else:
+            events = list(payloads.stream_events(kind, model, pieces))
         if fault.malformed:
             events.insert(0, b"data: {this is not json\n\n")
         if fault.first_event_error:

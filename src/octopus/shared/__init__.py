@@ -1,0 +1,1 @@
+"""Shared-state adapters for running several gateway instances on one Redis."""
