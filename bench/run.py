@@ -64,7 +64,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS.md")
     parser.add_argument(
-        "--quiet-wait", type=float, default=120.0, help="seconds to wait for idle CPUs first"
+        "--quiet-wait", type=float, default=30.0, help="seconds to wait for idle CPUs first"
     )
     parser.add_argument(
         "--profile", action="store_true", help="also sample the gateway with py-spy (PROFILE.md)"
@@ -299,7 +299,16 @@ def _results(bench: Bench, args: argparse.Namespace, started: float) -> str:
     ]
     sections = [
         ("", setup),
-        ("Targets", checks_table(found) if found else ["gateway not measured"]),
+        (
+            "Targets",
+            [
+                *(checks_table(found) if found else ["gateway not measured"]),
+                "",
+                "*From CPU time*: 1e6 ÷ the gateway's CPU µs per request (or stream), i.e. what it "
+                "would do with its core to itself; trust it over the measured column when the "
+                "Per round table shows other processes on the CPUs.",
+            ],
+        ),
         (f"Figures (medians of {args.rounds} rounds)", metrics_table(table, names)),
         (
             "Per round",
@@ -318,6 +327,10 @@ def _results(bench: Bench, args: argparse.Namespace, started: float) -> str:
 def main() -> int:
     args = _args()
     wanted = [name.strip() for name in args.targets.split(",") if name.strip()]
+    unknown = sorted(set(wanted) - set(ALL_TARGETS))
+    if unknown:
+        _say(f"bench: unknown target(s) {', '.join(unknown)}; known: {', '.join(ALL_TARGETS)}")
+        return 2
     started = time.monotonic()
     try:
         ensure_tools()

@@ -18,7 +18,12 @@ FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?):(?P<line>\d+)\)$")
 OWN = "octopus/"
 MACHINERY = ("/asyncio/", "<frozen runpy>", "/threading.py", "uvloop/")
 ENTRY = ("octopus/__main__.py", "octopus/cli.py", "octopus/server.py")  # below them: everything
-BLOCKING = ("tx.get()", ".get(block=True)", ".get(timeout", ".wait(")  # a worker thread parked, not working
+BLOCKING = (
+    "tx.get()",
+    ".get(block=True)",
+    ".get(timeout",
+    ".wait(",
+)  # a worker thread parked, not working
 INSTALL = ".venv/bin/pip install py-spy"
 
 
@@ -61,10 +66,11 @@ class Profile:
         return found
 
     def inclusive_functions(self) -> Counter[str]:
-        """Samples with this function anywhere on the stack (counted once per stack)."""
+        """Samples with this gateway function anywhere on the stack (counted once per stack)."""
         found: Counter[str] = Counter()
         for frames, count in self.stacks:
-            for name in {_function(frame) for frame in frames}:
+            names = {_function(f) for f in frames if OWN in f and not any(e in f for e in ENTRY)}
+            for name in names:
                 found[name] += count
         return found
 
@@ -153,9 +159,9 @@ def summary(title: str, profiles: tuple[Profile, Profile], limit: int = 20) -> l
         "",
         *top(profile.self_lines(), total, limit),
         "",
-        "Functions on the stack (inclusive):",
+        "Gateway functions on the stack (inclusive):",
         "",
-        *top(profile.inclusive_functions(), total, limit),
+        *top(profile.inclusive_functions(), total, limit + 10),
         "",
     ]
 

@@ -260,6 +260,7 @@ async def _start_relay(app: Starlette, db: Database, settings: Settings, clock: 
         ),
     )
     app.state.relay = relay
+    app.state.metrics.watch_health(relay.routing.health)
     return RelayApp(relay)
 
 

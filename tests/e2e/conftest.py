@@ -43,8 +43,6 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 # the browser reports every non-2xx fetch on the console; a 401 is how the API says "logged out"
 EXPECTED_NETWORK = "the server responded with a status of 401"
 
-pytestmark = pytest.mark.e2e
-
 
 def messages(lang: str) -> dict[str, str]:
     """The panel's own catalogue, so the tests find controls by the text a user sees."""

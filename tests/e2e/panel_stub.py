@@ -182,8 +182,8 @@ async def api(request: Request) -> Response:
         return _envelope(LOG if path == "log/7" else '{"model": "gpt-4o-mini"}')
     if path in DATA:
         return _envelope(DATA[path])
-    if request.method == "POST":
-        return _envelope({})
+    if request.method in ("POST", "DELETE"):
+        return _envelope(None if request.method == "DELETE" else {})
     return JSONResponse({"code": 404, "message": "Resource not found"}, status_code=404)
 
 

@@ -36,6 +36,7 @@ from tests.e2e.conftest import (
 from tests.fakes.upstream import FakeUpstream
 from tests.harness import Process, octopus_process
 
+pytestmark = pytest.mark.e2e
 NEW_PASSWORD = "correct-horse-42"
 UPSTREAM_MODELS = ["gpt-4o", "gpt-4o-mini", "o3-mini", "claude-3-5-haiku"]
 MODES = ("round_robin", "random", "weighted", "manual", "failover")
@@ -105,13 +106,19 @@ class Panel:
     def shot(self, name: str) -> None:
         if self.shots is not None:
             self.shots.mkdir(parents=True, exist_ok=True)
+            expect(self.page.locator(".toast")).to_have_count(0, timeout=10_000)
             self.page.wait_for_timeout(400)  # let charts and fades settle
             self.page.screenshot(path=self.shots / f"{name}-{self.suffix}.png", full_page=False)
 
 
-def login(panel: Panel, password: str) -> None:
+def login(panel: Panel, password: str, *, keyboard: bool = False) -> None:
     page = panel.page
     page.get_by_label(panel.m["auth.username"], exact=True).fill("admin")
+    if keyboard:  # focus moves from the username to the password; Enter submits
+        page.keyboard.press("Tab")
+        page.keyboard.type(password)
+        page.keyboard.press("Enter")
+        return
     page.get_by_label(panel.m["auth.password"], exact=True).fill(password)
     panel.button("auth.login").click()
 
@@ -129,7 +136,7 @@ def change_password(panel: Panel) -> None:
     logout.first.click()
     login(panel, "admin")
     expect(panel.page.get_by_role("alert")).to_contain_text(panel.m["auth.badCredentials"])
-    login(panel, NEW_PASSWORD)
+    login(panel, NEW_PASSWORD, keyboard=True)
     # back where the user was
     expect(panel.page.get_by_role("heading", level=1)).to_have_text(panel.m["nav.settings"])
 
@@ -189,6 +196,7 @@ def create_group(panel: Panel, gateway: Process, cookies: dict[str, str]) -> Non
 
 def create_api_key(panel: Panel) -> str:
     panel.nav("settings")
+    panel.shot("settings")
     panel.button("keys.create").first.click()
     dialog = panel.dialog()
     dialog.get_by_label(panel.m["keys.name"], exact=True).fill("e2e-key")
@@ -337,7 +345,6 @@ def backup_round_trip(panel: Panel, tmp: Path) -> None:
     report = panel.page.get_by_test_id("import-report")
     expect(report).to_be_visible()
     expect(report).to_contain_text("channels")
-    panel.shot("settings")
 
 
 def api_get(gateway: Process, cookies: dict[str, str], path: str) -> list[dict[str, object]]:
@@ -369,7 +376,6 @@ def test_the_guide_end_to_end(
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
     create_channel(panel, upstream, f"e2e{variant.suffix}")
     create_group(panel, gateway, cookies)
-    panel.shot("groups")
     key = create_api_key(panel)
     keep_bodies(panel, gateway, cookies)
     watch_logs(panel, gateway, key)
@@ -378,6 +384,11 @@ def test_the_guide_end_to_end(
     refresh_prices(panel, models_dev)
     sync_channels(panel, upstream, f"e2e{variant.suffix}")
     panel.shot("channels")
+    panel.nav("groups")
+    expect(page.get_by_text(panel.m["groups.inUse"])).to_be_visible()  # live runtime badge
+    panel.shot("groups")
+    panel.button("groups.reset").click()
+    expect(page.get_by_text(panel.m["groups.resetDone"])).to_be_visible()
     backup_round_trip(panel, tmp_path)
     assert console.errors == []
     page.context.close()

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, ViewportSize, expect
 from tests.e2e.conftest import DESKTOP, PHONE, ThreadedServer, messages, open_page
 from tests.e2e.panel_stub import app, mounted
 
+pytestmark = pytest.mark.e2e
 PAGES = ("dashboard", "channels", "groups", "models", "logs", "settings")
 
 
@@ -107,9 +108,30 @@ def test_first_dashboard_load_transfers_under_300_kb(
 def test_works_under_a_sub_path(browser: Browser) -> None:
     with ThreadedServer(mounted) as server:
         page, console = open_page(browser, viewport=DESKTOP, locale="en-US")
-        page.goto(server.url + "/octopus/#/channels")
+        # a proxy that forwards /octopus without the slash: the page adds it, assets resolve
+        page.goto(server.url + "/octopus#/channels")
+        expect(page).to_have_url(server.url + "/octopus/#/channels")
         expect(page.get_by_role("article", name="OpenAI main")).to_be_visible()
         page.get_by_role("link", name="Dashboard").click()
         expect(page.locator(".stat-value").first).to_have_text("1,551")
         assert console.errors == []
         page.context.close()
+
+
+def test_destructive_actions_ask_first(browser: Browser, stub: ThreadedServer) -> None:
+    page, console = open_page(browser, viewport=DESKTOP, locale="en-US")
+    page.goto(stub.url + "/#/channels")
+    card = page.get_by_role("article", name="Claude relay")
+    card.get_by_role("button", name="Details").click()
+    page.get_by_role("dialog", name="Claude relay").get_by_role("button", name="Delete").click()
+    confirm = page.get_by_role("dialog", name="Delete channel?")
+    expect(confirm).to_contain_text('"Claude relay"')
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    expect(card).to_be_visible()
+    page.get_by_role("dialog", name="Claude relay").get_by_role("button", name="Delete").click()
+    confirm.get_by_role("button", name="Delete").click()
+    expect(card).to_be_hidden()
+    expect(page.get_by_role("article", name="OpenAI main")).to_be_visible()
+    assert console.errors == []
+    page.context.close()

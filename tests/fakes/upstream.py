@@ -32,6 +32,8 @@ class Fault:
     delay: float = 0.0  # before the response headers (slow first byte)
     event_delay: float = 0.0  # after the headers, before the first event
     gap: float = 0.0  # between events
+    stall_after: int | None = None  # go silent for `stall` seconds after this many events
+    stall: float = 0.0
     drop_after: int | None = None  # cut the connection after this many events
     malformed: bool = False  # the first event is not valid JSON
     first_event_error: bool = False  # the stream opens with an in-band error event
@@ -164,6 +166,8 @@ class FakeUpstream:
                 return resp
             if fault.gap and index:
                 await asyncio.sleep(fault.gap)
+            if index == fault.stall_after:
+                await asyncio.sleep(fault.stall)
             sent += event
             await resp.write(event)
         self.sent[tag] = bytes(sent)

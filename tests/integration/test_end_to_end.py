@@ -97,6 +97,8 @@ async def test_configure_call_failover_and_account(
             text = "".join([piece async for piece in stream.text_stream])
         assert text
 
+        await client.close()
+        await claude.close()
         logs = await _wait_for_logs(admin, 3)
         await _check_logs_and_stats(admin, gw, logs)
         await admin.aclose()

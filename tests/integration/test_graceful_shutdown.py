@@ -59,6 +59,7 @@ async def test_sigterm_lets_the_stream_finish_and_flushes_the_log(tmp_path: Path
                     if len(pieces) == 1:
                         proc.popen.send_signal(signal.SIGTERM)
             await admin.aclose()
+            await client.close()
             assert "".join(pieces) == "".join(f"part{i} " for i in range(12))
             code = await asyncio.to_thread(proc.popen.wait, 30)
             assert code == 0, proc.log()

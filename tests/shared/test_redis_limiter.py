@@ -137,5 +137,7 @@ async def test_two_gateways_share_one_rpm_limit(tmp_path: Path, prefix: str) -> 
             await clients[1].chat.completions.create(**ask)  # type: ignore[call-overload]
             with pytest.raises(openai.RateLimitError):
                 await clients[2].chat.completions.create(**ask)  # type: ignore[call-overload]
+            for client in clients:
+                await client.close()
     finally:
         await fake.stop()

@@ -25,6 +25,14 @@ def client_body(body: bytes, kind: type[T], what: str) -> T:
         raise BadRequest(f"{what} is not valid JSON: {_short(exc)}") from None
 
 
+def client_value(value: Any, kind: type[T], what: str) -> T:
+    """Convert an already parsed client body (see client_body) into `kind`."""
+    try:
+        return msgspec.convert(value, type=kind)
+    except msgspec.ValidationError as exc:
+        raise BadRequest(f"invalid {what}: {_short(exc)}") from None
+
+
 def upstream_body(body: bytes, kind: type[T], what: str) -> T:
     """Decode a provider's body; anything unreadable becomes UpstreamProtocol (retryable)."""
     try:

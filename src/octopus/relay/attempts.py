@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from octopus.core.clock import Clock
 from octopus.errors import (
+    ErrorKind,
     GatewayError,
     NoChannelAvailable,
     NotSupported,
@@ -217,7 +218,10 @@ def final_error(failures: list[GatewayError], plan: balancer.Plan, model: str) -
         return NotSupported(last.message)
     if all(isinstance(f, UpstreamTimeout) for f in failures):
         return UpstreamTimeout(message)
+    retry = min((f.retry_after for f in failures if f.retry_after), default=None)
+    if all(isinstance(f, UpstreamStatus) and f.status == 429 for f in failures):
+        # every provider said "rate limited": the client gets a 429 it knows how to back off on
+        return UpstreamStatus(message, status=429, kind=ErrorKind.RATE_LIMIT, retry_after=retry)
     if all(f.status in _OVERLOAD or isinstance(f, NoChannelAvailable) for f in failures):
-        retry = min((f.retry_after for f in failures if f.retry_after), default=None)
         return NoChannelAvailable(message, retry_after=retry)
     return UpstreamError(message)

@@ -120,13 +120,15 @@ class Exchanger:
         self, job: Job, target: Target, resp: UpstreamResponse, upstream: Codec, *, same: bool
     ) -> Ready:
         pre = await prefetch(resp, upstream, self.limits.max_sse_event_size)
+        keepalive = self.limits.keepalive_interval
         if same:
             headers = client_headers_from(resp.headers, all_headers=True)
-            return PassthroughStream(resp, pre, headers, upstream, self.clock, job.capture)
+            return PassthroughStream(
+                resp, pre, headers, upstream, self.clock, job.capture, keepalive_interval=keepalive
+            )
         headers = client_headers_from(resp.headers, all_headers=False)
         headers += [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
         model = target.member.model_name
-        keepalive = self.limits.keepalive_interval
         return ConvertedStream(
             resp, pre, headers, job.codec, model, self.clock, keepalive, job.capture
         )

@@ -1,7 +1,8 @@
 """Streams: the pre-commit read up to the first content event, then delivery to the client.
 
 Passthrough relays the upstream bytes as they came (cut only at event boundaries, so an in-band
-error never lands inside a half-written event) while a usage tap watches the parsed events.
+error never lands inside a half-written event) while a usage tap watches the parsed events;
+only a silence of `keepalive_interval` adds bytes of our own (a keep-alive between two events).
 Conversion pipes upstream SSE -> decoder -> canonical events -> encoder -> client SSE and sends
 the client codec's keep-alive whenever the upstream is silent for `keepalive_interval`.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from octopus.core.clock import Clock
 from octopus.core.sse import SseEvent, SseEventTooLarge, SseParser, encode_events
 from octopus.errors import GatewayError, UpstreamProtocol
-from octopus.protocols import Codec, StreamDecoder, StreamEncoder
+from octopus.protocols import Codec, StreamDecoder, StreamEncoder, UsageTap
 from octopus.protocols import events as ev
 from octopus.relay.context import HeaderList, Responder
 from octopus.relay.ready import Delivery, UpstreamFailure
@@ -112,6 +113,7 @@ class PassthroughStream:
     clock: Clock
     capture: int = 0
     status: int = 200
+    keepalive_interval: float = 15.0
 
     async def deliver(self, responder: Responder) -> Delivery:
         tap = self.codec.usage_tap()
@@ -123,10 +125,7 @@ class PassthroughStream:
         try:
             held = await self._flush(responder, held, out)
             if not self.pre.ended:
-                async for chunk in self.pre.it:
-                    for sse in self.pre.parser.feed(chunk):
-                        tap.feed(sse)
-                    held = await self._flush(responder, held + chunk if held else chunk, out)
+                held = await self._pump(responder, held, tap, out)
                 for sse in self.pre.parser.close():
                     tap.feed(sse)
             if held:
@@ -138,6 +137,17 @@ class PassthroughStream:
         await responder.end()
         out.usage = tap.usage
         return out
+
+    async def _pump(self, responder: Responder, held: bytes, tap: UsageTap, out: Delivery) -> bytes:
+        async for chunk in with_keepalive(self.pre.it, self.keepalive_interval):
+            if chunk is None:
+                if not held:  # only between two events: a keep-alive never splits one
+                    await responder.write(self.codec.keepalive())
+                continue
+            for sse in self.pre.parser.feed(chunk):
+                tap.feed(sse)
+            held = await self._flush(responder, held + chunk if held else chunk, out)
+        return held
 
     async def _flush(self, responder: Responder, data: bytes, out: Delivery) -> bytes:
         cut = complete_prefix(data)

@@ -105,6 +105,7 @@ class LoggedRequest(Protocol):
     def losses(self) -> Sequence[str]: ...
     @property
     def error(self) -> str: ...
+
     # writable: the writer lets go of bodies it will not store (the relay is done with the record)
     request_body: bytes | None
     response_body: bytes | None

@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Double,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -111,7 +110,7 @@ class ApiKey(Base):
     key_prefix: Mapped[str] = mapped_column(String(32))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     expire_at: Mapped[int] = mapped_column(BigInteger, default=0)
-    max_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    max_cost: Mapped[float] = mapped_column(Double, default=0.0)
     supported_models: Mapped[str] = mapped_column(Text, default="")
     max_rpm: Mapped[int] = mapped_column(Integer, default=0)
     max_tpm: Mapped[int] = mapped_column(Integer, default=0)
@@ -124,10 +123,10 @@ class LlmInfo(Base):
 
     __tablename__ = "llm_infos"
     name: Mapped[str] = mapped_column(String(191), primary_key=True)
-    input: Mapped[float] = mapped_column(Float, default=0.0)
-    output: Mapped[float] = mapped_column(Float, default=0.0)
-    cache_read: Mapped[float] = mapped_column(Float, default=0.0)
-    cache_write: Mapped[float] = mapped_column(Float, default=0.0)
+    input: Mapped[float] = mapped_column(Double, default=0.0)
+    output: Mapped[float] = mapped_column(Double, default=0.0)
+    cache_read: Mapped[float] = mapped_column(Double, default=0.0)
+    cache_write: Mapped[float] = mapped_column(Double, default=0.0)
     manual: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=0)
 

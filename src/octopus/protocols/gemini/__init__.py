@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from octopus.core.sse import KEEPALIVE, SseEvent
+from octopus.core.sse import SseEvent
 from octopus.errors import GatewayError, UpstreamStatus
 from octopus.protocols import canonical as c
 from octopus.protocols.formats import WireFormat
@@ -14,6 +14,8 @@ from octopus.protocols.gemini.stream_in import GeminiStreamDecoder
 from octopus.protocols.gemini.stream_out import GeminiStreamEncoder
 
 _USAGE = msgspec.json.Decoder(w.UsageOnly)
+# a blank line: google-genai reads any other non-`data:` line (an SSE comment too) as JSON
+KEEPALIVE = b"\n"
 
 FEATURES = frozenset(
     {

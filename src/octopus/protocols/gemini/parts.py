@@ -80,13 +80,19 @@ class PartDecoder:
 
     def _media(self, part: w.Part) -> c.Block | None:
         if part.inline_data is not None and part.inline_data.mime_type.startswith("image/"):
-            return c.Image(data=part.inline_data.data, media_type=part.inline_data.mime_type)
+            data = _standard_base64(part.inline_data.data)
+            return c.Image(data=data, media_type=part.inline_data.mime_type)
         if part.file_data is not None and (part.file_data.mime_type or "image/").startswith(
             "image/"
         ):
             return c.Image(url=part.file_data.file_uri, media_type=part.file_data.mime_type or "")
         c.loss(self.losses, "parts.media", FMT, FMT, "only image data and files are carried")
         return None
+
+
+def _standard_base64(data: str) -> str:
+    """Gemini also takes URL-safe base64 (google-genai sends it); other providers do not."""
+    return data.replace("-", "+").replace("_", "/")
 
 
 def _unwrap(body: dict[str, Any], is_error: bool) -> str:

@@ -17,12 +17,17 @@ FMT = WireFormat.GEMINI
 CONSUMED = frozenset({"contents", "systemInstruction", "tools", "toolConfig"})
 _MODES = {"AUTO": "auto", "ANY": "required", "NONE": "none", "VALIDATED": "auto"}
 _LEVELS = {"minimal": "minimal", "low": "low", "medium": "medium", "high": "high"}
+_WHAT = "generateContent request"
+# values that are user data (arguments, schemas): their keys are never renamed
+_FREE_FORM = frozenset(
+    {"args", "response", "parameters", "parametersJsonSchema", "responseSchema", "responseJsonSchema"}
+)
 
 
 def decode_request(
     body: bytes, *, model: str | None = None, stream: bool | None = None
 ) -> c.CanonRequest:
-    raw = jsonio.client_body(body, w.Request, "generateContent request")
+    raw = _decode_body(body)
     req = c.CanonRequest(model=model or "", origin=FMT, stream=bool(stream))
     decoder = PartDecoder(req.losses)
     if raw.system_instruction is not None:
@@ -43,6 +48,32 @@ def decode_request(
     _decode_generation(raw.generation_config or w.GenerationConfig(), req)
     req.extras = jsonio.raw_extras(body, CONSUMED)
     return req
+
+
+def _decode_body(body: bytes) -> w.Request:
+    """The API's proto JSON takes snake_case as well as camelCase, and google-genai sends some
+    nested fields that way (`fileData.file_uri`, `thinkingConfig.thinking_budget`)."""
+    if b"_" not in body:
+        return jsonio.client_body(body, w.Request, _WHAT)
+    tree = jsonio.client_body(body, dict[str, Any], _WHAT)
+    return jsonio.client_value(_camel_keys(tree), w.Request, _WHAT)
+
+
+def _camel_keys(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_camel_keys(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        name = _camel(key)
+        out[name] = item if name in _FREE_FORM else _camel_keys(item)
+    return out
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest) if rest and head else key
 
 
 def _decode_choice(cfg: w.ToolConfig | None) -> c.ToolChoice | None:

@@ -28,7 +28,9 @@ export async function setLang(lang, remember = true) {
 }
 
 export function t(key, vars) {
-  let text = app.get().messages[key];
+  const messages = app.get().messages;
+  // languages with a singular form give it as "<key>.one"
+  let text = vars && Number(vars.n) === 1 && messages[key + '.one'] !== undefined ? messages[key + '.one'] : messages[key];
   if (text === undefined) text = key;
   if (vars) text = text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
   return text;

@@ -20,7 +20,7 @@ function LogRow({ r, onOpen }) {
       <div class="row" style="gap:6px;min-width:0"><b class="ellipsis">${r.model || '—'}</b>
         <span class="hint ellipsis">→ ${r.channel || '…'}${r.target && r.target !== r.model ? ' / ' + r.target : ''}</span></div>
       <div class="hint row wrap" style="gap:10px"><span>${fmtClock(r.started)}</span>
-        ${r.keyName && html`<span>${r.keyName}</span>`}
+        ${r.keyName && html`<span>${r.keyName}</span>`}${r.stream && html`<span>${t('logs.stream')}</span>`}
         <span>${t('logs.tokensInOut', { i: fmtNum(r.input), o: fmtNum(r.output) })}</span>
         ${r.round > 1 && html`<span>${t('logs.rounds', { n: r.round })}</span>`}
         ${r.error && html`<span class="err-text ellipsis" style="max-width:360px">${r.error}</span>`}</div>
@@ -102,7 +102,7 @@ function History({ onOpen }) {
       : html`<div class="list">${items.map((r) => html`<${LogRow} key=${r.key} r=${r} onOpen=${() => onOpen(r)} />`)}</div>
         <nav class="pager" aria-label=${t('logs.pages')}>
           <${Button} size="sm" icon="back" aria-label=${t('common.previous')} disabled=${page <= 1} onClick=${() => setPage(page - 1)} />
-          <span class="hint">${t('logs.pageOf', { page, pages, total: fmtNum(total) })}</span>
+          <span class="hint">${t('logs.pageOf', { page, pages, total: fmtNum(total), n: total })}</span>
           <${Button} size="sm" label=${t('common.next')} disabled=${page >= pages} onClick=${() => setPage(page + 1)} />
         </nav>`}
     ${res.loading && res.data !== undefined && html`<span class="sr-only" role="status">${t('common.loading')}</span>`}

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9039991de32e
+Revision ID: c2b9b5afed57
 Revises:
-Create Date: 2026-11-29 03:22:19.780194
+Create Date: 2026-11-29 04:00:12.280772
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision = "9039991de32e"
+revision = "c2b9b5afed57"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("key_prefix", sa.String(length=32), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("expire_at", sa.BigInteger(), nullable=False),
-        sa.Column("max_cost", sa.Float(), nullable=False),
+        sa.Column("max_cost", sa.Double(), nullable=False),
         sa.Column("supported_models", sa.Text(), nullable=False),
         sa.Column("max_rpm", sa.Integer(), nullable=False),
         sa.Column("max_tpm", sa.Integer(), nullable=False),
@@ -69,10 +69,10 @@ def upgrade() -> None:
     op.create_table(
         "llm_infos",
         sa.Column("name", sa.String(length=191), nullable=False),
-        sa.Column("input", sa.Float(), nullable=False),
-        sa.Column("output", sa.Float(), nullable=False),
-        sa.Column("cache_read", sa.Float(), nullable=False),
-        sa.Column("cache_write", sa.Float(), nullable=False),
+        sa.Column("input", sa.Double(), nullable=False),
+        sa.Column("output", sa.Double(), nullable=False),
+        sa.Column("cache_read", sa.Double(), nullable=False),
+        sa.Column("cache_write", sa.Double(), nullable=False),
         sa.Column("manual", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name"),

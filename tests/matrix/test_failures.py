@@ -1,0 +1,146 @@
+"""The conversion matrix, failure half: 4 client SDKs × 4 upstream types × stream/non-stream ×
+{upstream 429, 400, 500, mid-stream drop}.
+
+An upstream error reaches the client as its own SDK's exception with a meaningful status and
+the provider's message; a stream cut after commit ends in the client's in-band error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import anthropic
+import openai
+import pytest
+from google.genai import errors as genai_errors
+
+from octopus.protocols import WireFormat
+from tests.fakes import payloads, replies_stream
+from tests.fakes.replies import Reply
+from tests.fakes.upstream import Fault
+from tests.matrix import turns as t
+from tests.matrix.bench import CLIENTS, UPSTREAM_MODEL, Bench, Cell
+
+GEMINI_429 = Path("/work/shared/fixtures/protocols/gemini/vercel-ai__google-429-retry-info.json")
+TEXT = Reply(pieces=("alpha ", "beta ", "gamma"))
+
+RATE_LIMIT: dict[str, type[Exception]] = {
+    "chat": openai.RateLimitError,
+    "responses": openai.RateLimitError,
+    "anthropic": anthropic.RateLimitError,
+    "gemini": genai_errors.ClientError,
+}
+BAD_REQUEST: dict[str, type[Exception]] = {
+    "chat": openai.BadRequestError,
+    "responses": openai.BadRequestError,
+    "anthropic": anthropic.BadRequestError,
+    "gemini": genai_errors.ClientError,
+}
+STATUS_ERROR: dict[str, type[Exception]] = {
+    "chat": openai.APIStatusError,
+    "responses": openai.APIStatusError,
+    "anthropic": anthropic.APIStatusError,
+    "gemini": genai_errors.ServerError,
+}
+
+
+def _status(exc: Exception) -> int:
+    if isinstance(exc, genai_errors.APIError):
+        return exc.code
+    assert isinstance(exc, openai.APIStatusError | anthropic.APIStatusError)
+    return exc.status_code
+
+
+def _provider_error(kind: WireFormat, status: int) -> bytes:
+    if kind is WireFormat.GEMINI and status == 429:
+        return GEMINI_429.read_bytes()  # recorded: RESOURCE_EXHAUSTED with a RetryInfo
+    return payloads.error_body(kind, status)
+
+
+async def _upstream_error(cell: Cell, stream: bool, status: int) -> Exception:
+    body = _provider_error(cell.kind, status)
+    with pytest.raises(Exception) as info:  # noqa: PT011 (the class is checked per client below)
+        await cell.run(t.Turn(stream=stream), Fault(status=status, body=body))
+    message = json.loads(body)["error"]["message"]
+    assert message in str(info.value)  # the provider's own words reach the client
+    assert cell.record().status == "failed"
+    return info.value
+
+
+async def rate_limited(cell: Cell, stream: bool) -> None:
+    exc = await _upstream_error(cell, stream, 429)
+    assert isinstance(exc, RATE_LIMIT[cell.client])
+    assert _status(exc) == 429
+
+
+async def bad_request(cell: Cell, stream: bool) -> None:
+    exc = await _upstream_error(cell, stream, 400)
+    assert isinstance(exc, BAD_REQUEST[cell.client])
+    assert _status(exc) == 400
+    assert cell.record().http_status == 400
+
+
+async def server_error(cell: Cell, stream: bool) -> None:
+    exc = await _upstream_error(cell, stream, 500)  # one member: nothing to fail over to
+    assert isinstance(exc, STATUS_ERROR[cell.client])
+    assert 500 <= _status(exc) < 600
+
+
+def _cut_after_first_piece(kind: WireFormat) -> int:
+    """Events up to and including the one carrying "alpha ": the client has content already."""
+    events = replies_stream.events(kind, UPSTREAM_MODEL, TEXT)
+    return next(i for i, event in enumerate(events) if b'"alpha ' in event) + 1
+
+
+async def dropped(cell: Cell, stream: bool) -> None:
+    cut = _cut_after_first_piece(cell.kind)
+    # a JSON client still gets its answer built from a stream: the upstream is made to stream
+    fault = Fault(reply=TEXT, drop_after=cut, force_sse=not stream)
+    if not stream:
+        with pytest.raises(STATUS_ERROR[cell.client]) as info:
+            await cell.run(t.Turn(), fault)
+        assert _status(info.value) == 502  # not committed yet: a plain gateway error
+    elif cell.client == "responses":
+        # the Responses SDK hands an in-band failure over as an event rather than raising
+        answer = await cell.run(t.Turn(stream=True), fault)
+        assert answer.error is not None
+        assert "connection" in answer.error
+    else:
+        in_band = {
+            "chat": openai.APIError,
+            "anthropic": anthropic.APIError,
+            "gemini": genai_errors.ServerError,
+        }
+        with pytest.raises(in_band[cell.client]) as raised:
+            await cell.run(t.Turn(stream=True), fault)
+        assert "connection" in str(raised.value)
+    if stream:  # what came before the cut was delivered, and nothing after it
+        assert cell.driver.last.text == "alpha "
+    assert cell.record().status == "failed"
+
+
+Scenario = Callable[[Cell, bool], Awaitable[None]]
+SCENARIOS: dict[str, Scenario] = {
+    "upstream_429": rate_limited,
+    "upstream_400": bad_request,
+    "upstream_500": server_error,
+    "mid_stream_drop": dropped,
+}
+CELLS = [
+    (client, kind, stream, scenario)
+    for client in CLIENTS
+    for kind in WireFormat
+    for stream in (False, True)
+    for scenario in SCENARIOS
+]
+
+
+@pytest.mark.parametrize(
+    ("client", "kind", "stream", "scenario"),
+    CELLS,
+    ids=[f"{c}-{k.value}-{'stream' if s else 'json'}-{n}" for c, k, s, n in CELLS],
+)
+async def test_cell(bench: Bench, client: str, kind: WireFormat, stream: bool, scenario: str) -> None:
+    await SCENARIOS[scenario](bench.cell(client, kind), stream)
