@@ -202,7 +202,13 @@ class Bench:
             self.work / "stream.raw",
             lambda: uvloop.run(stream_load(target.url, target.key, 50, seconds)),
         )
-        header = [f"- commit `{machine.commit()}`, {seconds:g} s per profile, py-spy at 200 Hz"]
+        header = [
+            f"- commit `{machine.commit()}`, {seconds:g} s per profile, py-spy at 200 Hz; "
+            "idle event-loop time is not sampled",
+            "- a garbage-collection pause is charged to whatever line allocated when it began, "
+            "so small helpers can look hot; `(no gateway frame)` is event-loop callback work "
+            "(socket reads, HTTP parsing) and the log writer's SQLAlchemy calls",
+        ]
         return spy.render(
             [
                 spy.summary("Non-stream, wrk c=50", plain),

@@ -77,7 +77,9 @@ def responses(model: str, reply: r.Reply) -> Iterator[bytes]:
     yield emit("response.completed", response=r.response_object(model, reply))
 
 
-def _reasoning_item(emit: _Seq, index: int, item: dict[str, Any], reply: r.Reply) -> Iterator[bytes]:
+def _reasoning_item(
+    emit: _Seq, index: int, item: dict[str, Any], reply: r.Reply
+) -> Iterator[bytes]:
     yield emit("response.output_item.added", output_index=index, item={**item, "summary": []})
     at = {"item_id": item["id"], "output_index": index, "summary_index": 0}
     empty = {"type": "summary_text", "text": ""}
@@ -114,7 +116,7 @@ def _call_item(emit: _Seq, index: int, item: dict[str, Any], reply: r.Reply) -> 
 
 
 def anthropic(model: str, reply: r.Reply) -> Iterator[bytes]:
-    start = {
+    start: dict[str, Any] = {
         "id": "msg_scripted",
         "type": "message",
         "role": "assistant",

@@ -37,7 +37,11 @@ class ChatDriver:
         messages.append({"role": "user", "content": content})
         if turn.history:
             calls = [
-                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
                 for c in t.CALLS
             ]
             messages.append({"role": "assistant", "content": None, "tool_calls": calls})
@@ -88,7 +92,8 @@ class ChatDriver:
                         call["args"] += piece.function.arguments or ""
                 answer.stop = choice.finish_reason or answer.stop
         answer.calls = [
-            t.GotCall(c["id"], c["name"], json.loads(c["args"]), i) for i, c in sorted(calls.items())
+            t.GotCall(c["id"], c["name"], json.loads(c["args"]), i)
+            for i, c in sorted(calls.items())
         ]
         return answer
 

@@ -33,12 +33,17 @@ class AnthropicDriver:
             content = [{"type": "text", "text": t.USER}, {"type": "image", "source": source}]
         messages: list[Any] = [{"role": "user", "content": content}]
         if turn.history:
-            uses = [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.args} for c in t.CALLS]
+            uses = [
+                {"type": "tool_use", "id": c.id, "name": c.name, "input": c.args} for c in t.CALLS
+            ]
             results = [
                 {"type": "tool_result", "tool_use_id": c.id, "content": t.RESULTS[c.id]}
                 for c in t.CALLS
             ]
-            messages += [{"role": "assistant", "content": uses}, {"role": "user", "content": results}]
+            messages += [
+                {"role": "assistant", "content": uses},
+                {"role": "user", "content": results},
+            ]
         kw: dict[str, Any] = {"model": model, "max_tokens": 32000, "messages": messages}
         if turn.system:
             kw["system"] = t.SYSTEM
@@ -97,7 +102,10 @@ class GeminiDriver:
             parts.append(types.Part.from_uri(file_uri=t.IMAGE_URL, mime_type="image/png"))
         contents = [types.Content(role="user", parts=parts)]
         if turn.history:
-            calls = [types.Part(function_call=types.FunctionCall(name=c.name, args=c.args)) for c in t.CALLS]
+            calls = [
+                types.Part(function_call=types.FunctionCall(name=c.name, args=c.args))
+                for c in t.CALLS
+            ]
             results = [
                 types.Part(
                     function_response=types.FunctionResponse(

@@ -26,7 +26,12 @@ TWO_CALLS = Reply(calls=t.CALLS)
 AFTER_TOOLS = Reply(pieces=("18C and sunny at 14:05.",))
 THINKING = Reply(thoughts=("The user wants ", "the weather."), pieces=("Sunny.",))
 # where the answer's finish reason says "run the tools"
-TOOL_STOP = {"chat": "tool_calls", "anthropic": "tool_use", "responses": "completed", "gemini": "STOP"}
+TOOL_STOP = {
+    "chat": "tool_calls",
+    "anthropic": "tool_use",
+    "responses": "completed",
+    "gemini": "STOP",
+}
 NO_IDS = WireFormat.GEMINI  # Gemini calls and results have no ids: they pair by name
 
 
@@ -164,5 +169,7 @@ CELLS = [
     CELLS,
     ids=[f"{c}-{k.value}-{'stream' if s else 'json'}-{n}" for c, k, s, n in CELLS],
 )
-async def test_cell(bench: Bench, client: str, kind: WireFormat, stream: bool, scenario: str) -> None:
+async def test_cell(
+    bench: Bench, client: str, kind: WireFormat, stream: bool, scenario: str
+) -> None:
     await SCENARIOS[scenario](bench.cell(client, kind), stream)

@@ -142,5 +142,7 @@ CELLS = [
     CELLS,
     ids=[f"{c}-{k.value}-{'stream' if s else 'json'}-{n}" for c, k, s, n in CELLS],
 )
-async def test_cell(bench: Bench, client: str, kind: WireFormat, stream: bool, scenario: str) -> None:
+async def test_cell(
+    bench: Bench, client: str, kind: WireFormat, stream: bool, scenario: str
+) -> None:
     await SCENARIOS[scenario](bench.cell(client, kind), stream)

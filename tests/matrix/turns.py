@@ -14,7 +14,9 @@ from tests.fakes.replies import Call
 
 SYSTEM = "You are a terse weather assistant."
 USER = "What is the weather in Paris right now?"
-PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+PNG_B64 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+)
 PNG = base64.b64decode(PNG_B64)
 IMAGE_URL = "https://images.example.com/paris.png"
 BUDGET = 24576  # the thinking budget the effort table maps "high" to (and back)

@@ -112,9 +112,16 @@ def _chat_history(doc: Doc) -> tuple[list[tuple[str, str, Any]], list[tuple[str,
 
 def _responses_history(doc: Doc) -> tuple[list[tuple[str, str, Any]], list[tuple[str, str]]]:
     items = [i for i in doc["input"] if isinstance(i, dict)]
-    calls = [(i["call_id"], i["name"], i["arguments"]) for i in items if i.get("type") == "function_call"]
+    calls = [
+        (i["call_id"], i["name"], i["arguments"]) for i in items if i.get("type") == "function_call"
+    ]
     results = [
-        (i["call_id"], i["output"] if isinstance(i["output"], str) else "".join(_texts(i["output"], "input_text")))
+        (
+            i["call_id"],
+            i["output"]
+            if isinstance(i["output"], str)
+            else "".join(_texts(i["output"], "input_text")),
+        )
         for i in items
         if i.get("type") == "function_call_output"
     ]
@@ -124,7 +131,9 @@ def _responses_history(doc: Doc) -> tuple[list[tuple[str, str, Any]], list[tuple
 def _anthropic_history(doc: Doc) -> tuple[list[tuple[str, str, Any]], list[tuple[str, str]]]:
     messages = doc["messages"]
     at = next(i for i, m in enumerate(messages) if _has(m, "tool_use"))
-    calls = [(b["id"], b["name"], b["input"]) for b in messages[at]["content"] if b["type"] == "tool_use"]
+    calls = [
+        (b["id"], b["name"], b["input"]) for b in messages[at]["content"] if b["type"] == "tool_use"
+    ]
     # every result of the turn in the ONE user message right after the calls, results first
     answer = messages[at + 1]
     assert answer["role"] == "user", messages
@@ -177,10 +186,16 @@ def images(kind: WireFormat, doc: Doc) -> list[tuple[str, str]]:
                 found.append(("url", field(field(part, "fileData"), "fileUri")))
         return found
     if kind is ANTHROPIC:
-        for block in (b for m in doc["messages"] if not isinstance(m["content"], str) for b in m["content"]):
+        for block in (
+            b for m in doc["messages"] if not isinstance(m["content"], str) for b in m["content"]
+        ):
             if block["type"] == "image":
                 source = block["source"]
-                found.append(("base64", source["data"]) if source["type"] == "base64" else ("url", source["url"]))
+                found.append(
+                    ("base64", source["data"])
+                    if source["type"] == "base64"
+                    else ("url", source["url"])
+                )
         return found
     if kind is CHAT:
         urls = [

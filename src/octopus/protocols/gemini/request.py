@@ -20,7 +20,14 @@ _LEVELS = {"minimal": "minimal", "low": "low", "medium": "medium", "high": "high
 _WHAT = "generateContent request"
 # values that are user data (arguments, schemas): their keys are never renamed
 _FREE_FORM = frozenset(
-    {"args", "response", "parameters", "parametersJsonSchema", "responseSchema", "responseJsonSchema"}
+    {
+        "args",
+        "response",
+        "parameters",
+        "parametersJsonSchema",
+        "responseSchema",
+        "responseJsonSchema",
+    }
 )
 
 
