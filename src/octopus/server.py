@@ -7,6 +7,7 @@ import logging
 from types import FrameType
 
 import uvicorn
+import uvloop
 
 from octopus.app import Octopus, create_app
 from octopus.settings import Settings
@@ -50,7 +51,9 @@ def serve(settings: Settings) -> int:
         timeout_keep_alive=75,
     )
     server = _Server(config, app)
-    asyncio.run(server.serve())
+    # asyncio.run would ignore `loop="uvloop"`: build the runner on uvloop's loop ourselves
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(server.serve())
     if not server.started:
         return 1
     log.info("octopus stopped")

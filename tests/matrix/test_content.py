@@ -25,6 +25,7 @@ ONE_CALL = Reply(pieces=("Checking.",), calls=t.CALLS[:1])
 TWO_CALLS = Reply(calls=t.CALLS)
 AFTER_TOOLS = Reply(pieces=("18C and sunny at 14:05.",))
 THINKING = Reply(thoughts=("The user wants ", "the weather."), pieces=("Sunny.",))
+EVERYTHING = Reply(thoughts=("Two lookups.",), pieces=("Checking both.",), calls=t.CALLS)
 # where the answer's finish reason says "run the tools"
 TOOL_STOP = {
     "chat": "tool_calls",
@@ -143,6 +144,20 @@ async def reasoning(cell: Cell, stream: bool) -> None:
     assert answer.thinking == "The user wants the weather."
 
 
+async def other_mode(cell: Cell, stream: bool) -> None:
+    """The upstream answers in the other mode: a JSON client gets the stream accumulated, a
+    stream client gets the JSON replayed as a stream; nothing is lost either way."""
+    fault = Fault(reply=EVERYTHING, force_sse=not stream, force_json=stream)
+    answer = await cell.run(t.Turn(stream=stream, tools=True, usage=True), fault)
+    assert answer.thinking == "Two lookups."
+    assert answer.text == "Checking both."
+    assert [(c.name, c.args) for c in answer.calls] == [(c.name, c.args) for c in t.CALLS]
+    _check_ids(cell, answer, ["call_w1", "call_t2"])
+    assert answer.stop == TOOL_STOP[cell.client]
+    anthropic = WireFormat.ANTHROPIC in (cell.kind, cell.client_format)
+    assert answer.usage == t.Usage(120, 100, 30, 0 if anthropic else 8)
+
+
 Scenario = Callable[[Cell, bool], Awaitable[None]]
 SCENARIOS: dict[str, Scenario] = {
     "text": text,
@@ -154,6 +169,7 @@ SCENARIOS: dict[str, Scenario] = {
     "image_base64": image_base64,
     "image_url": image_url,
     "reasoning": reasoning,
+    "other_mode": other_mode,
 }
 CELLS = [
     (client, kind, stream, scenario)

@@ -7,7 +7,8 @@ import asyncio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-_HASHER = PasswordHasher()
+# OWASP's argon2id minimum: the library default's 64 MiB per hash would dominate peak RSS
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 
 
 def hash_password(password: str) -> str:

@@ -180,7 +180,8 @@ def _block_events(index: int, block: c.Block) -> list[Event]:
                 BlockStop(index),
             ]
         case c.Reasoning():
-            out: list[Event] = [BlockStart(index, c.Reasoning())]
+            # the shell keeps the opaque state: redacted thinking and item ids open with it
+            out: list[Event] = [BlockStart(index, c.Reasoning(opaque=block.opaque))]
             if block.text:
                 out.append(ReasoningDelta(index, block.text))
             if block.opaque is not None:

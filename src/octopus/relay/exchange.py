@@ -138,6 +138,7 @@ class Exchanger:
         pre = await prefetch(resp, upstream, self.limits.max_sse_event_size)
         acc = ev.Accumulator()
         acc.feed_all(pre.events)
+        acc.feed_all(pre.take_rest())
         if not pre.ended:
             async for chunk in pre.it:
                 for sse in pre.parser.feed(chunk):

@@ -48,18 +48,35 @@ class Prefetched:
     content: bool = False
     ended: bool = False
 
-    def absorb(self, codec: Codec, batch: list[SseEvent]) -> None:
-        for sse in batch:
-            error = codec.first_event_error(sse)
-            if error is not None:
-                error.retryable = True  # an error as the first event: another member may work
-                raise UpstreamFailure(error)
+    rest: list[SseEvent] = field(default_factory=list)  # read with the first content, undecoded
+
+    def absorb(self, codec: Codec, batch: list[SseEvent], *, eager: bool = False) -> None:
+        """Inspect and decode up to the first content event; park the rest of the batch raw.
+
+        A burst can bring most of a stream in one read: decoding it all before commit would
+        double the work of passthrough, which only needs the raw bytes from here on.
+        """
+        for index, sse in enumerate(batch):
+            if self.content and not eager:
+                self.rest.extend(batch[index:])
+                return
+            if not self.content:
+                error = codec.first_event_error(sse)
+                if error is not None:
+                    error.retryable = True  # an error as the first event: another member may work
+                    raise UpstreamFailure(error)
             self.sse.append(sse)
             for event in self.decoder.feed(sse):
                 if isinstance(event, ev.StreamError):
                     raise UpstreamFailure(_retryable(event.to_error()))
                 self.content = self.content or isinstance(event, _CONTENT)
                 self.events.append(event)
+
+    def take_rest(self) -> list[ev.Event]:
+        """Decode the parked events (conversion and accumulation need them; passthrough not)."""
+        events = [event for sse in self.rest for event in self.decoder.feed(sse)]
+        self.rest = []
+        return events
 
 
 async def prefetch(resp: UpstreamResponse, codec: Codec, max_event_size: int) -> Prefetched:
@@ -71,7 +88,7 @@ async def prefetch(resp: UpstreamResponse, codec: Codec, max_event_size: int) ->
             pre.absorb(codec, pre.parser.feed(chunk))
             if pre.content:
                 return pre
-        pre.absorb(codec, pre.parser.close())
+        pre.absorb(codec, pre.parser.close(), eager=True)
         for event in pre.decoder.close():
             pre.content = pre.content or isinstance(event, _CONTENT)
             pre.events.append(event)
@@ -118,6 +135,8 @@ class PassthroughStream:
     async def deliver(self, responder: Responder) -> Delivery:
         tap = self.codec.usage_tap()
         for sse in self.pre.sse:
+            tap.feed(sse)
+        for sse in self.pre.rest:
             tap.feed(sse)
         out = Delivery(first_byte_at=self.clock.monotonic(), capture=self.capture)
         await responder.start(self.status, self.headers)
@@ -180,7 +199,7 @@ class ConvertedStream:
         out = self.out = Delivery(first_byte_at=self.clock.monotonic(), capture=self.capture)
         await responder.start(self.status, self.headers)
         try:
-            await self._emit(responder, encoder, self.pre.events)
+            await self._emit(responder, encoder, self.pre.events + self.pre.take_rest())
             if not self.pre.ended:
                 await self._pump(responder, encoder)
         except (GatewayError, SseEventTooLarge) as exc:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select
+from sqlalchemy import ColumnElement, Select, Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from octopus.core.clock import Clock
@@ -22,6 +22,9 @@ PURGE_BATCH = 5000
 STATUSES = ("running", "success", "failed", "canceled")
 # the list leaves out the attempts JSON; the detail view has it
 _LIST_COLUMNS = [c for c in RequestLog.__table__.columns if c.name != "attempts"]
+
+LOG_TABLE: Table = RequestLog.__table__  # type: ignore[assignment]
+BODY_TABLE: Table = RequestLogBody.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,8 @@ async def insert_logs(
 ) -> None:
     """Insert in the caller's transaction (executemany, one statement per table)."""
     if rows:
-        await session.execute(insert(RequestLog), list(rows))
+        # the table, not the ORM class: Core executemany skips the ORM's per-row bookkeeping
+        await session.execute(insert(LOG_TABLE), list(rows))
     if bodies:
         values = [
             {
@@ -74,7 +78,7 @@ async def insert_logs(
             }
             for b in bodies
         ]
-        await session.execute(insert(RequestLogBody), values)
+        await session.execute(insert(BODY_TABLE), values)
 
 
 async def list_logs(

@@ -105,10 +105,11 @@ class ResponsesStreamEncoder:
                 fields = {"call_id": call.id, "name": call.name, "arguments": ""}
                 fc = {"id": f"fc_{call.id}", "type": "function_call", "status": "in_progress"}
                 return self._add_item(n, {**fc, **fields})
-            case c.Reasoning():
-                return self._add_item(
-                    n, {"id": f"rs_{self._id}_{n}", "type": "reasoning", "summary": []}
-                )
+            case c.Reasoning(opaque=opaque):
+                # the upstream's own item id (a store:false client echoes it back), if known
+                own = opaque.id if opaque is not None and opaque.origin == FMT else ""
+                rid = own or f"rs_{self._id}_{n}"
+                return self._add_item(n, {"id": rid, "type": "reasoning", "summary": []})
             case _:
                 return []
 
@@ -155,11 +156,9 @@ class ResponsesStreamEncoder:
         item = self._items.get(event.index)
         if event.opaque.origin != FMT:
             c.opaque_loss(self.losses, event.opaque.origin, FMT)
-        elif item is not None:
-            # the upstream's own item id is what a store:false client must echo back
-            item.body["id"] = event.opaque.id or item.body["id"]
-            if event.opaque.data:
-                item.body["encrypted_content"] = event.opaque.data
+        elif item is not None and event.opaque.data:
+            # the id stays the one output_item.added announced: added and done must agree
+            item.body["encrypted_content"] = event.opaque.data
         return []
 
     def _block_stop(self, index: int) -> list[SseEvent]:
