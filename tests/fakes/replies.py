@@ -46,6 +46,9 @@ class Reply:
     thoughts: tuple[str, ...] = ()
     calls: tuple[Call, ...] = ()
     tokens: Tokens = field(default_factory=Tokens)
+    # provider-private reasoning state: Anthropic redacted_thinking data, Responses
+    # encrypted_content (the other two formats have none to script)
+    opaque: str = ""
 
     @property
     def text(self) -> str:
@@ -121,7 +124,8 @@ def response_items(reply: Reply) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if reply.thinking:
         summary = [{"type": "summary_text", "text": reply.thinking}]
-        items.append({"type": "reasoning", "id": "rs_scripted", "summary": summary})
+        item = {"type": "reasoning", "id": "rs_scripted", "summary": summary}
+        items.append({**item, "encrypted_content": reply.opaque} if reply.opaque else item)
     if reply.text:
         content = [{"type": "output_text", "text": reply.text, "annotations": []}]
         items.append(
@@ -176,6 +180,8 @@ def anthropic_blocks(reply: Reply) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if reply.thinking:
         blocks.append({"type": "thinking", "thinking": reply.thinking, "signature": "c2lnbmVk"})
+    if reply.opaque:
+        blocks.append({"type": "redacted_thinking", "data": reply.opaque})
     if reply.text:
         blocks.append({"type": "text", "text": reply.text})
     blocks.extend(

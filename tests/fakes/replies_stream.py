@@ -80,7 +80,8 @@ def responses(model: str, reply: r.Reply) -> Iterator[bytes]:
 def _reasoning_item(
     emit: _Seq, index: int, item: dict[str, Any], reply: r.Reply
 ) -> Iterator[bytes]:
-    yield emit("response.output_item.added", output_index=index, item={**item, "summary": []})
+    opened = {"type": "reasoning", "id": item["id"], "summary": []}  # encrypted at done only
+    yield emit("response.output_item.added", output_index=index, item=opened)
     at = {"item_id": item["id"], "output_index": index, "summary_index": 0}
     empty = {"type": "summary_text", "text": ""}
     yield emit("response.reasoning_summary_part.added", **at, part=empty)
@@ -144,6 +145,8 @@ def _anthropic_deltas(block: dict[str, Any], reply: r.Reply) -> list[dict[str, A
     if block["type"] == "thinking":
         thoughts = [{"type": "thinking_delta", "thinking": t} for t in reply.thoughts]
         return [*thoughts, {"type": "signature_delta", "signature": block["signature"]}]
+    if block["type"] == "redacted_thinking":
+        return []  # all in its block start
     if block["type"] == "text":
         return [{"type": "text_delta", "text": piece} for piece in reply.pieces]
     call = next(c for c in reply.calls if c.id == block["id"])
@@ -153,6 +156,7 @@ def _anthropic_deltas(block: dict[str, Any], reply: r.Reply) -> list[dict[str, A
 def _anthropic_block(index: int, block: dict[str, Any], reply: r.Reply) -> Iterator[bytes]:
     shells = {
         "thinking": {"type": "thinking", "thinking": "", "signature": ""},
+        "redacted_thinking": block,
         "text": {"type": "text", "text": ""},
         "tool_use": {**block, "input": {}},
     }

@@ -38,6 +38,11 @@ def _secret(cell: Cell) -> str:
     return f"upstream-secret-{cell.tag}-0"  # the channel's key, never the client's
 
 
+def _no_client_key(bench: Bench, cell: Cell) -> None:
+    for got in bench.fake.calls(cell.tag):
+        assert all(bench.key not in value for value in got.headers.values())
+
+
 def _same_body(got: Received, sent: dict[str, Any]) -> None:
     """Passthrough: the upstream body is the client's, with the routed model."""
     assert got.json() == {**sent, "model": UPSTREAM_MODEL}
@@ -100,7 +105,10 @@ async def test_claude_code_against_every_channel_type(bench: Bench, kind: WireFo
         agents.claude_tool_result(uses[0]["id"], STDOUT),
     ]
     second = agents.claude_body(cell.model, later)
-    reply = anthropic_message(await post_stream(url, headers, second))
+    # this time as ANTHROPIC_AUTH_TOKEN users send it: a Bearer token instead of x-api-key
+    bearer = {k: v for k, v in headers.items() if k != "x-api-key"}
+    bearer["Authorization"] = f"Bearer {bench.key}"
+    reply = anthropic_message(await post_stream(url, bearer, second))
     assert [b["text"] for b in reply["content"] if b["type"] == "text"] == [CLAUDE_TURN2.text]
     assert reply["stop_reason"] == "end_turn"
     got = bench.fake.calls(cell.tag)[1]
@@ -110,6 +118,7 @@ async def test_claude_code_against_every_channel_type(bench: Bench, kind: WireFo
     else:
         _stripped(got.json(), "cache_control", "defer_loading")
     _history_upstream(cell, got, "Bash", BASH.args)
+    _no_client_key(bench, cell)
 
 
 def _codex_turn1_upstream(cell: Cell, got: Received, sent: dict[str, Any]) -> None:
@@ -155,3 +164,4 @@ async def test_codex_against_every_channel_type(bench: Bench, kind: WireFormat) 
     if cell.kind is WireFormat.OPENAI_RESPONSES:
         _same_body(got, second)
     _history_upstream(cell, got, "exec_command", EXEC.args)
+    _no_client_key(bench, cell)

@@ -19,6 +19,8 @@ from tests.fakes.upstream import Fault
 from tests.matrix import turns as t
 from tests.matrix import upstream_view as view
 from tests.matrix.bench import CLIENTS, Bench, Cell
+from tests.matrix.drivers_openai import ResponsesDriver
+from tests.matrix.drivers_other import AnthropicDriver
 
 TEXT = Reply(pieces=("alpha ", "beta ", "gamma"))
 ONE_CALL = Reply(pieces=("Checking.",), calls=t.CALLS[:1])
@@ -189,3 +191,45 @@ async def test_cell(
     bench: Bench, client: str, kind: WireFormat, stream: bool, scenario: str
 ) -> None:
     await SCENARIOS[scenario](bench.cell(client, kind), stream)
+
+
+OPAQUE = Reply(thoughts=("Hidden steps.",), pieces=("Done.",), opaque="RW5jcnlwdGVkU3RhdGU=")
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+async def test_replayed_answers_keep_opaque_reasoning(bench: Bench, stream: bool) -> None:
+    """Same-format answers in the other mode go through the codecs, not passthrough: the
+    provider-private reasoning state must survive (a store:false / thinking client sends it
+    back next turn, with the ids it was given)."""
+    fault = Fault(reply=OPAQUE, force_sse=not stream, force_json=stream)
+    claude, codex = bench.drivers["anthropic"], bench.drivers["responses"]
+    assert isinstance(claude, AnthropicDriver)
+    assert isinstance(codex, ResponsesDriver)
+    cell = bench.cell("anthropic", WireFormat.ANTHROPIC)
+    bench.fake.script(cell.tag, fault)
+    kw = claude.request(cell.model, t.Turn(reasoning=True))
+    if stream:
+        async with claude.client.messages.stream(**kw) as events:
+            message = await events.get_final_message()
+    else:
+        message = await claude.client.messages.create(**kw)
+    blocks = [b.model_dump(exclude_none=True) for b in message.content]
+    assert blocks[:2] == [
+        {"type": "thinking", "thinking": "Hidden steps.", "signature": "c2lnbmVk"},
+        {"type": "redacted_thinking", "data": OPAQUE.opaque},
+    ]
+    cell = bench.cell("responses", WireFormat.OPENAI_RESPONSES)
+    bench.fake.script(cell.tag, fault)
+    kw = codex.request(cell.model, t.Turn(reasoning=True))
+    kw["include"] = ["reasoning.encrypted_content"]
+    if stream:
+        done = [
+            e.item
+            async for e in await codex.client.responses.create(stream=True, **kw)
+            if e.type == "response.output_item.done"
+        ]
+    else:
+        done = (await codex.client.responses.create(**kw)).output
+    reasoning = done[0].model_dump(exclude_none=True)
+    assert reasoning["id"] == "rs_scripted"  # announced and finished under the upstream's id
+    assert reasoning["encrypted_content"] == OPAQUE.opaque

@@ -59,20 +59,33 @@ def _provider_error(kind: WireFormat, status: int) -> bytes:
     return payloads.error_body(kind, status)
 
 
-async def _upstream_error(cell: Cell, stream: bool, status: int) -> Exception:
+async def _upstream_error(
+    cell: Cell, stream: bool, status: int, headers: dict[str, str] | None = None
+) -> Exception:
     body = _provider_error(cell.kind, status)
+    fault = Fault(status=status, body=body, headers=headers or {})
     with pytest.raises(Exception) as info:  # noqa: PT011 (the class is checked per client below)
-        await cell.run(t.Turn(stream=stream), Fault(status=status, body=body))
+        await cell.run(t.Turn(stream=stream), fault)
     message = json.loads(body)["error"]["message"]
     assert message in str(info.value)  # the provider's own words reach the client
     assert cell.record().status == "failed"
     return info.value
 
 
+def _retry_after(exc: Exception) -> str | None:
+    response = getattr(exc, "response", None)
+    assert response is not None
+    value = response.headers.get("retry-after")
+    return None if value is None else str(value)
+
+
 async def rate_limited(cell: Cell, stream: bool) -> None:
-    exc = await _upstream_error(cell, stream, 429)
+    # Gemini says when to come back in its body (RetryInfo 34.4s), the others in a header
+    gemini = cell.kind is WireFormat.GEMINI
+    exc = await _upstream_error(cell, stream, 429, None if gemini else {"Retry-After": "7"})
     assert isinstance(exc, RATE_LIMIT[cell.client])
     assert _status(exc) == 429
+    assert _retry_after(exc) == ("34" if gemini else "7")
 
 
 async def bad_request(cell: Cell, stream: bool) -> None:

@@ -22,7 +22,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA busy_timeout=5000",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA cache_size=-16000",
+    "PRAGMA cache_size=-4000",  # 4 MiB per connection: the relay never reads SQL, logs only append
 )
 
 

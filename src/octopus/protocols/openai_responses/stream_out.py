@@ -156,9 +156,11 @@ class ResponsesStreamEncoder:
         item = self._items.get(event.index)
         if event.opaque.origin != FMT:
             c.opaque_loss(self.losses, event.opaque.origin, FMT)
-        elif item is not None and event.opaque.data:
-            # the id stays the one output_item.added announced: added and done must agree
-            item.body["encrypted_content"] = event.opaque.data
+        elif item is not None:
+            # the upstream's own item id is what a store:false client must echo back
+            item.body["id"] = event.opaque.id or item.body["id"]
+            if event.opaque.data:
+                item.body["encrypted_content"] = event.opaque.data
         return []
 
     def _block_stop(self, index: int) -> list[SseEvent]:
