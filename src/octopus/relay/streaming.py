@@ -9,7 +9,6 @@ the client codec's keep-alive whenever the upstream is silent for `keepalive_int
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ from octopus.errors import GatewayError, UpstreamProtocol
 from octopus.protocols import Codec, StreamDecoder, StreamEncoder, UsageTap
 from octopus.protocols import events as ev
 from octopus.relay.context import HeaderList, Responder
+from octopus.relay.keepalive import Keepalive
 from octopus.relay.ready import Delivery, UpstreamFailure
 from octopus.upstream.transport import UpstreamResponse
 
@@ -158,22 +158,27 @@ class PassthroughStream:
         return out
 
     async def _pump(self, responder: Responder, held: bytes, tap: UsageTap, out: Delivery) -> bytes:
-        async for chunk in with_keepalive(self.pre.it, self.keepalive_interval):
-            if chunk is None:
-                if not held:  # only between two events: a keep-alive never splits one
-                    await responder.write(self.codec.keepalive())
-                continue
-            for sse in self.pre.parser.feed(chunk):
-                tap.feed(sse)
-            held = await self._flush(responder, held + chunk if held else chunk, out)
+        # only whole events are written, so a keep-alive can never split one
+        quiet = Keepalive(responder.write, self.codec.keepalive(), self.keepalive_interval)
+        try:
+            async for chunk in self.pre.it:
+                for sse in self.pre.parser.feed(chunk):
+                    tap.feed(sse)
+                held = await self._flush(responder, held + chunk if held else chunk, out, quiet)
+        finally:
+            await quiet.stop()
         return held
 
-    async def _flush(self, responder: Responder, data: bytes, out: Delivery) -> bytes:
+    async def _flush(
+        self, responder: Responder, data: bytes, out: Delivery, quiet: Keepalive | None = None
+    ) -> bytes:
         cut = complete_prefix(data)
         if not cut:
             return data
         complete = data[:cut] if cut < len(data) else data
         await responder.write(complete)
+        if quiet is not None:
+            quiet.touch()
         out.sent(complete)
         return data[cut:]
 
@@ -212,49 +217,32 @@ class ConvertedStream:
 
     async def _pump(self, responder: Responder, encoder: StreamEncoder) -> None:
         decoder, parser = self.pre.decoder, self.pre.parser
-        async for chunk in with_keepalive(self.pre.it, self.keepalive_interval):
-            if chunk is None:
-                await responder.write(self.client.keepalive())
-                continue
-            for sse in parser.feed(chunk):
-                await self._emit(responder, encoder, decoder.feed(sse))
+        quiet = Keepalive(responder.write, self.client.keepalive(), self.keepalive_interval)
+        try:
+            async for chunk in self.pre.it:
+                events = [event for sse in parser.feed(chunk) for event in decoder.feed(sse)]
+                if await self._emit(responder, encoder, events):
+                    quiet.touch()
+        finally:
+            await quiet.stop()
         events = [e for sse in parser.close() for e in decoder.feed(sse)]
         await self._emit(responder, encoder, events + decoder.close())
 
     async def _emit(
         self, responder: Responder, encoder: StreamEncoder, events: list[ev.Event]
-    ) -> None:
+    ) -> bool:
+        """Encode and write the events in one write; True when anything went out."""
         out: list[SseEvent] = []
         for event in events:
             if isinstance(event, ev.MessageStart | ev.MessageDelta) and event.usage is not None:
                 self.out.usage = event.usage
             out.extend(encoder.feed(event))
-        if out:
-            data = encode_events(out)
-            self.out.sent(data)
-            await responder.write(data)
+        if not out:
+            return False
+        data = encode_events(out)
+        self.out.sent(data)
+        await responder.write(data)
+        return True
 
     async def aclose(self) -> None:
         await self.resp.aclose()
-
-
-async def with_keepalive(it: AsyncIterator[bytes], interval: float) -> AsyncIterator[bytes | None]:
-    """The chunks of `it`, with None whenever `interval` seconds pass without one."""
-    pending: asyncio.Future[bytes] | None = None
-    try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(it))
-            done, _ = await asyncio.wait({pending}, timeout=interval)
-            if not done:
-                yield None
-                continue
-            task, pending = pending, None
-            try:
-                chunk = task.result()
-            except StopAsyncIteration:
-                return
-            yield chunk
-    finally:
-        if pending is not None:
-            pending.cancel()

@@ -1,0 +1,48 @@
+"""Keep-alives during upstream silence, from one re-armed timer per stream.
+
+The pump only records when bytes last went out (`touch`, a float store); a timer checks that
+stamp every `interval` and writes the client codec's keep-alive when the stream has been quiet
+that long. Writes happen between whole events only, because the pumps write whole events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+
+class Keepalive:
+    def __init__(
+        self, write: Callable[[bytes], Awaitable[None]], payload: bytes, interval: float
+    ) -> None:
+        self._write = write
+        self._payload = payload
+        self._interval = interval
+        self._loop = asyncio.get_running_loop()
+        self._last = self._loop.time()
+        self._handle = self._loop.call_at(self._last + interval, self._fire)
+        self._task: asyncio.Task[None] | None = None
+
+    def touch(self) -> None:
+        self._last = self._loop.time()
+
+    def _fire(self) -> None:
+        now = self._loop.time()
+        due = self._last + self._interval
+        if now >= due:
+            if self._task is None or self._task.done():
+                self._task = self._loop.create_task(self._send())
+            self._last = now
+            due = now + self._interval
+        self._handle = self._loop.call_at(due, self._fire)
+
+    async def _send(self) -> None:
+        with contextlib.suppress(Exception):  # the pump reports a broken client itself
+            await self._write(self._payload)
+
+    async def stop(self) -> None:
+        """No keep-alive after this returns (the stream is about to end)."""
+        self._handle.cancel()
+        if self._task is not None:
+            await self._task
