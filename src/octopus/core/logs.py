@@ -29,6 +29,8 @@ _LEVELS = {
 
 def scrub(text: str) -> str:
     """Replace anything that looks like a key, token or password with a mask."""
+    if not text:
+        return text
     for pattern in _SECRET_PATTERNS:
         if pattern.groups == 2:
             text = pattern.sub(lambda m: m.group(1) + "***" + m.group(2), text)
