@@ -42,7 +42,8 @@ class UsageTap(Protocol):
 
 
 class Codec(Protocol):
-    format: WireFormat
+    @property
+    def format(self) -> WireFormat: ...
 
     def decode_request(
         self, body: bytes, *, model: str | None = None, stream: bool | None = None

@@ -5,12 +5,12 @@ from __future__ import annotations
 import msgspec
 
 from octopus.core.sse import SseEvent
-from octopus.errors import GatewayError, UpstreamStatus
 from octopus.protocols import canonical as c
 from octopus.protocols.anthropic_messages import errors, request, response
 from octopus.protocols.anthropic_messages import wire as w
 from octopus.protocols.anthropic_messages.stream_in import MessagesStreamDecoder
 from octopus.protocols.anthropic_messages.stream_out import MessagesStreamEncoder
+from octopus.protocols.assembled import WireCodec
 from octopus.protocols.formats import WireFormat
 
 PING = b'event: ping\ndata: {"type": "ping"}\n\n'
@@ -49,54 +49,16 @@ class MessagesUsageTap:
             self.usage = response.decode_usage(self._raw)
 
 
-class AnthropicCodec:
-    format = WireFormat.ANTHROPIC
-    features = FEATURES
+CODEC = WireCodec(
+    format=WireFormat.ANTHROPIC,
+    features=FEATURES,
+    requests=request,
+    responses=response,
+    errors=errors,
+    decoder=MessagesStreamDecoder,
+    encoder=MessagesStreamEncoder,
+    tap=MessagesUsageTap,
+    keepalive_bytes=PING,
+)
 
-    def decode_request(
-        self, body: bytes, *, model: str | None = None, stream: bool | None = None
-    ) -> c.CanonRequest:
-        return request.decode_request(body, model=model, stream=stream)
-
-    def encode_request(self, req: c.CanonRequest, losses: list[c.Loss]) -> bytes:
-        return request.encode_request(req, losses)
-
-    def decode_response(self, body: bytes) -> c.CanonResponse:
-        return response.decode_response(body)
-
-    def encode_response(self, resp: c.CanonResponse, losses: list[c.Loss]) -> bytes:
-        return response.encode_response(resp, losses)
-
-    def stream_decoder(self) -> MessagesStreamDecoder:
-        return MessagesStreamDecoder()
-
-    def stream_encoder(self, model: str, *, include_usage: bool = True) -> MessagesStreamEncoder:
-        return MessagesStreamEncoder(model, include_usage=include_usage)
-
-    def encode_error(self, err: GatewayError) -> tuple[int, bytes]:
-        return errors.encode_error(err)
-
-    def encode_stream_error(self, err: GatewayError) -> list[SseEvent]:
-        return errors.encode_stream_error(err)
-
-    def decode_error(
-        self, status: int, body: bytes, retry_after: float | None = None
-    ) -> UpstreamStatus:
-        return errors.decode_error(status, body, retry_after)
-
-    def keepalive(self) -> bytes:
-        return PING
-
-    def usage_from_response(self, body: bytes) -> c.Usage | None:
-        return response.usage_from_response(body)
-
-    def usage_tap(self) -> MessagesUsageTap:
-        return MessagesUsageTap()
-
-    def first_event_error(self, event: SseEvent) -> GatewayError | None:
-        return errors.first_event_error(event)
-
-
-CODEC = AnthropicCodec()
-
-__all__ = ["CODEC", "FEATURES", "AnthropicCodec"]
+__all__ = ["CODEC", "FEATURES"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgspec
 
 from octopus.core.sse import KEEPALIVE, SseEvent
-from octopus.errors import GatewayError, UpstreamStatus
 from octopus.protocols import canonical as c
+from octopus.protocols.assembled import WireCodec
 from octopus.protocols.formats import WireFormat
 from octopus.protocols.openai_chat import errors, request, response
 from octopus.protocols.openai_chat import wire as w
@@ -43,54 +43,16 @@ class ChatUsageTap:
             self.usage = response.decode_usage(raw.usage)
 
 
-class OpenAIChatCodec:
-    format = WireFormat.OPENAI_CHAT
-    features = FEATURES
+CODEC = WireCodec(
+    format=WireFormat.OPENAI_CHAT,
+    features=FEATURES,
+    requests=request,
+    responses=response,
+    errors=errors,
+    decoder=ChatStreamDecoder,
+    encoder=ChatStreamEncoder,
+    tap=ChatUsageTap,
+    keepalive_bytes=KEEPALIVE,
+)
 
-    def decode_request(
-        self, body: bytes, *, model: str | None = None, stream: bool | None = None
-    ) -> c.CanonRequest:
-        return request.decode_request(body, model=model, stream=stream)
-
-    def encode_request(self, req: c.CanonRequest, losses: list[c.Loss]) -> bytes:
-        return request.encode_request(req, losses)
-
-    def decode_response(self, body: bytes) -> c.CanonResponse:
-        return response.decode_response(body)
-
-    def encode_response(self, resp: c.CanonResponse, losses: list[c.Loss]) -> bytes:
-        return response.encode_response(resp, losses)
-
-    def stream_decoder(self) -> ChatStreamDecoder:
-        return ChatStreamDecoder()
-
-    def stream_encoder(self, model: str, *, include_usage: bool = True) -> ChatStreamEncoder:
-        return ChatStreamEncoder(model, include_usage=include_usage)
-
-    def encode_error(self, err: GatewayError) -> tuple[int, bytes]:
-        return errors.encode_error(err)
-
-    def encode_stream_error(self, err: GatewayError) -> list[SseEvent]:
-        return errors.encode_stream_error(err)
-
-    def decode_error(
-        self, status: int, body: bytes, retry_after: float | None = None
-    ) -> UpstreamStatus:
-        return errors.decode_error(status, body, retry_after)
-
-    def keepalive(self) -> bytes:
-        return KEEPALIVE
-
-    def usage_from_response(self, body: bytes) -> c.Usage | None:
-        return response.usage_from_response(body)
-
-    def usage_tap(self) -> ChatUsageTap:
-        return ChatUsageTap()
-
-    def first_event_error(self, event: SseEvent) -> GatewayError | None:
-        return errors.first_event_error(event)
-
-
-CODEC = OpenAIChatCodec()
-
-__all__ = ["CODEC", "FEATURES", "OpenAIChatCodec"]
+__all__ = ["CODEC", "FEATURES"]
