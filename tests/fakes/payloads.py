@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 from octopus.protocols import WireFormat
+from tests.fixture_paths import PROTOCOL_FIXTURES
 
-ERRORS = Path("/work/shared/fixtures/protocols/errors")
+ERRORS = PROTOCOL_FIXTURES / "errors"
 USAGE_IN, USAGE_OUT = 11, 7
 
 

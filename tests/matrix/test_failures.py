@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import anthropic
 import openai
@@ -20,10 +19,11 @@ from octopus.protocols import WireFormat
 from tests.fakes import payloads, replies_stream
 from tests.fakes.replies import Reply
 from tests.fakes.upstream import Fault
+from tests.fixture_paths import PROTOCOL_FIXTURES
 from tests.matrix import turns as t
 from tests.matrix.bench import CLIENTS, UPSTREAM_MODEL, Bench, Cell
 
-GEMINI_429 = Path("/work/shared/fixtures/protocols/gemini/vercel-ai__google-429-retry-info.json")
+GEMINI_429 = PROTOCOL_FIXTURES / "gemini" / "vercel-ai__google-429-retry-info.json"
 TEXT = Reply(pieces=("alpha ", "beta ", "gamma"))
 
 RATE_LIMIT: dict[str, type[Exception]] = {

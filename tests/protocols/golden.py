@@ -11,8 +11,9 @@ from octopus.core.sse import SseEvent, SseParser, encode_events
 from octopus.protocols import WireFormat, get_codec
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
+from tests.fixture_paths import PROTOCOL_FIXTURES
 
-ROOT = Path("/work/shared/fixtures/protocols")
+ROOT = PROTOCOL_FIXTURES
 DIRS = {
     "openai-chat": WireFormat.OPENAI_CHAT,
     "openai-responses": WireFormat.OPENAI_RESPONSES,
