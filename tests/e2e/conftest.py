@@ -50,15 +50,15 @@ def messages(lang: str) -> dict[str, str]:
     return data
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip("Debian's chromium is not installed (run scripts/browser.sh)")
+        pytest.fail("Debian's chromium is not installed (run scripts/browser.sh)")
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
