@@ -6,8 +6,6 @@ import json
 import re
 from typing import Any
 
-import pytest
-
 from octopus.errors import ErrorKind, GatewayError, UpstreamStatus
 from octopus.protocols import WireFormat, get_codec
 from octopus.protocols import canonical as c
@@ -208,8 +206,6 @@ def _error_fmt(path) -> WireFormat:
 
 
 def test_error_body_is_classified(error_file):
-    if error_file.suffix != ".json":
-        pytest.skip("SSE error events are covered by test_errors")
     fmt, status = _error_fmt(error_file), _status_of(error_file)
     err = get_codec(fmt).decode_error(status, error_file.read_bytes())
     assert isinstance(err, UpstreamStatus)
@@ -228,8 +224,6 @@ def test_error_body_is_classified(error_file):
 
 
 def test_upstream_error_reaches_every_client_with_its_status(error_file, target):
-    if error_file.suffix != ".json":
-        pytest.skip("SSE error events are covered by test_errors")
     err = get_codec(_error_fmt(error_file)).decode_error(
         _status_of(error_file), error_file.read_bytes()
     )
