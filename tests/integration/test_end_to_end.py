@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL
 from octopus.protocols import WireFormat
 from tests.admin.conftest import url_settings
 from tests.fakes.upstream import FakeUpstream, Fault
-from tests.harness import Gateway, admin_client, serve
+from tests.harness import Gateway, admin_client, serve, sqlite_settings
 
 
 @pytest.fixture
@@ -121,3 +121,33 @@ async def _check_logs_and_stats(
     tokens = sum(int(e["input_tokens"]) + int(e["output_tokens"]) for e in logs)  # type: ignore[call-overload]
     assert total["input_token"] + total["output_token"] == tokens
     assert gw.url
+
+
+@pytest.mark.integration
+async def test_refusals_of_known_keys_are_logged(tmp_path: Path, fake: FakeUpstream) -> None:
+    async with serve(sqlite_settings(tmp_path)) as gw:
+        admin = await admin_client(gw)
+        await _setup(admin, fake)
+        limited = await admin.post(
+            "/api/v1/apikey/create", json={"name": "narrow", "supported_models": "other"}
+        )
+        narrow = openai.AsyncOpenAI(
+            base_url=gw.url + "/v1", api_key=limited.json()["data"]["api_key"], max_retries=0
+        )
+        stranger = openai.AsyncOpenAI(
+            base_url=gw.url + "/v1", api_key="sk-octopus-" + "x" * 48, max_retries=0
+        )
+        ask = [{"role": "user", "content": "hi"}]
+        with pytest.raises(openai.PermissionDeniedError):
+            await narrow.chat.completions.create(model="smart", messages=ask)  # type: ignore[arg-type]
+        with pytest.raises(openai.AuthenticationError):
+            await stranger.chat.completions.create(model="smart", messages=ask)  # type: ignore[arg-type]
+        await narrow.close()
+        await stranger.close()
+        logs = await _wait_for_logs(admin, 1)
+        await asyncio.sleep(1.2)  # a second batch would have carried the stranger's request
+        logs = (await admin.get("/api/v1/log/list")).json()["data"]["items"]
+        assert [(e["api_key_name"], e["status"], e["http_status"], e["model"]) for e in logs] == [
+            ("narrow", "failed", 403, "smart")
+        ]
+        await admin.aclose()

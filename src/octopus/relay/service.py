@@ -80,6 +80,7 @@ class RelayService:
             admitted = self._admit(request)
             lease = await self.limiter.acquire(admitted.key)
         except GatewayError as err:
+            self._log_refusal(request, err)
             await error_reply(codec, err).deliver(responder)
             return
         record = self._record(request, admitted)
@@ -113,6 +114,25 @@ class RelayService:
         if group is None:
             raise ModelNotFound(f"model '{head.model}' does not exist")
         return _Admitted(key, head, group, catalog)
+
+    def _log_refusal(self, request: ClientRequest, err: GatewayError) -> None:
+        """A known key's refused request is logged too; unknown keys are not (no log flooding)."""
+        try:
+            key = auth.authenticate(self.catalog(), request.api_key, self.clock.time())
+        except GatewayError:
+            return
+        record = RequestRecord(
+            request_id=uuid.uuid4().hex,
+            started_at=self.clock.time(),
+            client_format=request.format.value,
+            requested_model=request.path_model or _model_of(request.body),
+            api_key_id=key.id,
+            api_key_name=key.name,
+            status="failed",
+            http_status=err.status,
+            error=err.message,
+        )
+        self._notify(self.sink.finished, record)
 
     def _record(self, request: ClientRequest, admitted: _Admitted) -> RequestRecord:
         return RequestRecord(
@@ -188,3 +208,11 @@ class RelayService:
     def _notify(call: Callable[[RequestRecord], None], record: RequestRecord) -> None:
         with contextlib.suppress(Exception):  # a broken sink must never break the relay
             call(record)
+
+
+def _model_of(body: bytes) -> str:
+    """The model a refused request asked for, when its body says (best effort, for the log)."""
+    try:
+        return read_head(body, need_model=False).model
+    except GatewayError:
+        return ""
