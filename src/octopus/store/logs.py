@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, Table, delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import orjson
+from sqlalchemy import JSON, ColumnElement, Select, Table, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from octopus.core.clock import Clock
 from octopus.store.records import log_item
@@ -66,8 +67,12 @@ async def insert_logs(
 ) -> None:
     """Insert in the caller's transaction (executemany, one statement per table)."""
     if rows:
-        # the table, not the ORM class: Core executemany skips the ORM's per-row bookkeeping
-        await session.execute(insert(LOG_TABLE), list(rows))
+        connection = await session.connection()
+        if connection.dialect.name == "sqlite":
+            await _sqlite_insert(connection, LOG_TABLE, rows)
+        else:
+            # the table, not the ORM class: Core executemany skips the ORM's per-row bookkeeping
+            await session.execute(insert(LOG_TABLE), list(rows))
     if bodies:
         values = [
             {
@@ -79,6 +84,39 @@ async def insert_logs(
             for b in bodies
         ]
         await session.execute(insert(BODY_TABLE), values)
+
+
+SQLITE_MAX_VARIABLES = 32766
+
+
+async def _sqlite_insert(
+    connection: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Multi-row VALUES statements: one SQLite step per chunk of rows.
+
+    executemany steps SQLite once per row, releasing and retaking the GIL each time while the
+    relay wants it; under load that ping-pong slowed every request in flight.
+    """
+    names = list(rows[0])
+    quote = connection.dialect.identifier_preparer.quote
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    # identifiers come from our own table definition; every value is a bound parameter
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "  # noqa: S608
+    row_marks = "(" + ", ".join("?" for _ in names) + ")"
+    per_statement = SQLITE_MAX_VARIABLES // len(names)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        params = [
+            _json_text(row[name]) if name in json_columns else row[name]
+            for row in chunk
+            for name in names
+        ]
+        sql = head + ", ".join(row_marks for _ in chunk)
+        await connection.exec_driver_sql(sql, tuple(params))
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 async def list_logs(
