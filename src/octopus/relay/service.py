@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from octopus.core.clock import Clock
+from octopus.core.ids import RequestIds
 from octopus.errors import GatewayError, ModelNotFound
 from octopus.protocols import Codec
 from octopus.relay import auth, metering
@@ -67,6 +67,7 @@ class RelayService:
     limits: RelayLimits = field(default_factory=RelayLimits)
 
     def __post_init__(self) -> None:
+        self._ids = RequestIds()
         exchanger = Exchanger(self.transport, self.clock, self.limits.exchange)
         self._attempts = Attempts(exchanger, self.routing, self.events, self.clock)
 
@@ -122,7 +123,7 @@ class RelayService:
         except GatewayError:
             return
         record = RequestRecord(
-            request_id=uuid.uuid4().hex,
+            request_id=self._ids.next(),
             started_at=self.clock.time(),
             client_format=request.format.value,
             requested_model=request.path_model or _model_of(request.body),
@@ -136,7 +137,7 @@ class RelayService:
 
     def _record(self, request: ClientRequest, admitted: _Admitted) -> RequestRecord:
         return RequestRecord(
-            request_id=uuid.uuid4().hex,
+            request_id=self._ids.next(),
             started_at=self.clock.time(),
             client_format=request.format.value,
             requested_model=admitted.head.model,
