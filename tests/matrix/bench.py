@@ -7,9 +7,11 @@ a member never leaks into the next cell while the gateway and SDK clients stay w
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import pytest
 
 from octopus.protocols import WireFormat
 from octopus.relay.service import RelayLimits
@@ -115,3 +117,29 @@ async def open_bench(limits: RelayLimits | None = None) -> AsyncIterator[Bench]:
         finally:
             for driver in drivers.values():
                 await driver.aclose()
+
+
+Scenario = Callable[[Cell, bool], Awaitable[None]]
+
+
+def run_cells(scenarios: dict[str, Scenario]) -> Callable[..., Any]:
+    """The matrix test of a module: every client × upstream type × stream/JSON × scenario."""
+    cells = [
+        (client, kind, stream, scenario)
+        for client in CLIENTS
+        for kind in WireFormat
+        for stream in (False, True)
+        for scenario in scenarios
+    ]
+
+    @pytest.mark.parametrize(
+        ("client", "kind", "stream", "scenario"),
+        cells,
+        ids=[f"{c}-{k.value}-{'stream' if s else 'json'}-{n}" for c, k, s, n in cells],
+    )
+    async def test_cell(
+        bench: Bench, client: str, kind: WireFormat, stream: bool, scenario: str
+    ) -> None:
+        await scenarios[scenario](bench.cell(client, kind), stream)
+
+    return test_cell

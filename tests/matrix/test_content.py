@@ -8,7 +8,6 @@ the upstream request in the upstream's own format and the answer through the cli
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from tests.fakes.replies import Reply
 from tests.fakes.upstream import Fault
 from tests.matrix import turns as t
 from tests.matrix import upstream_view as view
-from tests.matrix.bench import CLIENTS, Bench, Cell
+from tests.matrix.bench import Bench, Cell, Scenario, run_cells
 from tests.matrix.drivers_openai import ResponsesDriver
 from tests.matrix.drivers_other import AnthropicDriver
 
@@ -160,7 +159,6 @@ async def other_mode(cell: Cell, stream: bool) -> None:
     assert answer.usage == t.Usage(120, 100, 30, 0 if anthropic else 8)
 
 
-Scenario = Callable[[Cell, bool], Awaitable[None]]
 SCENARIOS: dict[str, Scenario] = {
     "text": text,
     "system": system,
@@ -173,24 +171,7 @@ SCENARIOS: dict[str, Scenario] = {
     "reasoning": reasoning,
     "other_mode": other_mode,
 }
-CELLS = [
-    (client, kind, stream, scenario)
-    for client in CLIENTS
-    for kind in WireFormat
-    for stream in (False, True)
-    for scenario in SCENARIOS
-]
-
-
-@pytest.mark.parametrize(
-    ("client", "kind", "stream", "scenario"),
-    CELLS,
-    ids=[f"{c}-{k.value}-{'stream' if s else 'json'}-{n}" for c, k, s, n in CELLS],
-)
-async def test_cell(
-    bench: Bench, client: str, kind: WireFormat, stream: bool, scenario: str
-) -> None:
-    await SCENARIOS[scenario](bench.cell(client, kind), stream)
+test_cell = run_cells(SCENARIOS)
 
 
 OPAQUE = Reply(thoughts=("Hidden steps.",), pieces=("Done.",), opaque="RW5jcnlwdGVkU3RhdGU=")

@@ -8,7 +8,6 @@ the provider's message; a stream cut after commit ends in the client's in-band e
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 
 import anthropic
 import openai
@@ -21,7 +20,7 @@ from tests.fakes.replies import Reply
 from tests.fakes.upstream import Fault
 from tests.fixture_paths import PROTOCOL_FIXTURES
 from tests.matrix import turns as t
-from tests.matrix.bench import CLIENTS, UPSTREAM_MODEL, Bench, Cell
+from tests.matrix.bench import UPSTREAM_MODEL, Cell, Scenario, run_cells
 
 GEMINI_429 = PROTOCOL_FIXTURES / "gemini" / "vercel-ai__google-429-retry-info.json"
 TEXT = Reply(pieces=("alpha ", "beta ", "gamma"))
@@ -134,28 +133,10 @@ async def dropped(cell: Cell, stream: bool) -> None:
     assert cell.record().status == "failed"
 
 
-Scenario = Callable[[Cell, bool], Awaitable[None]]
 SCENARIOS: dict[str, Scenario] = {
     "upstream_429": rate_limited,
     "upstream_400": bad_request,
     "upstream_500": server_error,
     "mid_stream_drop": dropped,
 }
-CELLS = [
-    (client, kind, stream, scenario)
-    for client in CLIENTS
-    for kind in WireFormat
-    for stream in (False, True)
-    for scenario in SCENARIOS
-]
-
-
-@pytest.mark.parametrize(
-    ("client", "kind", "stream", "scenario"),
-    CELLS,
-    ids=[f"{c}-{k.value}-{'stream' if s else 'json'}-{n}" for c, k, s, n in CELLS],
-)
-async def test_cell(
-    bench: Bench, client: str, kind: WireFormat, stream: bool, scenario: str
-) -> None:
-    await SCENARIOS[scenario](bench.cell(client, kind), stream)
+test_cell = run_cells(SCENARIOS)
