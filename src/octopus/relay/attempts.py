@@ -26,6 +26,7 @@ from octopus.relay.channel_events import ChannelEvents
 from octopus.relay.exchange import Exchanger, Job
 from octopus.relay.outbound import Target
 from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, error_reply, is_client_fault
+from octopus.relay.rounds import Rounds, RoundStopped
 from octopus.relay.sink import Attempt, RequestRecord
 from octopus.routing import balancer
 from octopus.routing.balancer import Candidate
@@ -42,16 +43,23 @@ class _Outcome:
     ready: Ready | None = None
     failure: UpstreamFailure | None = None
     fault: bool = False  # `ready` relays a client fault: the member itself is fine
+    stopped: bool = False  # the admin stopped this round: no verdict on the member
 
 
 class Attempts:
     def __init__(
-        self, exchanger: Exchanger, state: RoutingState, events: ChannelEvents, clock: Clock
+        self,
+        exchanger: Exchanger,
+        state: RoutingState,
+        events: ChannelEvents,
+        clock: Clock,
+        rounds: Rounds | None = None,
     ) -> None:
         self._exchanger = exchanger
         self._state = state
         self._events = events
         self._clock = clock
+        self.rounds = rounds or Rounds()
 
     async def run(self, job: Job, group: Group, catalog: Catalog, record: RequestRecord) -> Ready:
         """A Ready to deliver (success, or a client fault relayed as is); else the final error."""
@@ -95,6 +103,8 @@ class Attempts:
         try:
             for key in keys:
                 outcome = await self._once(job, Target(member, channel, key), record)
+                if outcome.stopped:
+                    break
                 if outcome.ready is not None or not self._key_problem(channel, key.id, outcome):
                     break
         except BaseException:
@@ -102,7 +112,9 @@ class Attempts:
             raise
         if outcome.ready is not None and not outcome.fault:
             self._succeeded(job, group, member.id, record.api_key_id)
-        elif outcome.failure is not None and outcome.failure.error.retryable:
+        elif (
+            outcome.failure is not None and outcome.failure.error.retryable and not outcome.stopped
+        ):
             health.record_failure(group.id, member.id, job.config)
         else:
             health.release_probe(group.id, member.id)
@@ -124,7 +136,13 @@ class Attempts:
         )
         began = self._clock.monotonic()
         try:
-            ready = await self._exchanger.prepare(job, target)
+            work = self._exchanger.prepare(job, target)
+            ready = await self.rounds.run(record.request_id, len(record.attempts), work)
+        except RoundStopped:
+            attempt.outcome, attempt.error = "stopped", "stopped by the admin"
+            attempt.duration_ms = int((self._clock.monotonic() - began) * 1000)
+            stop = UpstreamError("the admin stopped this round")
+            return _Outcome(failure=UpstreamFailure(stop), stopped=True)
         except UpstreamFailure as failure:
             _close(attempt, failure, began, self._clock)
             if not failure.error.retryable and is_client_fault_error(failure.error):

@@ -71,6 +71,14 @@ class RelayService:
         exchanger = Exchanger(self.transport, self.clock, self.limits.exchange)
         self._attempts = Attempts(exchanger, self.routing, self.events, self.clock)
 
+    def running_rounds(self) -> dict[str, int]:
+        """Request id -> number of the round waiting for its upstream (stoppable) right now."""
+        return self._attempts.rounds.running()
+
+    def stop_round(self, request_id: str, number: int) -> bool:
+        """Stop a running request's current upstream attempt (before its answer is committed)."""
+        return self._attempts.rounds.stop(request_id, number)
+
     def authenticate(self, raw_key: str) -> ApiKey:
         """The caller's ApiKey or Unauthorized / Forbidden (also used by the model listings)."""
         return auth.authenticate(self.catalog(), raw_key, self.clock.time())

@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 from octopus.protocols import canonical as c
 
 Status = Literal["running", "success", "failed", "canceled"]
-Outcome = Literal["success", "failed", "rejected", "canceled", "skipped"]
+Outcome = Literal["success", "failed", "rejected", "canceled", "skipped", "stopped"]
 
 
 @dataclass(slots=True)

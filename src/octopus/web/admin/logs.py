@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from octopus.core.sse import SseEvent, encode_event
 from octopus.store import logs
-from octopus.web.admin.envelope import AdminError, not_found, ok
+from octopus.web.admin.envelope import AdminError, fail, not_found, ok
 from octopus.web.live_log import LiveLog, Queue
 
 PING_SECONDS = 15.0
@@ -135,8 +135,27 @@ async def _next(queue: Queue, stopping: asyncio.Event) -> bytes | None:
     return None if stopper.done() and not stopper.cancelled() else _PING
 
 
+async def running_rounds(request: Request) -> Response:
+    """Request id -> the round that is waiting for its upstream, i.e. what can be stopped now."""
+    return ok(request.app.state.relay.running_rounds())
+
+
+async def stop_round(request: Request) -> Response:
+    """Stop a running request's current upstream attempt; it moves on to the next member."""
+    request_id = request.path_params["request_id"]
+    try:
+        number = int(request.path_params["round"])
+    except ValueError:
+        return fail(400, "Invalid parameter: round must be an integer")
+    if not request.app.state.relay.stop_round(request_id, number):
+        return fail(404, "That round is not waiting for its upstream any more")
+    return Response(status_code=204)
+
+
 def routes() -> list[BaseRoute]:
     return [
+        Route("/api/v1/log/running", running_rounds, methods=["GET"]),
+        Route("/api/v1/log/{request_id}/{round}/stop", stop_round, methods=["POST"]),
         Route("/api/v1/log/list", list_logs, methods=["GET"]),
         Route("/api/v1/log/overview/stream", overview_stream, methods=["GET"]),
         Route("/api/v1/log/clear", clear, methods=["DELETE"]),

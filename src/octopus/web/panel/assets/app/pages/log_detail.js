@@ -51,6 +51,22 @@ function Losses({ losses }) {
     : html`<code>${l.field || l.path || '?'}</code> ${l.reason || l.why || ''} ${l.from ? html`<span class="hint">(${l.from} → ${l.to})</span>` : ''}`}</li>`)}</ul>`;
 }
 
+// Only a round still waiting on its upstream can be stopped; the server says 404 otherwise.
+function StopRound({ rec }) {
+  const [run, busy, error] = useAction();
+  const requestId = rec.raw.request_id;
+  if (!RUNNING.has(rec.status) || !requestId) return null;
+  const stop = () => run(async () => {
+    const round = (await api('log/running'))?.[requestId];
+    await api(`log/${requestId}/${round ?? 0}/stop`, { method: 'POST' });
+  });
+  return html`<div class="col" style="gap:6px">
+    <div class="row"><${Button} size="sm" busy=${busy} label=${t('logs.stopRound')} onClick=${stop} />
+      <span class="hint">${t('logs.stopRoundHint')}</span></div>
+    <${ErrorBox} error=${error} />
+  </div>`;
+}
+
 export function LogDetail({ id, live, onClose }) {
   // a live record already carries its attempts; the stored one may not be written yet
   const res = useApi(live ? null : `log/${id}`);
@@ -65,7 +81,7 @@ export function LogDetail({ id, live, onClose }) {
         <b>${rec.model}</b><span class="muted">→ ${rec.channel || '—'}${rec.target ? ' / ' + rec.target : ''}</span></div>
       ${rec.error && html`<div class="alert" role="alert" style="word-break:break-word">${rec.error}</div>`}
       <div class="kv">${kv.map(([k, v]) => html`<div key=${k}><span>${t(k)}</span><b>${v}</b></div>`)}</div>
-      <section class="col" style="gap:8px"><h3>${t('logs.attempts')}</h3><${Timeline} attempts=${rec.attempts} /></section>
+      <section class="col" style="gap:8px"><h3>${t('logs.attempts')}</h3><${Timeline} attempts=${rec.attempts} /><${StopRound} rec=${rec} /></section>
       <section class="col" style="gap:8px"><h3>${t('logs.losses')}</h3><${Losses} losses=${rec.losses} /></section>
       <${Body} id=${id} which="request-body" /><${Body} id=${id} which="response-body" />
     </div>`}

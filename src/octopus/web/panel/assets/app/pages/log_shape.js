@@ -47,5 +47,5 @@ export function normLog(r) {
 export const RUNNING = new Set(['running', 'committed']);
 
 export function statusKind(status) {
-  return { success: 'ok', failed: 'err', canceled: 'warn', running: 'info', committed: 'info' }[status] || '';
+  return { success: 'ok', failed: 'err', canceled: 'warn', stopped: 'warn', running: 'info', committed: 'info' }[status] || '';
 }
