@@ -15,7 +15,8 @@
     │   ├── UpstreamTimeout          504 no headers / first token / body in time      (retryable)
     │   ├── UpstreamProtocol         502 the provider answered something unreadable   (retryable)
     │   └── UpstreamStatus           the provider's own status; retryable for 408, 429, 5xx
-    └── NoChannelAvailable           503 every member is disabled or cooling down
+    └── NoChannelAvailable           503 every member is disabled or has no usable key
+        └── MembersResting           429 every member rests (rate-limited keys) or cools down
 
 Third-party exceptions are translated at the edge (upstream transports, store), never here.
 """
@@ -147,6 +148,13 @@ class UpstreamStatus(UpstreamError):
 class NoChannelAvailable(GatewayError):
     status = 503
     kind = ErrorKind.OVERLOADED
+
+
+class MembersResting(NoChannelAvailable):
+    """Nothing to try until a rest or cooldown ends; `retry_after` says when (at least 1 s)."""
+
+    status = 429
+    kind = ErrorKind.RATE_LIMIT
 
 
 def kind_for_status(status: int) -> ErrorKind:

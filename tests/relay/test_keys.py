@@ -72,8 +72,9 @@ async def test_rate_limit_without_retry_after_rests_sixty_seconds(
     async with serve_relay(world) as gw, httpx.AsyncClient() as http:
         first = await _post(http, gw.url, key)
         assert first.status_code == 429  # the provider said rate limited: 429 stays 429
+        assert first.headers["retry-after"] == "60"  # when the resting key is back
         second = await _post(http, gw.url, key)
-        assert second.status_code == 503
+        assert second.status_code == 429  # nothing to try until then: still a 429, not a 503
         assert 55 <= int(second.headers["retry-after"]) <= 60
         assert gw.events.resting == [(1, 100, 60.0)]
     assert len(fake.received) == 1

@@ -116,7 +116,7 @@ async def test_cooldown_backs_off_and_one_probe_decides(fake: FakeUpstream, worl
         assert gw.routing.health.snapshot(1)["cooldowns"] == {}
 
 
-async def test_everything_cooling_answers_503_with_retry_after(
+async def test_everything_cooling_answers_429_with_retry_after(
     fake: FakeUpstream, world: World
 ) -> None:
     key = _setup(fake, world, GroupMode.FAILOVER, n=1, config=replace(RelayConfig(), cooldown=30.0))
@@ -126,7 +126,7 @@ async def test_everything_cooling_answers_503_with_retry_after(
         resp = await http.post(
             f"{gw.url}/v1/chat/completions", headers={"Authorization": f"Bearer {key}"}, json=BODY
         )
-        assert resp.status_code == 503
+        assert resp.status_code == 429
         assert 25 <= int(resp.headers["retry-after"]) <= 30
         assert "cooling down" in resp.json()["error"]["message"]
         gw.routing.reset_group(1)

@@ -16,6 +16,7 @@ from octopus.core.clock import Clock
 from octopus.errors import (
     ErrorKind,
     GatewayError,
+    MembersResting,
     NoChannelAvailable,
     NotSupported,
     UpstreamError,
@@ -112,9 +113,7 @@ class Attempts:
             raise
         if outcome.ready is not None and not outcome.fault:
             self._succeeded(job, group, member.id, record.api_key_id)
-        elif (
-            outcome.failure is not None and outcome.failure.error.retryable and not outcome.stopped
-        ):
+        elif _counts_against(outcome):
             health.record_failure(group.id, member.id, job.config)
         else:
             health.release_probe(group.id, member.id)
@@ -174,6 +173,7 @@ class Attempts:
             return True
         if error.status == 429:
             seconds = error.retry_after if error.retry_after else DEFAULT_REST
+            error.retry_after = seconds  # the client is told when this member is back
             self._state.keys.rest(channel.id, key_id, seconds)
             self._events.key_resting(channel.id, key_id, seconds)
             return True
@@ -184,6 +184,20 @@ class Attempts:
         if job.config.sticky_seconds > 0:
             until = self._state.sticky.pin(key_id, group.id, item_id, job.config.sticky_seconds)
             self._state.health.note_sticky(group.id, until)
+
+
+def _counts_against(outcome: _Outcome) -> bool:
+    """A retryable failure cools the member down; a 429 does not: its key rests instead."""
+    failure = outcome.failure
+    if failure is None or outcome.stopped or not failure.error.retryable:
+        return False
+    return not _rate_limited(failure.error)
+
+
+def _rate_limited(error: GatewayError) -> bool:
+    return isinstance(error, MembersResting) or (
+        isinstance(error, UpstreamStatus) and error.status == 429
+    )
 
 
 def is_client_fault_error(error: GatewayError) -> bool:
@@ -210,7 +224,7 @@ def _close(attempt: Attempt, failure: UpstreamFailure, began: float, clock: Cloc
 
 def _no_key(channel: Channel, rest_left: float) -> GatewayError:
     if rest_left > 0:
-        return NoChannelAvailable(
+        return MembersResting(
             f"every key of channel '{channel.name}' is rate limited", retry_after=rest_left
         )
     return NoChannelAvailable(f"channel '{channel.name}' has no usable key")
@@ -222,24 +236,43 @@ def _not_retried(exc: GatewayError) -> GatewayError:
 
 
 def final_error(failures: list[GatewayError], plan: balancer.Plan, model: str) -> GatewayError:
-    """The one error the client gets when no member answered: 502, 503 or 504 as fits."""
+    """The one error the client gets when no member answered: 429, 502, 503 or 504 as fits."""
+    cooling = [plan.retry_after] if plan.cooling else []
     if not failures:
-        detail = f"{plan.cooling} cooling down" if plan.cooling else "none enabled"
-        return NoChannelAvailable(
-            f"no available upstream for model '{model}' ({detail})",
-            retry_after=plan.retry_after or None,
-        )
+        return _nothing_tried(plan, model)
     last = failures[-1]
     count = f"all {len(failures)} upstream attempt{'s' if len(failures) > 1 else ''} failed"
     message = f"{count}; last error: {last.message}"
     if all(isinstance(f, NotSupported) for f in failures):
-        return NotSupported(last.message)
+        return last
     if all(isinstance(f, UpstreamTimeout) for f in failures):
         return UpstreamTimeout(message)
+    if all(_rate_limited(f) for f in failures):
+        return _rate_limit_error(failures, cooling, message)
     retry = min((f.retry_after for f in failures if f.retry_after), default=None)
-    if all(isinstance(f, UpstreamStatus) and f.status == 429 for f in failures):
-        # every provider said "rate limited": the client gets a 429 it knows how to back off on
-        return UpstreamStatus(message, status=429, kind=ErrorKind.RATE_LIMIT, retry_after=retry)
     if all(f.status in _OVERLOAD or isinstance(f, NoChannelAvailable) for f in failures):
         return NoChannelAvailable(message, retry_after=retry)
     return UpstreamError(message)
+
+
+def _nothing_tried(plan: balancer.Plan, model: str) -> GatewayError:
+    """No member could be tried: 429 while some cool down (they come back), else 503."""
+    if not plan.cooling:
+        return NoChannelAvailable(f"no available upstream for model '{model}' (none enabled)")
+    return MembersResting(
+        f"every member of model '{model}' is cooling down or resting ({plan.cooling} cooling down)",
+        retry_after=max(1.0, plan.retry_after),
+    )
+
+
+def _rate_limit_error(
+    failures: list[GatewayError], cooling: list[float], message: str
+) -> GatewayError:
+    """Every member tried was rate limited or rests (the others cool down): a 429 whose
+    Retry-After is the upstream's own, or the time until the first member is usable again."""
+    waits = [f.retry_after for f in failures if f.retry_after] + cooling
+    retry = max(1.0, min(waits)) if waits else None
+    if all(isinstance(f, MembersResting) for f in failures):
+        return MembersResting(message, retry_after=retry)
+    # the providers said "rate limited": the client gets a 429 it knows how to back off on
+    return UpstreamStatus(message, status=429, kind=ErrorKind.RATE_LIMIT, retry_after=retry)

@@ -8,8 +8,10 @@ request (BadRequest, NotSupported) propagate as they are: no member can fix them
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -194,12 +196,20 @@ async def _failure(resp: UpstreamResponse, upstream: Codec) -> UpstreamFailure:
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
-        return None  # an HTTP date: rare from LLM providers, the default rest applies
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _decoded(upstream: Codec, data: bytes) -> c.CanonResponse:
