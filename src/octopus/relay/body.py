@@ -21,6 +21,8 @@ _flag_decoder = msgspec.json.Decoder(bool | None)
 _encoder = msgspec.json.Encoder()
 _TRUE = msgspec.Raw(b"true")
 IGNORED_OVERRIDES = frozenset({"model", "stream"})
+TOO_DEEP = "request body is nested too deeply"
+NOT_UTF8 = "request body is not valid UTF-8"
 
 
 @dataclass(slots=True)
@@ -38,6 +40,10 @@ def read_head(body: bytes, *, need_model: bool = True) -> Head:
         raise BadRequest("request body must be a JSON object") from None
     except msgspec.DecodeError as exc:
         raise BadRequest(f"malformed JSON in request body: {exc}") from None
+    except RecursionError:
+        raise BadRequest(TOO_DEEP) from None
+    except UnicodeDecodeError:
+        raise BadRequest(NOT_UTF8) from None
     model = ""
     try:
         if "model" in top:
@@ -45,6 +51,8 @@ def read_head(body: bytes, *, need_model: bool = True) -> Head:
         stream = bool(_flag_decoder.decode(top["stream"])) if "stream" in top else False
     except msgspec.ValidationError as exc:
         raise BadRequest(f"invalid request: {exc}") from None
+    except UnicodeDecodeError:
+        raise BadRequest(NOT_UTF8) from None
     if need_model and not model.strip():
         raise BadRequest("you must provide a model parameter")
     return Head(model, stream, top)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from octopus.protocols import WireFormat
+from octopus.routing.catalog import ApiKey
 
 HeaderList = list[tuple[str, str]]
 
@@ -25,6 +26,7 @@ class ClientRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     path_model: str | None = None
     path_stream: bool | None = None
+    key: ApiKey | None = field(default=None, repr=False)  # already authenticated by the web layer
 
 
 class Responder(Protocol):

@@ -17,19 +17,20 @@ import msgspec
 
 from octopus.core.clock import Clock
 from octopus.core.sse import encode_events
-from octopus.errors import GatewayError, UpstreamProtocol, UpstreamTimeout
+from octopus.errors import BadRequest, GatewayError, UpstreamProtocol, UpstreamTimeout
 from octopus.protocols import Codec, Loss, WireFormat
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
-from octopus.relay.body import Head, apply_overrides, patch_top
+from octopus.relay.body import NOT_UTF8, TOO_DEEP, Head, apply_overrides, patch_top
 from octopus.relay.context import ClientRequest, HeaderList
 from octopus.relay.outbound import Target, build_request, client_headers_from
 from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, codec_for
 from octopus.relay.streaming import ConvertedStream, PassthroughStream, prefetch
-from octopus.routing.catalog import RelayConfig
-from octopus.upstream.transport import Headers, Transport, UpstreamResponse
+from octopus.routing.catalog import Channel, RelayConfig
+from octopus.upstream.transport import Headers, Transport, UpstreamResponse, scrub, scrub_bytes
 
 ERROR_BODY_LIMIT = 1024 * 1024
+_json_object = msgspec.json.Decoder(dict[str, msgspec.Raw])
 log = logging.getLogger("octopus.relay")
 
 
@@ -98,7 +99,7 @@ class Exchanger:
     ) -> Ready:
         try:
             if resp.status >= 400:
-                raise await _failure(resp, upstream)
+                raise await _failure(resp, upstream, target.channel)
             is_sse = (resp.header("content-type") or "").startswith("text/event-stream")
             if job.head.stream and is_sse:
                 return await self._stream(job, target, resp, upstream, same=same)
@@ -112,8 +113,11 @@ class Exchanger:
         if job.head.stream:
             return self._stream_from_body(job, data, upstream, resp.headers)
         if same:
+            usage = upstream.usage_from_response(data)
+            if usage is None:
+                _require_json(data)  # a proxy's HTML page under 200 is a failure, not an answer
             headers = client_headers_from(resp.headers, all_headers=True)
-            return BodyReady(resp.status, headers, data, upstream.usage_from_response(data))
+            return BodyReady(resp.status, headers, data, usage)
         canon = _decoded(upstream, data)
         out = job.codec.encode_response(canon, job.losses)
         return BodyReady(200, _json_headers(resp.headers), out, canon.usage)
@@ -141,8 +145,12 @@ class Exchanger:
         acc = ev.Accumulator()
         acc.feed_all(pre.events)
         acc.feed_all(pre.take_rest())
+        size, limit = sum(len(c) for c in pre.chunks), self.limits.max_response_size
         if not pre.ended:
             async for chunk in pre.it:
+                size += len(chunk)
+                if size > limit:
+                    raise UpstreamFailure(UpstreamProtocol(f"upstream answer over {limit} bytes"))
                 for sse in pre.parser.feed(chunk):
                     acc.feed_all(pre.decoder.feed(sse))
             acc.feed_all([e for sse in pre.parser.close() for e in pre.decoder.feed(sse)])
@@ -177,9 +185,14 @@ def upstream_body(job: Job, target: Target, upstream: Codec, *, same: bool) -> b
             job.head.top, model=model, include_usage=include_usage, overrides=channel.param_override
         )
     if job.canon is None:
-        job.canon = job.codec.decode_request(
-            job.client.body, model=job.head.model, stream=job.head.stream
-        )
+        try:
+            job.canon = job.codec.decode_request(
+                job.client.body, model=job.head.model, stream=job.head.stream
+            )
+        except RecursionError:
+            raise BadRequest(TOO_DEEP) from None
+        except UnicodeDecodeError:
+            raise BadRequest(NOT_UTF8) from None
     canon = msgspec.structs.replace(job.canon, model=model)
     losses: list[Loss] = []
     body = upstream.encode_request(canon, losses)
@@ -187,12 +200,23 @@ def upstream_body(job: Job, target: Target, upstream: Codec, *, same: bool) -> b
     return apply_overrides(body, channel.param_override)
 
 
-async def _failure(resp: UpstreamResponse, upstream: Codec) -> UpstreamFailure:
-    body = await resp.read(ERROR_BODY_LIMIT)
+async def _failure(resp: UpstreamResponse, upstream: Codec, channel: Channel) -> UpstreamFailure:
+    """The upstream's error, with every key of the channel scrubbed from what it said."""
+    secrets = [k.secret for k in channel.keys]
+    body = scrub_bytes(await resp.read(ERROR_BODY_LIMIT), secrets)
     err = upstream.decode_error(resp.status, body, _retry_after(resp.header("retry-after")))
+    err.message = scrub(err.message, secrets)
     return UpstreamFailure(
         err, (resp.status, client_headers_from(resp.headers, all_headers=True), body)
     )
+
+
+def _require_json(data: bytes) -> None:
+    try:
+        _json_object.decode(data)
+    except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
+        error = UpstreamProtocol("upstream answered 200 with a non-JSON body")
+        raise UpstreamFailure(error) from None
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -213,7 +237,11 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _decoded(upstream: Codec, data: bytes) -> c.CanonResponse:
-    canon = upstream.decode_response(data)
+    try:
+        canon = upstream.decode_response(data)
+    except (RecursionError, UnicodeDecodeError, msgspec.MsgspecError):
+        error = UpstreamProtocol("upstream answered with an unreadable body")
+        raise UpstreamFailure(error) from None
     if canon.error is not None:
         raise UpstreamFailure(UpstreamProtocol(f"upstream response failed: {canon.error.message}"))
     return canon

@@ -14,42 +14,43 @@ from octopus.upstream.providers import (
 )
 from octopus.upstream.transport import Headers, UpstreamRequest
 
-# client headers never forwarded: hop-by-hop, credentials, what we set ourselves, and the
-# gateway's own network details
-_NOT_FORWARDED = PROTECTED_HEADERS | {
-    "keep-alive",
-    "te",
-    "trailer",
-    "upgrade",
-    "proxy-connection",
-    "content-type",
-    "accept",
-    "cookie",
-    "forwarded",
-    "x-real-ip",
-    "origin",
-    "referer",
-}
-_NOT_FORWARDED_PREFIXES = ("x-forwarded-", "cf-", "sec-", "proxy-")
-
-# response headers never relayed to the client (hop-by-hop and length/framing)
-HOP_BY_HOP = frozenset(
+# client headers forwarded on the same-protocol path: provider versions and betas, and what the
+# official SDKs, Claude Code and Codex send to identify themselves (docs/security.md)
+FORWARDED_REQUEST_HEADERS = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "content-length",
-        "set-cookie",
-        "alt-svc",
-        "server",
-        "date",
+        "anthropic-beta",
+        "anthropic-version",
+        "anthropic-dangerous-direct-browser-access",
+        "openai-beta",
+        "openai-version",
+        "user-agent",
+        "idempotency-key",
+        "x-app",
+        "x-claude-code-session-id",
+        "x-client-request-id",
+        "x-goog-api-client",
+        "originator",
+        "session-id",
+        "thread-id",
+        "x-request-id",
     }
 )
+FORWARDED_REQUEST_PREFIXES = ("x-stainless-", "x-codex-")
+
+# upstream response headers a client may see: content type, request ids, rate-limit information
+RELAYED_RESPONSE_HEADERS = frozenset(
+    {
+        "content-type",
+        "cache-control",
+        "retry-after",
+        "request-id",
+        "x-request-id",
+        "openai-processing-ms",
+        "openai-version",
+    }
+)
+RELAYED_RESPONSE_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-")
+_OWN_FRAMING = frozenset({"content-type", "cache-control"})  # a converted answer sets its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,22 +101,18 @@ def build_request(
 
 
 def _forwardable(name: str) -> bool:
-    return name not in _NOT_FORWARDED and not name.startswith(_NOT_FORWARDED_PREFIXES)
+    return name in FORWARDED_REQUEST_HEADERS or name.startswith(FORWARDED_REQUEST_PREFIXES)
 
 
 def client_headers_from(upstream: Headers, *, all_headers: bool) -> list[tuple[str, str]]:
-    """Upstream response headers the client sees: all but hop-by-hop on passthrough, else only
-    request ids and rate-limit information."""
+    """Upstream response headers the client sees, from the allow-list only; the content type
+    only when the body is relayed as it came (`all_headers`)."""
     out: list[tuple[str, str]] = []
     for name, value in upstream:
         lowered = name.lower()
-        if lowered in HOP_BY_HOP:
-            continue
-        if (
-            all_headers
-            or "request-id" in lowered
-            or "ratelimit" in lowered
-            or lowered == "retry-after"
-        ):
+        relayed = lowered in RELAYED_RESPONSE_HEADERS or lowered.startswith(
+            RELAYED_RESPONSE_PREFIXES
+        )
+        if relayed and (all_headers or lowered not in _OWN_FRAMING):
             out.append((lowered, value))
     return out

@@ -113,7 +113,7 @@ class RelayService:
 
     def _admit(self, request: ClientRequest) -> _Admitted:
         catalog = self.catalog()
-        key = auth.authenticate(catalog, request.api_key, self.clock.time())
+        key = request.key or auth.authenticate(catalog, request.api_key, self.clock.time())
         head = read_head(request.body, need_model=request.path_model is None)
         if request.path_model is not None:
             head.model = request.path_model

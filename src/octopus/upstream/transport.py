@@ -69,3 +69,11 @@ def scrub(text: str, secrets: Sequence[str]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return text
+
+
+def scrub_bytes(data: bytes, secrets: Sequence[str]) -> bytes:
+    """`scrub` for raw bodies (an upstream error page that echoes the key it was sent)."""
+    for secret in secrets:
+        if secret and len(secret) >= 4 and secret.encode() in data:
+            data = data.replace(secret.encode(), b"***")
+    return data

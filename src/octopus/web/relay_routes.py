@@ -99,21 +99,24 @@ class RelayApp:
         gemini: tuple[str, bool] | None,
     ) -> None:
         headers = header_map(scope)
+        query = scope.get("query_string", b"").decode("latin-1")
+        raw_key = api_key_of(headers, query)
         try:
+            key = self.service.authenticate(raw_key)  # nothing is read for an unknown caller
             body = await read_body(receive, headers, self.max_body_size)
         except asyncio.CancelledError:
             return  # the client left while sending
         except GatewayError as err:
-            await _send_error(responder, fmt, err)
+            await _send_error(responder, fmt, err, unread_body=True)
             return
-        query = scope.get("query_string", b"").decode("latin-1")
         request = ClientRequest(
             fmt,
             body,
-            api_key_of(headers, query),
+            raw_key,
             headers,
             path_model=gemini[0] if gemini else None,
             path_stream=gemini[1] if gemini else None,
+            key=key,
         )
         await self._run(request, receive, responder)
 
@@ -160,14 +163,15 @@ class RelayApp:
         try:
             self.service.authenticate(api_key_of(headers, query))
             body = await read_body(receive, headers, self.max_body_size)
-            orjson.loads(body)
         except asyncio.CancelledError:
             return
+        except GatewayError as err:
+            await _send_error(responder, fmt, err, unread_body=True)
+            return
+        try:
+            orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             await _send_error(responder, fmt, BadRequest(f"malformed JSON in request body: {exc}"))
-            return
-        except GatewayError as err:
-            await _send_error(responder, fmt, err)
             return
         estimate = models.count_tokens_body(body)
         if gemini:
@@ -182,8 +186,12 @@ def _one_model(path: str) -> bool:
     return False
 
 
-async def _send_error(responder: AsgiResponder, fmt: WireFormat, err: GatewayError) -> None:
+async def _send_error(
+    responder: AsgiResponder, fmt: WireFormat, err: GatewayError, *, unread_body: bool = False
+) -> None:
     status, headers, body = render_error(fmt, err)
+    if unread_body:  # closing stops a refused upload instead of draining it
+        headers.append(("connection", "close"))
     await responder.start(status, headers)
     await responder.end(body)
 
