@@ -43,6 +43,7 @@ class Fault:
     force_sse: bool = False  # stream even when the request asked for a JSON answer
     force_json: bool = False  # answer JSON even when the request asked for a stream
     reply: replies.Reply | None = None  # a scripted answer (tools, reasoning...) instead of text
+    wire: list[bytes] | None = None  # these exact bytes, one write each (joined when not streaming)
 
 
 @dataclass
@@ -119,7 +120,9 @@ class FakeUpstream:
             )
         if (stream or fault.force_sse) and not fault.force_json:
             return await self._stream(request, tag, kind, model, fault)
-        if fault.reply is not None:
+        if fault.wire is not None:
+            data = b"".join(fault.wire)
+        elif fault.reply is not None:
             data = replies.body(kind, model, fault.reply)
         else:
             data = payloads.body(kind, model, tag)
@@ -157,6 +160,9 @@ class FakeUpstream:
         if fault.huge_bytes:
             await self._huge(resp, model, fault.huge_bytes)
             return resp
+        if fault.wire is not None:
+            await self._wire(resp, tag, fault.wire)
+            return resp
         sent = bytearray()
         for index, event in enumerate(self._events(tag, kind, model, fault)):
             if fault.drop_after is not None and index >= fault.drop_after:
@@ -187,6 +193,15 @@ class FakeUpstream:
         if fault.big_event:
             events.insert(len(events) // 2, b"data: " + b"x" * fault.big_event + b"\n\n")
         return events
+
+    async def _wire(self, resp: web.StreamResponse, tag: str, writes: list[bytes]) -> None:
+        """Each piece in a write of its own, a moment apart, so the relay reads them apart too."""
+        for index, piece in enumerate(writes):
+            if index:
+                await asyncio.sleep(0.01)
+            await resp.write(piece)
+        self.sent[tag] = b"".join(writes)
+        await resp.write_eof()
 
     async def _huge(self, resp: web.StreamResponse, model: str, total: int) -> None:
         """OpenAI chat chunks with ~1 KiB of text each, written in 64 KiB batches as generated."""
