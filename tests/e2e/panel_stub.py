@@ -35,13 +35,10 @@ DATA: dict[str, Any] = {
     "user/status": "ok",
     "stats/total": METRICS,
     "stats/today": METRICS,
-    "stats/daily": {
-        "max_request_count": 140,
-        "items": [
-            {"date": _day(i), **{k: v * ((i * 7) % 13) / 100 for k, v in METRICS.items()}}
-            for i in range(0, 300, 2)
-        ],
-    },
+    "stats/daily": [
+        {"date": _day(i), **{k: v * ((i * 7) % 13) / 100 for k, v in METRICS.items()}}
+        for i in range(0, 300, 2)
+    ],
     "stats/hourly": [
         {
             "hour": h,
@@ -137,7 +134,8 @@ DATA: dict[str, Any] = {
         {"key": "metrics_enabled", "value": "false"},
     ],
     "update/now-version": "0.1.0",
-    "log/list": {"items": [], "total": 0, "page": 1, "page_size": 20},
+    "log/list": [],
+    "log/page": {"items": [], "total": 0, "page": 1, "page_size": 20},
     "channel/fetch-model": ["gpt-4o", "gpt-4o-mini", "o3-mini", "text-embedding-3-small"],
 }
 

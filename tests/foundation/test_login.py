@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import time
 from pathlib import Path
 
 import httpx
@@ -25,6 +27,10 @@ async def test_login_sets_hardened_cookie_and_returns_token(tmp_path: Path) -> N
         assert body["code"] == 200
         assert body["message"] == "success"
         assert set(body["data"]) == {"token", "expire_at"}
+        # RFC 3339, as the Go project answers, about an hour from now
+        expires = datetime.datetime.fromisoformat(body["data"]["expire_at"])
+        left = expires.timestamp() - time.time()
+        assert 3000 < left <= 3601
         cookie = response.headers["set-cookie"]
         assert cookie.startswith("auth=")
         assert "HttpOnly" in cookie

@@ -63,7 +63,7 @@ async def _setup(admin: httpx.AsyncClient, fake: FakeUpstream) -> str:
 
 async def _wait_for_logs(admin: httpx.AsyncClient, count: int) -> list[dict[str, object]]:
     for _ in range(100):
-        page = (await admin.get("/api/v1/log/list", params={"page_size": 50})).json()["data"]
+        page = (await admin.get("/api/v1/log/page", params={"page_size": 50})).json()["data"]
         if page["total"] >= count:
             return list(page["items"])
         await asyncio.sleep(0.1)
@@ -146,7 +146,7 @@ async def test_refusals_of_known_keys_are_logged(tmp_path: Path, fake: FakeUpstr
         await stranger.close()
         logs = await _wait_for_logs(admin, 1)
         await asyncio.sleep(1.2)  # a second batch would have carried the stranger's request
-        logs = (await admin.get("/api/v1/log/list")).json()["data"]["items"]
+        logs = (await admin.get("/api/v1/log/page")).json()["data"]["items"]
         assert [(e["api_key_name"], e["status"], e["http_status"], e["model"]) for e in logs] == [
             ("narrow", "failed", 403, "smart")
         ]

@@ -68,7 +68,7 @@ async def test_sigterm_lets_the_stream_finish_and_flushes_the_log(tmp_path: Path
                 await again.post(
                     "/api/v1/user/login", json={"username": "admin", "password": "admin"}
                 )
-                page = (await again.get("/api/v1/log/list")).json()["data"]
+                page = (await again.get("/api/v1/log/page")).json()["data"]
             assert page["total"] == 1
             assert page["items"][0]["status"] == "success"
     finally:

@@ -81,7 +81,7 @@ async def test_kill9_loses_at_most_the_last_second(tmp_path: Path) -> None:
                 await admin.post(
                     "/api/v1/user/login", json={"username": "admin", "password": "admin"}
                 )
-                logged = (await admin.get("/api/v1/log/list")).json()["data"]["total"]
+                logged = (await admin.get("/api/v1/log/page")).json()["data"]["total"]
                 totals = (await admin.get("/api/v1/stats/total")).json()["data"]
         assert logged >= settled, (
             f"{settled - logged} requests acknowledged over 1 s before the kill were lost"

@@ -69,7 +69,7 @@ async def test_stopped_round_moves_on_without_a_cooldown(tmp_path: Path) -> None
             await client.chat.completions.create(**ask)  # type: ignore[call-overload]
             assert fake.calls()[-1].tag == "slow", "a stopped member must not be cooled down"
             for _ in range(50):
-                page = (await admin.get("/api/v1/log/list")).json()["data"]
+                page = (await admin.get("/api/v1/log/page")).json()["data"]
                 if page["total"] >= 2:
                     break
                 await asyncio.sleep(0.1)

@@ -67,7 +67,7 @@ def _admin_totals(url: str) -> tuple[int, int]:
     with httpx.Client(base_url=url, timeout=30) as client:
         login = {"username": "admin", "password": "admin", "expire": 3600}
         client.post("/api/v1/user/login", json=login).raise_for_status()
-        listed = client.get("/api/v1/log/list", params={"page_size": 1}).json()["data"]
+        listed = client.get("/api/v1/log/page", params={"page_size": 1}).json()["data"]
         total = client.get("/api/v1/stats/total").json()["data"]
     return listed["total"], total["request_success"] + total["request_failed"]
 

@@ -31,20 +31,23 @@ async def test_list_detail_bodies_and_clear(gateway_db: Gateway, admin_db: httpx
     ]
     await _push(gateway_db, [failover, *others])
 
-    page = data(await admin_db.get("/api/v1/log/list", params={"page": 1, "page_size": 4}))
+    listed = data(await admin_db.get("/api/v1/log/list", params={"page": 1, "page_size": 4}))
+    assert [i["request_id"] for i in listed][:1] == [failover.request_id]  # Go: a plain list
+    assert listed[0]["request_model_name"] == listed[0]["model"]
+    page = data(await admin_db.get("/api/v1/log/page", params={"page": 1, "page_size": 4}))
     assert page["total"] == 10
     assert page["page"] == 1
     assert page["page_size"] == 4
     assert len(page["items"]) == 4
     assert page["items"][0]["request_id"] == failover.request_id
     assert "request_body" not in page["items"][0]
-    failed = data(await admin_db.get("/api/v1/log/list", params={"status": "failed"}))
+    failed = data(await admin_db.get("/api/v1/log/page", params={"status": "failed"}))
     assert failed["total"] == 3
     assert {i["status"] for i in failed["items"]} == {"failed"}
-    by_channel = data(await admin_db.get("/api/v1/log/list", params={"channel_id": 8}))
+    by_channel = data(await admin_db.get("/api/v1/log/page", params={"channel_id": 8}))
     assert [i["request_id"] for i in by_channel["items"]] == [failover.request_id]
     window = {"start_time": 1_700_000_003, "end_time": 1_700_000_005}
-    assert data(await admin_db.get("/api/v1/log/list", params=window))["total"] == 3
+    assert data(await admin_db.get("/api/v1/log/page", params=window))["total"] == 3
     message = error(await admin_db.get("/api/v1/log/list", params={"page": "x"}), 400)
     assert "page" in message
 
@@ -57,7 +60,7 @@ async def test_list_detail_bodies_and_clear(gateway_db: Gateway, admin_db: httpx
 
     cleared = await admin_db.delete("/api/v1/log/clear")
     assert cleared.status_code == 204
-    assert data(await admin_db.get("/api/v1/log/list"))["total"] == 0
+    assert data(await admin_db.get("/api/v1/log/page"))["total"] == 0
 
 
 async def test_log_routes_need_an_admin_session(gateway: Gateway) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, ColumnElement, Select, Table, delete, func, insert,
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from octopus.core.clock import Clock
-from octopus.store.records import log_item
+from octopus.store.records import log_item, with_go_names
 from octopus.store.tables import RequestLog, RequestLogBody
 
 log = logging.getLogger("octopus.store.logs")
@@ -136,7 +136,9 @@ async def list_logs(
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
-    items = [log_item(dict(row)) for row in (await session.execute(query)).mappings()]
+    items = [
+        with_go_names(log_item(dict(row))) for row in (await session.execute(query)).mappings()
+    ]
     return {"items": items, "total": int(total or 0), "page": page, "page_size": page_size}
 
 
@@ -148,7 +150,7 @@ async def get_log(session: AsyncSession, ident: str) -> dict[str, Any] | None:
     row = (await session.execute(query)).mappings().first()
     if row is None:
         return None
-    item = log_item(dict(row))
+    item = with_go_names(log_item(dict(row)))
     item["has_body"] = await _body_of(session, item["request_id"]) is not None
     return item
 

@@ -166,6 +166,19 @@ def log_item(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def with_go_names(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored log row with the Go project's relay_logs names added (not on the relay path)."""
+    # the Go project's relay_logs field names, which its clients (Android) require
+    row["request_model_name"] = row.get("model", "")
+    row["request_api_key_name"] = row.get("api_key_name", "")
+    row["channel"] = row.get("channel_id", 0)
+    row["actual_model_name"] = row.get("upstream_model", "")
+    row["ftut"] = row.get("first_token_ms") or 0
+    row["use_time"] = row.get("duration_ms", 0)
+    row["request_content"] = row["response_content"] = ""  # bodies: /api/v1/log/{id}/…-body
+    return row
+
+
 def body_text(body: bytes | None, max_bytes: int) -> str | None:
     """A body as stored: never longer than the limit, secrets masked."""
     if body is None:

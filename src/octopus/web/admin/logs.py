@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -45,12 +46,23 @@ def _filter(params: Mapping[str, str]) -> logs.LogFilter:
 
 
 async def list_logs(request: Request) -> Response:
+    """The Go shape: a plain list of the page's rows (totals come from /api/v1/log/page)."""
+    page = await _page(request)
+    return ok(page["items"])
+
+
+async def page_logs(request: Request) -> Response:
+    """Our own route: `{items, total, page, page_size}` for the panel's pager."""
+    return ok(await _page(request))
+
+
+async def _page(request: Request) -> dict[str, Any]:
     params = request.query_params
     page = max(1, int_param(params, "page", 1) or 1)
     page_size = min(MAX_PAGE_SIZE, max(1, int_param(params, "page_size", 20) or 20))
     where = _filter(params)
     async with request.app.state.sessions() as session:
-        return ok(await logs.list_logs(session, where, page, page_size))
+        return await logs.list_logs(session, where, page, page_size)
 
 
 async def get_log(request: Request) -> Response:
@@ -157,6 +169,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/log/running", running_rounds, methods=["GET"]),
         Route("/api/v1/log/{request_id}/{round}/stop", stop_round, methods=["POST"]),
         Route("/api/v1/log/list", list_logs, methods=["GET"]),
+        Route("/api/v1/log/page", page_logs, methods=["GET"]),
         Route("/api/v1/log/overview/stream", overview_stream, methods=["GET"]),
         Route("/api/v1/log/clear", clear, methods=["DELETE"]),
         Route("/api/v1/log/{id}/request-body", request_body, methods=["GET"]),

@@ -36,9 +36,11 @@ async def today(request: Request) -> Response:
 
 
 async def daily(request: Request) -> Response:
+    """The Go shape: a list of days, oldest first (the heatmap's peak is the panel's to find)."""
     days = int_param(request.query_params, "days")
     async with request.app.state.sessions() as session:
-        return ok(await stats.daily(session, _now(request), days if days and days > 0 else None))
+        found = await stats.daily(session, _now(request), days if days and days > 0 else None)
+    return ok(found["items"])
 
 
 async def hourly(request: Request) -> Response:

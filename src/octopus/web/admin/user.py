@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -32,9 +33,14 @@ async def login(request: Request) -> Response:
             {"Retry-After": str(int(refused.retry_after) + 1)} if refused.retry_after else None
         )
         return fail(refused.status, refused.message, headers)
-    response = ok({"token": token, "expire_at": expires_at})
+    # the Go project answers an RFC 3339 time; clients parse it with `new Date(…)`
+    response = ok({"token": token, "expire_at": rfc3339(expires_at)})
     _set_cookie(request, response, token, expires_at)
     return response
+
+
+def rfc3339(unix: int) -> str:
+    return datetime.datetime.fromtimestamp(unix, datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _set_cookie(request: Request, response: Response, token: str, expires_at: int) -> None:

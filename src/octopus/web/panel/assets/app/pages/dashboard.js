@@ -26,9 +26,8 @@ export function StatCards({ stats }) {
 
 function Heatmap({ daily }) {
   const cells = useMemo(() => {
-    const byDay = new Map((daily?.items || []).map((d) => [String(d.date), d]));
-    let max = Number(daily?.max_request_count) || 0;
-    if (!max) byDay.forEach((d) => { max = Math.max(max, metrics(d).requests); });
+    // stats/daily answers the Go shape, a list of days; the peak is taken over the shown weeks
+    const byDay = new Map((Array.isArray(daily) ? daily : []).map((d) => [String(d.date), d]));
     // days are UTC, as the server counts them
     const now = new Date();
     const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
@@ -36,11 +35,10 @@ function Heatmap({ daily }) {
     const out = [];
     for (let i = 52 * 7 + weekday; i >= 0; i--) {
       const d = new Date(today - i * 86400e3);
-      const m = metrics(byDay.get(utcKey(d)));
-      const ratio = max ? m.requests / max : 0;
-      const level = m.requests === 0 ? 0 : Math.min(4, Math.ceil(ratio * 4));
-      out.push({ key: utcKey(d), level, m, date: d });
+      out.push({ key: utcKey(d), m: metrics(byDay.get(utcKey(d))), date: d });
     }
+    const max = out.reduce((top, c) => Math.max(top, c.m.requests), 0);
+    for (const c of out) c.level = c.m.requests === 0 ? 0 : Math.min(4, Math.ceil((c.m.requests / max) * 4));
     return out;
   }, [daily]);
   const active = cells.filter((c) => c.m.requests > 0).length;

@@ -88,7 +88,7 @@ function History({ onOpen }) {
   const [size] = usePref('logs.pageSize', 20);
   const query = { page, page_size: size, start_time: toUnix(filters.start), end_time: toUnix(filters.end), model: filters.model,
     channel_id: filters.channel_id, api_key_id: filters.api_key_id, status: filters.status };
-  const res = useApi('log/list', { query });
+  const res = useApi('log/page', { query });
   const items = (res.data?.items || []).map(normLog);
   const total = Number(res.data?.total) || 0;
   const pages = Math.max(1, Math.ceil(total / size));

@@ -37,7 +37,7 @@ function buildData(period, metric, hourly, daily) {
     }
   } else {
     const days = period === '7d' ? 7 : 30;
-    const byDay = new Map((daily?.items || []).map((d) => [String(d.date), d]));
+    const byDay = new Map((Array.isArray(daily) ? daily : []).map((d) => [String(d.date), d]));
     const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
     for (let i = days - 1; i >= 0; i--) {
       const d = new Date(today - i * 86400e3);
