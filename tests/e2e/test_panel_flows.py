@@ -159,6 +159,7 @@ def create_channel(panel: Panel, upstream: FakeUpstream, tag: str) -> None:
         expect(picker.get_by_text(name, exact=True)).to_be_visible()
     panel.button("channels.selectShown", dialog).click()
     expect(dialog.get_by_text(panel.m["channels.selected"].replace("{n}", "4"))).to_be_visible()
+    dialog.get_by_role("switch", name=panel.m["channels.autoSync"]).check()
     panel.shot("channel-form")
     panel.button("common.create", dialog).click()
     expect(dialog).to_be_hidden()
@@ -310,10 +311,14 @@ def refresh_prices(panel: Panel, models_dev: ModelsDev) -> None:
 
 def sync_channels(panel: Panel, upstream: FakeUpstream, tag: str) -> None:
     panel.nav("channels")
-    before = len(upstream.calls(tag))
+    card = panel.page.get_by_role("article", name="fake-openai")
+    expect(card).to_contain_text(panel.m["channels.autoSync"])  # switched on at creation
+    before = [c for c in upstream.calls(tag) if c.path.endswith("/models")]
     panel.button("channels.syncNow").click()
     expect(panel.page.get_by_text(panel.m["channels.synced"])).to_be_visible()
-    assert len(upstream.calls(tag)) >= before  # only auto-sync channels are asked
+    after = [c for c in upstream.calls(tag) if c.path.endswith("/models")]
+    assert len(after) == len(before) + 1  # the auto-sync channel was asked once, now
+    assert after[-1].headers["authorization"] == "Bearer sk-up-e2e"
 
 
 def key_view(browser: Browser, gateway: Process, key: str, variant: Variant) -> None:
@@ -344,7 +349,16 @@ def backup_round_trip(panel: Panel, tmp: Path) -> None:
     panel.page.get_by_label(panel.m["settings.import"], exact=True).set_input_files(path)
     report = panel.page.get_by_test_id("import-report")
     expect(report).to_be_visible()
-    expect(report).to_contain_text("channels")
+    # the same database already holds everything: the channel is skipped, nothing added
+    expect(_report_value(report, 0, "channels")).to_have_text("0")
+    expect(_report_value(report, 1, "channels")).to_have_text("1")
+    expect(_report_value(report, 1, "api_keys")).to_have_text("1")
+
+
+def _report_value(report: Locator, section: int, name: str) -> Locator:
+    """The number next to `name` in the import report's section (0 imported, 1 skipped)."""
+    label = report.page.get_by_text(name, exact=True)
+    return report.locator(".kv").nth(section).locator("div").filter(has=label).locator("b")
 
 
 def api_get(gateway: Process, cookies: dict[str, str], path: str) -> list[dict[str, object]]:

@@ -17,7 +17,7 @@ from octopus.core.clock import Clock, SystemClock
 from octopus.protocols import WireFormat
 from octopus.relay.channel_events import ListChannelEvents
 from octopus.relay.exchange import ExchangeLimits
-from octopus.relay.limits import InProcessLimiter
+from octopus.relay.limits import InProcessLimiter, KeyLimiter
 from octopus.relay.pricing import Price, StaticPriceBook
 from octopus.relay.service import RelayLimits, RelayService
 from octopus.relay.sink import ListSink
@@ -139,6 +139,7 @@ async def serve_relay(
     clock: Clock | None = None,
     limits: RelayLimits | None = None,
     prices: dict[str, Price] | None = None,
+    limiter: KeyLimiter | None = None,
 ) -> AsyncIterator[Gateway]:
     clock = clock or SystemClock()
     sink, events = ListSink(), ListChannelEvents()
@@ -148,7 +149,7 @@ async def serve_relay(
         transport=transport,
         sink=sink,
         prices=StaticPriceBook(prices or {}),
-        limiter=InProcessLimiter(clock),
+        limiter=limiter or InProcessLimiter(clock),
         routing=RoutingState.in_memory(clock, seed=7),
         events=events,
         clock=clock,

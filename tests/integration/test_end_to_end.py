@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL
 from octopus.protocols import WireFormat
 from tests.admin.conftest import url_settings
 from tests.fakes.upstream import FakeUpstream, Fault
-from tests.harness import Gateway, admin_client, serve, sqlite_settings
+from tests.harness import admin_client, serve, sqlite_settings
 
 
 @pytest.fixture
@@ -82,12 +82,13 @@ async def test_configure_call_failover_and_account(
         first = await client.chat.completions.create(
             model="smart", messages=[{"role": "user", "content": "hi"}]
         )
-        assert first.choices[0].message.content
+        assert first.choices[0].message.content == "hello from primary"
         fake.script("primary", Fault(status=500))
         second = await client.chat.completions.create(
             model="smart", messages=[{"role": "user", "content": "again"}]
         )
-        assert second.choices[0].message.content  # served by the Anthropic channel, converted
+        # served by the Anthropic channel, converted
+        assert second.choices[0].message.content == "hello from backup"
         assert [c.tag for c in fake.calls()][-2:] == ["primary", "backup"]
 
         claude = anthropic.AsyncAnthropic(base_url=gw.url, api_key=api_key, max_retries=0)
@@ -95,18 +96,18 @@ async def test_configure_call_failover_and_account(
             model="smart", max_tokens=64, messages=[{"role": "user", "content": "stream"}]
         ) as stream:
             text = "".join([piece async for piece in stream.text_stream])
-        assert text
+        assert text == f"hello from {fake.tags()[-1]}"
+        assert fake.tags()[-1] == "backup"  # the failed primary is cooling down
 
         await client.close()
         await claude.close()
         logs = await _wait_for_logs(admin, 3)
-        await _check_logs_and_stats(admin, gw, logs)
+        await _check_logs_and_stats(admin, logs)
         await admin.aclose()
 
 
-async def _check_logs_and_stats(
-    admin: httpx.AsyncClient, gw: Gateway, logs: list[dict[str, object]]
-) -> None:
+async def _check_logs_and_stats(admin: httpx.AsyncClient, logs: list[dict[str, object]]) -> None:
+    assert len(logs) == 3
     assert {entry["status"] for entry in logs} == {"success"}
     assert {entry["api_key_name"] for entry in logs} == {"laptop"}
     failover = [entry for entry in logs if entry["channel_name"] == "backup"]
@@ -120,14 +121,13 @@ async def _check_logs_and_stats(
     assert total["request_success"] == len(logs)
     tokens = sum(int(e["input_tokens"]) + int(e["output_tokens"]) for e in logs)  # type: ignore[call-overload]
     assert total["input_token"] + total["output_token"] == tokens
-    assert gw.url
 
 
 @pytest.mark.integration
 async def test_refusals_of_known_keys_are_logged(tmp_path: Path, fake: FakeUpstream) -> None:
     async with serve(sqlite_settings(tmp_path)) as gw:
         admin = await admin_client(gw)
-        await _setup(admin, fake)
+        api_key = await _setup(admin, fake)
         limited = await admin.post(
             "/api/v1/apikey/create", json={"name": "narrow", "supported_models": "other"}
         )
@@ -142,12 +142,14 @@ async def test_refusals_of_known_keys_are_logged(tmp_path: Path, fake: FakeUpstr
             await narrow.chat.completions.create(model="smart", messages=ask)  # type: ignore[arg-type]
         with pytest.raises(openai.AuthenticationError):
             await stranger.chat.completions.create(model="smart", messages=ask)  # type: ignore[arg-type]
-        await narrow.close()
-        await stranger.close()
-        logs = await _wait_for_logs(admin, 1)
-        await asyncio.sleep(1.2)  # a second batch would have carried the stranger's request
-        logs = (await admin.get("/api/v1/log/page")).json()["data"]["items"]
+        # a later logged request: once its line is in, the stranger's would be too (FIFO writer)
+        known = openai.AsyncOpenAI(base_url=gw.url + "/v1", api_key=api_key, max_retries=0)
+        await known.chat.completions.create(model="smart", messages=ask)  # type: ignore[arg-type]
+        for client in (narrow, stranger, known):
+            await client.close()
+        logs = await _wait_for_logs(admin, 2)
         assert [(e["api_key_name"], e["status"], e["http_status"], e["model"]) for e in logs] == [
-            ("narrow", "failed", 403, "smart")
+            ("laptop", "success", 200, "smart"),
+            ("narrow", "failed", 403, "smart"),
         ]
         await admin.aclose()

@@ -49,7 +49,9 @@ async def test_every_member_rate_limited_gives_the_upstreams_retry_after(
     async with serve_relay(world) as gw:
         client = _openai(gw.url, key)
         first = await _chat_429(client)
-        assert first.response.headers["retry-after"] == "20"  # the sooner of the two upstream answers
+        assert (
+            first.response.headers["retry-after"] == "20"
+        )  # the sooner of the two upstream answers
         # both keys rest now: the next request reaches no upstream and still gets a 429
         second = await _chat_429(client)
         assert 15 <= int(second.response.headers["retry-after"]) <= 20

@@ -1,0 +1,61 @@
+"""The incremental SSE parser on the framings real streams use, fed in every possible chunking."""
+
+from __future__ import annotations
+
+import pytest
+
+from octopus.core.sse import SseEvent, SseEventTooLarge, SseParser, encode_event
+
+
+def _parse(raw: bytes, step: int) -> list[SseEvent]:
+    parser = SseParser()
+    events = [e for i in range(0, len(raw), step) for e in parser.feed(raw[i : i + step])]
+    return events + parser.close()
+
+
+CASES = {
+    "crlf": (b"event: a\r\ndata: 1\r\n\r\ndata: 2\r\n\r\n", [("a", b"1", ""), ("", b"2", "")]),
+    "cr only": (b"data: 1\r\rdata: 2\r\r", [("", b"1", ""), ("", b"2", "")]),
+    "no space after colon": (b"event:x\ndata:{}\n\n", [("x", b"{}", "")]),
+    "last event without blank line": (b"data: 1\n\ndata: 2\n", [("", b"1", ""), ("", b"2", "")]),
+    "last line without any end": (b"data: 1\n\ndata: 2", [("", b"1", ""), ("", b"2", "")]),
+    "ids carry over": (b"id: 7\ndata: 1\n\ndata: 2\n\n", [("", b"1", "7"), ("", b"2", "7")]),
+    "multi-line data": (b'data: {\ndata:  "a": 1}\n\n', [("", b'{\n "a": 1}', "")]),
+    "comments and unknown fields": (
+        b": hi\nretry: 5\nfoo: bar\ndata: 1\n\n: bye\n\n",
+        [("", b"1", "")],
+    ),
+    "mixed endings": (b"data: 1\r\n\ndata: 2\n\r\n", [("", b"1", ""), ("", b"2", "")]),
+    "utf-8 kept whole": (
+        "data: caf\u00e9 \U0001f600\n\n".encode(),
+        [("", "caf\u00e9 \U0001f600".encode(), "")],
+    ),
+}
+
+
+@pytest.mark.parametrize(("raw", "expected"), list(CASES.values()), ids=list(CASES))
+def test_every_chunking_gives_the_same_events(
+    raw: bytes, expected: list[tuple[str, bytes, str]]
+) -> None:
+    for step in range(1, len(raw) + 1):
+        got = [(e.event, e.data, e.id) for e in _parse(raw, step)]
+        assert got == expected, step
+
+
+def test_event_without_data_is_dispatched_by_name() -> None:
+    assert _parse(b"event: ping\n\n", 100) == [SseEvent(data=b"", event="ping")]
+
+
+def test_an_event_over_the_bound_is_refused() -> None:
+    parser = SseParser(max_event_size=10)
+    with pytest.raises(SseEventTooLarge):
+        parser.feed(b"data: 0123456789abc\n")
+    unfinished = SseParser(max_event_size=10)
+    with pytest.raises(SseEventTooLarge):
+        unfinished.feed(b"data: 0123456789abc")  # no line end yet: still bounded
+
+
+def test_encoder_round_trips_multi_line_and_ids() -> None:
+    event = SseEvent(data=b"a\nb", event="x", id="3")
+    assert encode_event(event) == b"id: 3\nevent: x\ndata: a\ndata: b\n\n"
+    assert _parse(encode_event(event), 1) == [event]
