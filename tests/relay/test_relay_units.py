@@ -51,8 +51,8 @@ async def test_limiter_windows() -> None:
     with pytest.raises(RateLimited) as caught:
         await limiter.acquire(key)
     assert "concurrent" in caught.value.message
-    limiter.release(first, 60)
-    limiter.release(second, 60)
+    limiter.settle(first, 60, 0.0)
+    limiter.settle(second, 60, 0.0)
     with pytest.raises(RateLimited) as caught:
         await limiter.acquire(key)
     assert caught.value.retry_after == 60
@@ -60,7 +60,7 @@ async def test_limiter_windows() -> None:
     with pytest.raises(RateLimited):
         await limiter.acquire(key)
     clock.advance(31)
-    limiter.release(await limiter.acquire(key), 120)
+    limiter.settle(await limiter.acquire(key), 120, 0.0)
     with pytest.raises(RateLimited) as caught:
         await limiter.acquire(ApiKey(1, "k", max_tpm=100))
     assert "tokens per minute" in caught.value.message
@@ -68,6 +68,24 @@ async def test_limiter_windows() -> None:
         await limiter.acquire(ApiKey(3, "b", max_cost=5.0))
     limiter.add_spent(4, 0.5)
     assert limiter.spent(4) == 0.5
+
+
+async def test_budget_holds_the_worst_case_until_settled() -> None:
+    limiter = InProcessLimiter(FakeClock(), spent={5: 0.25})
+    key = ApiKey(5, "b", max_cost=1.0)
+    first = await limiter.acquire(key, reserve=0.5)
+    second = await limiter.acquire(key, reserve=0.5)  # only 0.25 is left: clipped
+    assert (first.reserved, second.reserved) == (0.5, 0.25)
+    with pytest.raises(Forbidden):
+        await limiter.acquire(key, reserve=0.01)  # everything is spent or held
+    limiter.settle(first, 10, 0.125)  # cheaper than feared: the rest of its hold comes back
+    assert limiter.held(5) == 0.25
+    third = await limiter.acquire(key, reserve=0.5)
+    assert third.reserved == pytest.approx(0.375)
+    limiter.settle(second, 10, 0.5)
+    limiter.settle(third, 10, 0.375)
+    assert limiter.spent(5) == pytest.approx(1.25)  # over by second's settled-minus-reserved
+    assert limiter.held(5) == 0
 
 
 def test_cost_excludes_cached_input_from_the_full_price() -> None:

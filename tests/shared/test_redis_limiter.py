@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +12,7 @@ import openai
 import pytest
 from redis.asyncio import Redis
 
-from octopus.core.clock import FakeClock
+from octopus.core.clock import SystemClock
 from octopus.errors import Forbidden, RateLimited
 from octopus.protocols import WireFormat
 from octopus.routing.catalog import ApiKey
@@ -33,13 +35,13 @@ def prefix() -> str:
     return f"octotest:{secrets.token_hex(4)}:"
 
 
-def _pair(redis: Redis, prefix: str, clock: FakeClock) -> tuple[RedisLimiter, RedisLimiter]:
-    return RedisLimiter(redis, clock, prefix), RedisLimiter(redis, clock, prefix)
+def _pair(redis: Redis, prefix: str, **knobs: float) -> tuple[RedisLimiter, RedisLimiter]:
+    clock = SystemClock()
+    return RedisLimiter(redis, clock, prefix, **knobs), RedisLimiter(redis, clock, prefix, **knobs)
 
 
 async def test_rpm_is_shared_between_instances(redis: Redis, prefix: str) -> None:
-    clock = FakeClock(start=1_800_000_000.0)  # the start of a minute
-    first, second = _pair(redis, prefix, clock)
+    first, second = _pair(redis, prefix, window=1.5)
     key = ApiKey(id=7, name="k", max_rpm=3)
     await first.acquire(key)
     await second.acquire(key)
@@ -47,53 +49,84 @@ async def test_rpm_is_shared_between_instances(redis: Redis, prefix: str) -> Non
     with pytest.raises(RateLimited) as info:
         await second.acquire(key)
     assert info.value.retry_after is not None
-    assert 1 <= info.value.retry_after <= 60
-    clock.advance(120)  # two minutes on, both buckets have aged out
+    assert 1 <= info.value.retry_after <= 2
+    await asyncio.sleep(1.6)  # the sliding window (on Redis time) has moved past all three
     await second.acquire(key)
 
 
 async def test_concurrency_slots_are_shared_and_released(redis: Redis, prefix: str) -> None:
-    clock = FakeClock()
-    first, second = _pair(redis, prefix, clock)
+    first, second = _pair(redis, prefix)
     key = ApiKey(id=8, name="k", max_concurrency=2)
     lease_a = await first.acquire(key)
     await second.acquire(key)
     with pytest.raises(RateLimited):
         await first.acquire(key)
-    first.release(lease_a, tokens=0)
+    first.settle(lease_a, 0, 0.0)
     await first.drain()
     await second.acquire(key)
 
 
-async def test_tokens_per_minute_count_released_usage(redis: Redis, prefix: str) -> None:
-    clock = FakeClock(start=1_800_000_000.0)
-    first, second = _pair(redis, prefix, clock)
+async def test_a_crashed_holder_loses_its_slot_when_the_lease_runs_out(
+    redis: Redis, prefix: str
+) -> None:
+    crashed, survivor = _pair(redis, prefix, lease_ttl=1.0)
+    key = ApiKey(id=11, name="k", max_concurrency=1)
+    await crashed.acquire(key)
+    crashed._live.clear()  # it dies: nothing renews its lease any more
+    with pytest.raises(RateLimited):
+        await survivor.acquire(key)
+    await asyncio.sleep(1.2)
+    lease = await survivor.acquire(key)
+    await asyncio.sleep(1.2)  # a live lease is renewed: the slot stays taken past the TTL
+    with pytest.raises(RateLimited):
+        await crashed.acquire(key)
+    survivor.settle(lease, 0, 0.0)
+    await survivor.drain()
+    await crashed.drain()
+
+
+async def test_tokens_per_minute_count_settled_usage(redis: Redis, prefix: str) -> None:
+    first, second = _pair(redis, prefix)
     key = ApiKey(id=9, name="k", max_tpm=1000)
     lease = await first.acquire(key)
-    first.release(lease, tokens=1200)
+    first.settle(lease, 1200, 0.0)
     await first.drain()
     with pytest.raises(RateLimited, match="tokens per minute"):
         await second.acquire(key)
 
 
 async def test_budget_is_shared_and_seeded_from_the_database(redis: Redis, prefix: str) -> None:
-    clock = FakeClock()
-    first, second = _pair(redis, prefix, clock)
+    first, second = _pair(redis, prefix)
     key = ApiKey(id=10, name="k", max_cost=1.0)
     await first.seed({10: 0.6})
-    await second.acquire(key)
-    first.add_spent(10, 0.5)
+    lease = await second.acquire(key, reserve=0.3)
+    assert lease.reserved == pytest.approx(0.3)
+    clipped = await first.acquire(key, reserve=0.3)  # 0.1 left beside the first hold
+    assert clipped.reserved == pytest.approx(0.1)
+    with pytest.raises(Forbidden):
+        await second.acquire(key, reserve=0.3)
+    second.settle(lease, 10, 0.2)
+    first.settle(clipped, 10, 0.25)
     await first.drain()
+    await second.drain()
+    assert float(await redis.get(f"{prefix}{{k10}}:spent")) == pytest.approx(1.05)
     with pytest.raises(Forbidden):
         await second.acquire(key)
 
 
-async def test_unreachable_redis_fails_open() -> None:
+async def test_unreachable_redis_falls_back_to_local_limits(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     client = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
-    limiter = RedisLimiter(client, FakeClock())
-    lease = await limiter.acquire(ApiKey(id=1, name="k", max_rpm=1))
-    assert lease.key_id == 1
-    limiter.release(lease, 10)
+    limiter = RedisLimiter(client, SystemClock())
+    key = ApiKey(id=1, name="k", max_rpm=1)
+    with caplog.at_level(logging.WARNING, logger="octopus.shared"):
+        lease = await limiter.acquire(key)
+    assert lease.token == "" and limiter.mode == "local-fallback"
+    assert "enforced per process" in caplog.text
+    with pytest.raises(RateLimited):  # never unlimited
+        await limiter.acquire(key)
+    limiter.settle(lease, 10, 0.0)
     await limiter.drain()
     await client.aclose()
 

@@ -1,9 +1,13 @@
 """Per-API-key limits: requests per minute, tokens per minute, concurrent requests and budget.
 
-`KeyLimiter.acquire` is awaited once per request before routing and raises RateLimited (with
-`retry_after`) or Forbidden (budget spent); `release` is called exactly once per acquired lease
-with the tokens the request used. `spent` starts from the lifetime cost the store loaded
-(`set_spent`) and grows with `add_spent`. The in-process limiter counts per worker process.
+`KeyLimiter.acquire(key, reserve)` is awaited once per request before routing and raises
+RateLimited (with `retry_after`) or Forbidden (budget spent). For a key with `max_cost` it holds
+`reserve` (the request's worst-case cost, relay/budget.py) against the budget, clipped to what
+is left; a request is admitted only while spent + held is below the budget. `settle` is called
+exactly once per lease with the tokens and the cost the request really used: the hold is
+dropped and the cost added. So concurrent requests overshoot the budget by at most the one
+clipped request's settled-minus-reserved difference. `spent` starts from the lifetime cost the
+store loaded (`set_spent`). The in-process limiter counts per worker process.
 """
 
 from __future__ import annotations
@@ -21,15 +25,20 @@ from octopus.routing.catalog import ApiKey
 WINDOW = 60.0
 
 
+SPENT = "API key has reached its spending limit (max_cost)"
+
+
 @dataclass(frozen=True, slots=True)
 class Lease:
     key_id: int
     concurrent: bool  # whether a concurrency slot was taken
+    reserved: float = 0.0  # USD held against the budget until `settle`
+    token: str = ""  # the shared limiter's lease id ("" = held in this process)
 
 
 class KeyLimiter(Protocol):
-    async def acquire(self, key: ApiKey) -> Lease: ...
-    def release(self, lease: Lease, tokens: int) -> None: ...
+    async def acquire(self, key: ApiKey, reserve: float = 0.0) -> Lease: ...
+    def settle(self, lease: Lease, tokens: int, cost: float) -> None: ...
     def add_spent(self, key_id: int, cost: float) -> None: ...
     def spent(self, key_id: int) -> float: ...
     def set_spent(self, key_id: int, cost: float) -> None: ...
@@ -57,12 +66,23 @@ class InProcessLimiter:
         self._clock = clock
         self._spent: dict[int, float] = dict(spent or {})
         self._windows: dict[int, _Window] = {}
+        self._held: dict[int, float] = {}
 
-    async def acquire(self, key: ApiKey) -> Lease:
-        if key.max_cost > 0 and self._spent.get(key.id, 0.0) >= key.max_cost:
-            raise Forbidden("API key has reached its spending limit (max_cost)")
+    async def acquire(self, key: ApiKey, reserve: float = 0.0) -> Lease:
+        held = 0.0
+        if key.max_cost > 0:
+            left = key.max_cost - self._spent.get(key.id, 0.0) - self._held.get(key.id, 0.0)
+            if left <= 0:
+                raise Forbidden(SPENT)
+            held = min(max(0.0, reserve), left)
+        lease = self._count(key, held)
+        if held:
+            self._held[key.id] = self._held.get(key.id, 0.0) + held
+        return lease
+
+    def _count(self, key: ApiKey, held: float) -> Lease:
         if not (key.max_rpm or key.max_tpm or key.max_concurrency):
-            return Lease(key.id, concurrent=False)
+            return Lease(key.id, concurrent=False, reserved=held)
         now = self._clock.monotonic()
         window = self._windows.get(key.id)
         if window is None:
@@ -81,9 +101,19 @@ class InProcessLimiter:
         window.requests.append(now)
         if key.max_concurrency:
             window.active += 1
-        return Lease(key.id, concurrent=bool(key.max_concurrency))
+        return Lease(key.id, concurrent=bool(key.max_concurrency), reserved=held)
 
-    def release(self, lease: Lease, tokens: int) -> None:
+    def settle(self, lease: Lease, tokens: int, cost: float) -> None:
+        if lease.reserved:
+            left = self._held.get(lease.key_id, 0.0) - lease.reserved
+            self._held[lease.key_id] = left if left > 1e-12 else 0.0
+        self.add_spent(lease.key_id, cost)
+        self._release(lease, tokens)
+
+    def held(self, key_id: int) -> float:
+        return self._held.get(key_id, 0.0)
+
+    def _release(self, lease: Lease, tokens: int) -> None:
         window = self._windows.get(lease.key_id)
         if window is None:
             return

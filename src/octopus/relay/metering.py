@@ -1,8 +1,18 @@
-"""Usage and cost of one request: the upstream's numbers when it reports them, else an estimate."""
+"""Usage and cost of one request: the upstream's numbers when it reports them, else an estimate.
+
+An estimate bills the input from the request's size and the output from the text that actually
+reached the client, and is marked `estimated` in the record. A stream cut short (client gone,
+upstream dropped, timeout) keeps whatever usage the upstream had reported, never less output
+than was delivered.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from octopus.core.sse import SseEvent
 from octopus.protocols import canonical as c
+from octopus.protocols import events as ev
 from octopus.relay.pricing import PriceBook, cost_of
 from octopus.relay.sink import RequestRecord, UsageRecord
 
@@ -13,21 +23,74 @@ def estimate_tokens(size: int) -> int:
     return max(1, size // BYTES_PER_TOKEN) if size else 0
 
 
+def text_size(event: ev.Event) -> int:
+    """Characters of output text one canonical event carries."""
+    if isinstance(event, ev.TextDelta | ev.ReasoningDelta):
+        return len(event.text)
+    if isinstance(event, ev.ArgumentsDelta):
+        return len(event.json)
+    return 0
+
+
+class TextMeter:
+    """Output text of a relayed (undecoded) stream, estimated without decoding each event.
+
+    The envelope of one event (ids, model, JSON keys) is measured once on the first content
+    event; every later event counts its data bytes beyond that envelope.
+    """
+
+    __slots__ = ("envelope", "size")
+
+    def __init__(self, envelope: int, size: int = 0) -> None:
+        self.envelope = envelope
+        self.size = size
+
+    @classmethod
+    def calibrated(cls, raw: Sequence[SseEvent], decoded: Sequence[ev.Event]) -> TextMeter:
+        text = sum(text_size(e) for e in decoded)
+        last = len(raw[-1].data) if raw else 0
+        last_text = text_size(decoded[-1]) if decoded else 0
+        return cls(max(0, last - last_text), text)
+
+    def feed(self, event: SseEvent) -> None:
+        extra = len(event.data) - self.envelope
+        if extra > 0:
+            self.size += extra
+
+
 def settle(
     record: RequestRecord,
     usage: c.Usage | None,
     prices: PriceBook,
     *,
     request_size: int,
-    response_size: int,
+    output_size: int,
+    complete: bool = True,
 ) -> None:
     """Fill `record.usage` and `record.cost` (price of the upstream model)."""
-    if usage is not None and (usage.input_tokens or usage.output_tokens):
+    reported = usage is not None and bool(usage.input_tokens or usage.output_tokens)
+    if usage is not None and reported and complete:
         record.usage = UsageRecord.from_canonical(usage)
     else:
-        record.usage = UsageRecord(
-            input=estimate_tokens(request_size),
-            output=estimate_tokens(response_size),
-            estimated=True,
-        )
+        record.usage = _estimate(usage if reported else None, request_size, output_size)
+    record.cost = cost_of(record.usage, prices.price_for(record.upstream_model))
+
+
+def _estimate(usage: c.Usage | None, request_size: int, output_size: int) -> UsageRecord:
+    estimate = UsageRecord(
+        input=estimate_tokens(request_size), output=estimate_tokens(output_size), estimated=True
+    )
+    if usage is not None:  # a partial report: trust its input, never bill less than delivered
+        partial = UsageRecord.from_canonical(usage)
+        partial.input = partial.input or estimate.input
+        partial.output = max(partial.output, estimate.output)
+        partial.estimated = True
+        return partial
+    return estimate
+
+
+def add_input(record: RequestRecord, size: int, prices: PriceBook) -> None:
+    """Bill the estimated input of prompts sent upstream whose answers were abandoned."""
+    record.usage.input += estimate_tokens(size)
+    record.usage.estimated = True
     record.cost = cost_of(record.usage, prices.price_for(record.upstream_model))

@@ -24,6 +24,7 @@ class Delivery:
     body: bytes | None = None  # the client-format response (a stream's first `capture` bytes)
     first_byte_at: float | None = None  # monotonic
     capture: int = 0  # how many streamed bytes to keep in `body` (0 = none)
+    output_size: int = 0  # characters of output text delivered (what an estimate bills)
 
     def sent(self, data: bytes) -> None:
         """Count bytes written to the client and keep the first `capture` of them."""
@@ -37,6 +38,10 @@ class Ready(Protocol):
     status: int
 
     async def deliver(self, responder: Responder) -> Delivery: ...
+
+    def progress(self) -> Delivery:
+        """What was delivered so far (with the usage seen): billed when delivery is cut short."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -65,7 +70,12 @@ class BodyReady:
     async def deliver(self, responder: Responder) -> Delivery:
         await responder.start(self.status, [*self.headers, ("content-length", str(len(self.body)))])
         await responder.end(self.body)
-        return Delivery(self.usage, len(self.body), body=self.body if self.keep_body else None)
+        return self.progress()
+
+    def progress(self) -> Delivery:
+        # the upstream's work is complete once the body is here, however the client leaves
+        body = self.body if self.keep_body else None
+        return Delivery(self.usage, len(self.body), body=body, output_size=len(self.body))
 
     async def aclose(self) -> None:
         pass

@@ -15,7 +15,7 @@ from octopus.core.clock import Clock
 from octopus.core.ids import RequestIds
 from octopus.errors import GatewayError, ModelNotFound
 from octopus.protocols import Codec
-from octopus.relay import auth, metering
+from octopus.relay import auth, budget, metering
 from octopus.relay.attempts import Attempts
 from octopus.relay.body import Head, read_head
 from octopus.relay.channel_events import ChannelEvents
@@ -87,7 +87,7 @@ class RelayService:
         codec = codec_for(request.format)
         try:
             admitted = self._admit(request)
-            lease = await self.limiter.acquire(admitted.key)
+            lease = await self.limiter.acquire(admitted.key, self._reserve(request, admitted))
         except GatewayError as err:
             self._log_refusal(request, err)
             await error_reply(codec, err).deliver(responder)
@@ -104,8 +104,8 @@ class RelayService:
             if record.status == "running":  # an unexpected error escaped: never log it as running
                 record.status, record.error = "failed", record.error or "internal error"
             record.duration_ms = int((self.clock.monotonic() - began) * 1000)
-            self.limiter.release(lease, record.usage.total)
-            self.limiter.add_spent(admitted.key.id, record.cost.total)
+            self._bill_abandoned(record, len(request.body))
+            self.limiter.settle(lease, record.usage.total, record.cost.total)
             record.request_body = keep_body(
                 self.limits.bodies, request.body, success=record.status == "success"
             )
@@ -182,19 +182,44 @@ class RelayService:
         record.losses = [f"{loss.field}: {loss.reason}" for loss in job.losses]
         try:
             delivery = await ready.deliver(responder)
+        except BaseException as exc:  # the client left (or worse) mid-answer: bill what went out
+            cut = "client disconnected" if isinstance(exc, asyncio.CancelledError) else "internal"
+            self._settle(record, ready, ready.progress(), began, len(request.body), cut=cut)
+            raise
         finally:
             await ready.aclose()
         self._settle(record, ready, delivery, began, len(request.body))
 
+    def _reserve(self, request: ClientRequest, admitted: _Admitted) -> float:
+        if admitted.key.max_cost <= 0:
+            return 0.0
+        return budget.worst_case(admitted.head, admitted.group, self.prices, len(request.body))
+
+    def _bill_abandoned(self, record: RequestRecord, size: int) -> None:
+        """Attempts cut before their answer (client gone, round stopped) still sent the prompt."""
+        abandoned = sum(1 for a in record.attempts if a.outcome in ("canceled", "stopped"))
+        if abandoned and record.upstream_model:
+            metering.add_input(record, abandoned * size, self.prices)
+
     def _settle(
-        self, record: RequestRecord, ready: Ready, delivery: Delivery, began: float, size: int
+        self,
+        record: RequestRecord,
+        ready: Ready,
+        delivery: Delivery,
+        began: float,
+        size: int,
+        *,
+        cut: str = "",
     ) -> None:
         record.http_status = ready.status
         first = (
             delivery.first_byte_at if delivery.first_byte_at is not None else self.clock.monotonic()
         )
         record.first_token_ms = int((first - began) * 1000)
-        if delivery.error is not None:
+        if cut:
+            record.status = "canceled" if cut == "client disconnected" else "failed"
+            record.error = cut
+        elif delivery.error is not None:
             record.status, record.error = "failed", delivery.error.message
         elif ready.status >= 400:
             record.status = "failed"
@@ -207,7 +232,8 @@ class RelayService:
                 delivery.usage,
                 self.prices,
                 request_size=size,
-                response_size=delivery.response_size,
+                output_size=delivery.output_size,
+                complete=not cut and delivery.error is None,
             )
         record.response_body = keep_body(
             self.limits.bodies, delivery.body, success=record.status == "success"

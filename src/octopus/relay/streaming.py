@@ -19,6 +19,7 @@ from octopus.protocols import Codec, StreamDecoder, StreamEncoder, UsageTap
 from octopus.protocols import events as ev
 from octopus.relay.context import HeaderList, Responder
 from octopus.relay.keepalive import Keepalive
+from octopus.relay.metering import TextMeter, text_size
 from octopus.relay.ready import Delivery, UpstreamFailure
 from octopus.upstream.transport import UpstreamResponse
 
@@ -132,21 +133,28 @@ class PassthroughStream:
     status: int = 200
     keepalive_interval: float = 15.0
 
+    tap: UsageTap | None = None
+    meter: TextMeter | None = None
+    out: Delivery = field(default_factory=Delivery)
+
     async def deliver(self, responder: Responder) -> Delivery:
-        tap = self.codec.usage_tap()
+        tap = self.tap = self.codec.usage_tap()
+        meter = self.meter = TextMeter.calibrated(self.pre.sse, self.pre.events)
         for sse in self.pre.sse:
             tap.feed(sse)
         for sse in self.pre.rest:
             tap.feed(sse)
-        out = Delivery(first_byte_at=self.clock.monotonic(), capture=self.capture)
+            meter.feed(sse)
+        out = self.out = Delivery(first_byte_at=self.clock.monotonic(), capture=self.capture)
         await responder.start(self.status, self.headers)
         held = b"".join(self.pre.chunks)
         try:
             held = await self._flush(responder, held, out)
             if not self.pre.ended:
-                held = await self._pump(responder, held, tap, out)
+                held = await self._pump(responder, held, tap, meter, out)
                 for sse in self.pre.parser.close():
                     tap.feed(sse)
+                    meter.feed(sse)
             if held:
                 await responder.write(held)
                 out.sent(held)
@@ -154,16 +162,25 @@ class PassthroughStream:
             out.error = _as_gateway_error(exc)
             await responder.write(encode_events(self.codec.encode_stream_error(out.error)))
         await responder.end()
-        out.usage = tap.usage
-        return out
+        return self.progress()
 
-    async def _pump(self, responder: Responder, held: bytes, tap: UsageTap, out: Delivery) -> bytes:
+    def progress(self) -> Delivery:
+        if self.tap is not None:
+            self.out.usage = self.tap.usage
+        if self.meter is not None:
+            self.out.output_size = self.meter.size
+        return self.out
+
+    async def _pump(
+        self, responder: Responder, held: bytes, tap: UsageTap, meter: TextMeter, out: Delivery
+    ) -> bytes:
         # only whole events are written, so a keep-alive can never split one
         quiet = Keepalive(responder.write, self.codec.keepalive(), self.keepalive_interval)
         try:
             async for chunk in self.pre.it:
                 for sse in self.pre.parser.feed(chunk):
                     tap.feed(sse)
+                    meter.feed(sse)
                 held = await self._flush(responder, held + chunk if held else chunk, out, quiet)
         finally:
             await quiet.stop()
@@ -215,6 +232,9 @@ class ConvertedStream:
         out.sent(tail)
         return out
 
+    def progress(self) -> Delivery:
+        return self.out
+
     async def _pump(self, responder: Responder, encoder: StreamEncoder) -> None:
         decoder, parser = self.pre.decoder, self.pre.parser
         quiet = Keepalive(responder.write, self.client.keepalive(), self.keepalive_interval)
@@ -236,6 +256,7 @@ class ConvertedStream:
         for event in events:
             if isinstance(event, ev.MessageStart | ev.MessageDelta) and event.usage is not None:
                 self.out.usage = event.usage
+            self.out.output_size += text_size(event)
             out.extend(encoder.feed(event))
         if not out:
             return False

@@ -1,176 +1,329 @@
-"""KeyLimiter on Redis: rpm, tpm, concurrency and budget shared by every gateway instance.
+"""KeyLimiter on Redis: rpm, tpm, concurrency and budget exact across every gateway process.
 
-Requests and tokens per minute use a sliding-window estimate over two fixed one-minute
-buckets (the previous bucket weighted by how much of it still overlaps the window), checked
-and counted atomically in one Lua call. Concurrency slots expire after `SLOT_TTL` so a crashed
-instance cannot hold them forever. When Redis is unreachable the limiter fails open (requests
-are served, one warning per minute): an outage of the shared store must not stop the gateway.
+Every check-and-count is one Lua script on Redis server time, so processes with skewed clocks
+agree. Keys are hash-tagged per API key (`{prefix}{k<id>}:...`), so each script touches one
+Redis Cluster slot. Requests per minute are a sliding log (a sorted set of admission times);
+tokens per minute are per-second buckets; concurrency slots and budget holds are leases that
+expire LEASE_TTL seconds after their last renewal (renewed every RENEW_EVERY while the request
+runs), so a crashed process leaks nothing for longer than LEASE_TTL.
+
+Each call has a timeout. When Redis is unreachable or slow the limiter falls back to the
+in-process limiter (never to "unlimited"), logs it once a minute, and retries Redis after
+RETRY_AFTER seconds; a lease keeps the side that granted it. Costs that could not be added to
+Redis are kept and added with the next settle of that key.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
-from collections.abc import Mapping
-from typing import Any
+import secrets
+from collections.abc import Awaitable, Mapping
+from typing import Any, Literal
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from octopus.core.clock import Clock
 from octopus.errors import Forbidden, RateLimited
-from octopus.relay.limits import Lease
+from octopus.relay.limits import SPENT, InProcessLimiter, Lease
 from octopus.routing.catalog import ApiKey
 
 log = logging.getLogger("octopus.shared")
-WINDOW = 60
-SLOT_TTL = 600
-_ACQUIRE = """
-local spent = tonumber(redis.call('GET', KEYS[6]) or '0')
-if tonumber(ARGV[4]) > 0 and spent >= tonumber(ARGV[4]) then return 1 end
-local left = 1 - tonumber(ARGV[5])
-if tonumber(ARGV[2]) > 0 then
-  local n = tonumber(redis.call('GET', KEYS[2]) or '0')
-    + tonumber(redis.call('GET', KEYS[3]) or '0') * left
-  if n >= tonumber(ARGV[2]) then return 2 end
+WINDOW = 60.0
+LEASE_TTL = 30.0
+RENEW_EVERY = 10.0
+CALL_TIMEOUT = 0.25  # seconds one Redis call may take before the local fallback answers
+RETRY_AFTER = 1.0  # seconds the fallback is used before Redis is tried again
+WARN_EVERY = 60.0
+_FAILURES = (RedisError, OSError, TimeoutError)
+
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+"""
+# KEYS: rpm, tpm, conc, held, spent
+# ARGV: max_conc, max_rpm, max_tpm, max_cost, reserve, lease, window, ttl, seed_spent
+_ACQUIRE = (
+    _NOW
+    + """
+local window, ttl = tonumber(ARGV[7]), tonumber(ARGV[8])
+local held = 0
+local max_cost = tonumber(ARGV[4])
+if max_cost > 0 then
+  local spent = redis.call('GET', KEYS[5])
+  if not spent then
+    spent = ARGV[9]
+    redis.call('SET', KEYS[5], spent)
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  local holding = 0
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+    holding = holding + tonumber(string.match(m, ':([^:]*)$'))
+  end
+  local left = max_cost - tonumber(spent) - holding
+  if left <= 0 then return {1, spent} end
+  held = math.min(tonumber(ARGV[5]), left)
 end
-if tonumber(ARGV[3]) > 0 then
-  local t = tonumber(redis.call('GET', KEYS[4]) or '0')
-    + tonumber(redis.call('GET', KEYS[5]) or '0') * left
-  if t >= tonumber(ARGV[3]) then return 3 end
+local max_conc = tonumber(ARGV[1])
+if max_conc > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+  if redis.call('ZCARD', KEYS[3]) >= max_conc then return {4, '1'} end
 end
-if tonumber(ARGV[1]) > 0 then
-  local c = redis.call('INCR', KEYS[1])
-  redis.call('EXPIRE', KEYS[1], ARGV[6])
-  if c > tonumber(ARGV[1]) then redis.call('DECR', KEYS[1]) return 4 end
+local max_rpm = tonumber(ARGV[2])
+if max_rpm > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[1]) >= max_rpm then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return {2, tostring(tonumber(oldest[2]) + window - now)}
+  end
 end
-if tonumber(ARGV[2]) > 0 then
-  redis.call('INCR', KEYS[2])
-  redis.call('EXPIRE', KEYS[2], 2 * 60)
+local max_tpm = tonumber(ARGV[3])
+if max_tpm > 0 then
+  local buckets = redis.call('HGETALL', KEYS[2])
+  local sum, first = 0, nil
+  for i = 1, #buckets, 2 do
+    local second = tonumber(buckets[i])
+    if second <= now - window then
+      redis.call('HDEL', KEYS[2], buckets[i])
+    else
+      sum = sum + tonumber(buckets[i + 1])
+      if first == nil or second < first then first = second end
+    end
+  end
+  if sum >= max_tpm then return {3, tostring(first + window - now)} end
 end
+if max_rpm > 0 then
+  redis.call('ZADD', KEYS[1], now, ARGV[6])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
+end
+if max_conc > 0 then
+  redis.call('ZADD', KEYS[3], now + ttl, ARGV[6])
+  redis.call('PEXPIRE', KEYS[3], math.ceil(ttl * 1000) + 1000)
+end
+if held > 0 then
+  redis.call('ZADD', KEYS[4], now + ttl, ARGV[6] .. ':' .. string.format('%.12f', held))
+  redis.call('PEXPIRE', KEYS[4], math.ceil(ttl * 1000) + 1000)
+end
+return {0, string.format('%.12f', held)}
+"""
+)
+# KEYS: tpm, conc, held, spent   ARGV: lease, tokens, cost, window, seed_spent
+_SETTLE = (
+    _NOW
+    + """
+redis.call('ZREM', KEYS[2], ARGV[1])
+local mine = ARGV[1] .. ':'
+for _, m in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+  if string.sub(m, 1, #mine) == mine then redis.call('ZREM', KEYS[3], m) end
+end
+local tokens = tonumber(ARGV[2])
+if tokens > 0 then
+  redis.call('HINCRBY', KEYS[1], tostring(math.floor(now)), tokens)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[4]) * 1000) + 1000)
+end
+if redis.call('EXISTS', KEYS[4]) == 0 then redis.call('SET', KEYS[4], ARGV[5]) end
+if tonumber(ARGV[3]) > 0 then return redis.call('INCRBYFLOAT', KEYS[4], ARGV[3]) end
+return redis.call('GET', KEYS[4])
+"""
+)
+# KEYS: conc, held   ARGV: lease, ttl
+_RENEW = (
+    _NOW
+    + """
+local expiry = now + tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], 'XX', expiry, ARGV[1])
+local mine = ARGV[1] .. ':'
+for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  if string.sub(m, 1, #mine) == mine then redis.call('ZADD', KEYS[2], 'XX', expiry, m) end
+end
+local keep = math.ceil(tonumber(ARGV[2]) * 1000) + 1000
+redis.call('PEXPIRE', KEYS[1], keep)
+redis.call('PEXPIRE', KEYS[2], keep)
 return 0
 """
+)
 
 
 class RedisLimiter:
     """Implements `octopus.relay.limits.KeyLimiter` against a shared Redis."""
 
-    def __init__(self, client: Redis, clock: Clock, prefix: str = "octopus:") -> None:
+    def __init__(
+        self,
+        client: Redis,
+        clock: Clock,
+        prefix: str = "octopus:",
+        *,
+        window: float = WINDOW,
+        lease_ttl: float = LEASE_TTL,
+        call_timeout: float = CALL_TIMEOUT,
+    ) -> None:
         self._redis = client
         self._clock = clock
         self._prefix = prefix
-        self._script = client.register_script(_ACQUIRE)
-        self._spent: dict[int, float] = {}
+        self._window = window
+        self._ttl = lease_ttl
+        self._timeout = call_timeout
+        self._acquire = client.register_script(_ACQUIRE)
+        self._settle = client.register_script(_SETTLE)
+        self._renew = client.register_script(_RENEW)
+        self._local = InProcessLimiter(clock)
+        self._unsynced: dict[int, float] = {}  # cost not yet added in Redis, per key
+        self._live: dict[str, int] = {}  # lease id -> key id, renewed while running
+        self._ids = itertools.count(1)
+        self._instance = secrets.token_hex(4)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._renewer: asyncio.Task[None] | None = None
+        self._down_until = -math.inf
         self._last_warning = -math.inf
 
-    async def acquire(self, key: ApiKey) -> Lease:
+    @property
+    def mode(self) -> Literal["redis", "local-fallback"]:
+        return "local-fallback" if self._clock.monotonic() < self._down_until else "redis"
+
+    async def acquire(self, key: ApiKey, reserve: float = 0.0) -> Lease:
         if not (key.max_rpm or key.max_tpm or key.max_concurrency or key.max_cost):
             return Lease(key.id, concurrent=False)
-        now = self._clock.time()
-        minute, fraction = divmod(now, WINDOW)
-        keys = self._keys(key.id, int(minute))
-        args = [key.max_concurrency, key.max_rpm, key.max_tpm, key.max_cost, fraction / WINDOW]
+        if self.mode == "local-fallback":
+            return await self._local.acquire(key, reserve)
+        token = f"{self._instance}-{next(self._ids)}"
+        args: list[str | int | float] = [key.max_concurrency, key.max_rpm, key.max_tpm]
+        args += [key.max_cost, max(0.0, reserve), token, self._window, self._ttl]
+        args.append(repr(self._local.spent(key.id)))
         try:
-            verdict = int(await self._script(keys=keys, args=[*args, SLOT_TTL]))
-        except (RedisError, OSError) as exc:
-            self._warn(exc)
-            return Lease(key.id, concurrent=False)
-        _raise_for(verdict, key, WINDOW - fraction)
-        return Lease(key.id, concurrent=bool(key.max_concurrency))
+            verdict, value = await self._call(self._acquire(keys=self._keys(key.id), args=args))
+        except _FAILURES as exc:
+            self._fell_back(exc)
+            return await self._local.acquire(key, reserve)
+        if int(verdict) == 1:
+            self._local.set_spent(key.id, float(_text(value)))
+        _raise_for(int(verdict), key, _text(value))
+        concurrent = bool(key.max_concurrency)
+        held = float(_text(value))
+        if concurrent or held:
+            self._live[token] = key.id
+            self._ensure_renewer()
+        return Lease(key.id, concurrent=concurrent, reserved=held, token=token)
 
-    def release(self, lease: Lease, tokens: int) -> None:
-        minute = int(self._clock.time() // WINDOW)
-        self._spawn(self._release(lease, tokens, minute))
+    def settle(self, lease: Lease, tokens: int, cost: float) -> None:
+        if not lease.token:
+            self._local.settle(lease, tokens, cost)
+            if cost > 0 and self.mode == "local-fallback":
+                self._unsynced[lease.key_id] = self._unsynced.get(lease.key_id, 0.0) + cost
+            return
+        self._live.pop(lease.token, None)
+        self._local.add_spent(lease.key_id, cost)  # the fallback's view stays close to Redis
+        self._spawn(self._settle_remote(lease, tokens, cost))
 
     def add_spent(self, key_id: int, cost: float) -> None:
+        self._local.add_spent(key_id, cost)
         if cost > 0:
-            self._spent[key_id] = self._spent.get(key_id, 0.0) + cost
-            self._spawn(self._redis.incrbyfloat(self._name("spent", key_id), cost))
+            self._unsynced[key_id] = self._unsynced.get(key_id, 0.0) + cost
 
     def spent(self, key_id: int) -> float:
-        return self._spent.get(key_id, 0.0)
+        return self._local.spent(key_id)
 
     def set_spent(self, key_id: int, cost: float) -> None:
-        self._spent[key_id] = cost
-        self._spawn(self._redis.set(self._name("spent", key_id), repr(cost)))
+        self._local.set_spent(key_id, cost)
+        self._unsynced.pop(key_id, None)
+        self._spawn(self._call(self._redis.set(self._name(key_id, "spent"), repr(cost))))
 
     async def seed(self, spent: Mapping[int, float]) -> None:
         """Start every key's budget from the lifetime cost the database holds (authoritative)."""
-        self._spent = dict(spent)
+        for key_id, cost in spent.items():
+            self._local.set_spent(key_id, cost)
         if not spent:
             return
+        values = {self._name(k, "spent"): repr(v) for k, v in spent.items()}
         try:
-            await self._redis.mset({self._name("spent", k): repr(v) for k, v in spent.items()})
-        except (RedisError, OSError) as exc:
-            self._warn(exc)
+            await self._call(self._redis.mset(values))
+        except _FAILURES as exc:
+            self._fell_back(exc)
 
     async def drain(self) -> None:
         """Wait for pending counter updates (graceful shutdown)."""
+        if self._renewer is not None:
+            self._renewer.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _release(self, lease: Lease, tokens: int, minute: int) -> None:
-        pipe = self._redis.pipeline(transaction=False)
-        if lease.concurrent:
-            pipe.decr(self._name("conc", lease.key_id))
-        if tokens > 0:
-            bucket = self._name("tpm", lease.key_id, minute)
-            pipe.incrby(bucket, tokens)
-            pipe.expire(bucket, 2 * WINDOW)
-        await pipe.execute()
+    async def _settle_remote(self, lease: Lease, tokens: int, cost: float) -> None:
+        key_id = lease.key_id
+        owed = cost + self._unsynced.pop(key_id, 0.0)
+        keys = self._keys(key_id)
+        args: list[str | int | float] = [lease.token, tokens, repr(owed), self._window]
+        args.append(repr(self._local.spent(key_id)))
+        try:
+            spent = await self._call(self._settle(keys=[*keys[1:4], keys[4]], args=args))
+        except _FAILURES as exc:
+            self._unsynced[key_id] = self._unsynced.get(key_id, 0.0) + owed
+            self._fell_back(exc)
+            return
+        if spent is not None:
+            self._local.set_spent(key_id, float(_text(spent)))
 
-    def _keys(self, key_id: int, minute: int) -> list[str]:
-        return [
-            self._name("conc", key_id),
-            self._name("rpm", key_id, minute),
-            self._name("rpm", key_id, minute - 1),
-            self._name("tpm", key_id, minute),
-            self._name("tpm", key_id, minute - 1),
-            self._name("spent", key_id),
-        ]
+    def _ensure_renewer(self) -> None:
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.get_running_loop().create_task(self._renew_forever())
 
-    def _name(self, kind: str, key_id: int, minute: int | None = None) -> str:
-        suffix = f":{minute}" if minute is not None else ""
-        return f"{self._prefix}limit:{kind}:{key_id}{suffix}"
+    async def _renew_forever(self) -> None:
+        every = min(RENEW_EVERY, self._ttl / 3)
+        while self._live:
+            await asyncio.sleep(every)
+            for token, key_id in list(self._live.items()):
+                keys = self._keys(key_id)
+                try:
+                    await self._call(self._renew(keys=[keys[2], keys[3]], args=[token, self._ttl]))
+                except _FAILURES as exc:
+                    self._fell_back(exc)
 
-    def _spawn(self, work: Any) -> None:
+    async def _call(self, work: Awaitable[Any]) -> Any:
+        async with asyncio.timeout(self._timeout):
+            return await work
+
+    def _keys(self, key_id: int) -> list[str]:
+        return [self._name(key_id, kind) for kind in ("rpm", "tpm", "conc", "held", "spent")]
+
+    def _name(self, key_id: int, kind: str) -> str:
+        return f"{self._prefix}{{k{key_id}}}:{kind}"
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(self._guard(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _guard(self, work: Any) -> None:
+    async def _guard(self, work: Awaitable[Any]) -> None:
         try:
             await work
-        except (RedisError, OSError) as exc:
-            self._warn(exc)
+        except _FAILURES as exc:
+            self._fell_back(exc)
 
-    def _warn(self, exc: BaseException) -> None:
+    def _fell_back(self, exc: BaseException) -> None:
         now = self._clock.monotonic()
-        if now - self._last_warning >= WINDOW:
+        self._down_until = now + RETRY_AFTER
+        if now - self._last_warning >= WARN_EVERY:
             self._last_warning = now
             log.warning(
-                "redis unavailable: key limits are not enforced",
+                "redis unavailable: key limits are enforced per process until it is back",
                 extra={"fields": {"error": type(exc).__name__}},
             )
 
 
-def _raise_for(verdict: int, key: ApiKey, to_next_minute: float) -> None:
-    wait = float(max(1, math.ceil(to_next_minute)))
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _raise_for(verdict: int, key: ApiKey, value: str) -> None:
+    if verdict == 0:
+        return
     if verdict == 1:
-        raise Forbidden("API key has reached its spending limit (max_cost)")
-    if verdict == 2:
-        raise RateLimited(
-            f"API key rate limit reached: at most {key.max_rpm} requests per minute",
-            retry_after=wait,
-        )
-    if verdict == 3:
-        raise RateLimited(
-            f"API key rate limit reached: at most {key.max_tpm} tokens per minute", retry_after=wait
-        )
-    if verdict == 4:
-        raise RateLimited(
-            f"API key rate limit reached: at most {key.max_concurrency} concurrent requests",
-            retry_after=1.0,
-        )
+        raise Forbidden(SPENT)
+    wait = float(max(1, math.ceil(float(value))))
+    what = {
+        2: f"at most {key.max_rpm} requests per minute",
+        3: f"at most {key.max_tpm} tokens per minute",
+        4: f"at most {key.max_concurrency} concurrent requests",
+    }[verdict]
+    raise RateLimited(f"API key rate limit reached: {what}", retry_after=wait)
