@@ -99,7 +99,7 @@ async def test_a_format_without_codec_is_skipped(
 class _BrokenLimiter(InProcessLimiter):
     """A limiter whose backend fails in a way it does not translate (a bug, not a refusal)."""
 
-    async def acquire(self, key: ApiKey) -> Lease:
+    async def acquire(self, key: ApiKey, reserve: float = 0.0) -> Lease:
         raise RuntimeError("limiter backend exploded with secret sk-should-not-leak")
 
 
