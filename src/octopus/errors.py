@@ -10,6 +10,8 @@
     │   ├── UnsupportedMediaType     415 not JSON
     │   ├── RateLimited              429 the key's rpm / tpm / concurrency limit (retry_after)
     │   └── NotSupported             501 a conversion that does not exist yet
+    │       └── CannotServe          400 this channel type cannot serve the request (embeddings
+    │                                    on an Anthropic channel, token arrays to Gemini...)
     ├── UpstreamError                a provider failed us
     │   ├── UpstreamConnect          502 connect / DNS / reset before a response     (retryable)
     │   ├── UpstreamTimeout          504 no headers / first token / body in time      (retryable)
@@ -103,6 +105,12 @@ class RateLimited(ClientError):
 
 class NotSupported(ClientError):
     status = 501
+
+
+class CannotServe(NotSupported):
+    """The member is skipped; when no member of the group can serve it, the client gets 400."""
+
+    status = 400
 
 
 class UpstreamError(GatewayError):

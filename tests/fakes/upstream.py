@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from octopus.protocols import WireFormat
-from tests.fakes import payloads, replies, replies_stream
+from tests.fakes import embeddings, payloads, replies, replies_stream
 
 _SUFFIXES = {
     "/chat/completions": WireFormat.OPENAI_CHAT,
@@ -110,6 +110,8 @@ class FakeUpstream:
             await asyncio.sleep(fault.delay)
         if request.method == "GET" and rest.endswith("/models"):
             return self._models(tag, request, fault)
+        if embeddings.is_embeddings(rest):
+            return embeddings.reply(rest, body, fault.status, fault.headers, fault.body)
         kind, model, stream = self._parse(rest, body)
         if fault.status:
             data = fault.body if fault.body is not None else payloads.error_body(kind, fault.status)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Protocol
 
 from octopus.core.clock import Clock
 from octopus.errors import (
@@ -24,7 +25,7 @@ from octopus.errors import (
     UpstreamTimeout,
 )
 from octopus.relay.channel_events import ChannelEvents
-from octopus.relay.exchange import Exchanger, Job
+from octopus.relay.exchange import Job
 from octopus.relay.outbound import Target
 from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, error_reply, is_client_fault
 from octopus.relay.rounds import Rounds, RoundStopped
@@ -39,6 +40,12 @@ DEFAULT_REST = 60.0
 _OVERLOAD = frozenset({429, 503, 529})
 
 
+class Exchange(Protocol):
+    """One attempt against one member, up to the commit point (chat or embeddings)."""
+
+    async def prepare(self, job: Job, target: Target) -> Ready: ...
+
+
 @dataclass(slots=True)
 class _Outcome:
     ready: Ready | None = None
@@ -50,7 +57,7 @@ class _Outcome:
 class Attempts:
     def __init__(
         self,
-        exchanger: Exchanger,
+        exchanger: Exchange,
         state: RoutingState,
         events: ChannelEvents,
         clock: Clock,

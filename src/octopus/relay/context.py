@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol
 
 from octopus.protocols import WireFormat
 from octopus.routing.catalog import ApiKey
 
 HeaderList = list[tuple[str, str]]
+
+
+class Operation(Enum):
+    """What the client asks for; the endpoint decides it."""
+
+    GENERATE = "generate"
+    EMBED = "embed"  # OpenAI /v1/embeddings, Gemini :embedContent
+    BATCH_EMBED = "batch_embed"  # Gemini :batchEmbedContents
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +36,7 @@ class ClientRequest:
     path_model: str | None = None
     path_stream: bool | None = None
     key: ApiKey | None = field(default=None, repr=False)  # already authenticated by the web layer
+    operation: Operation = Operation.GENERATE
 
 
 class Responder(Protocol):

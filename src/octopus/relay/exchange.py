@@ -99,7 +99,7 @@ class Exchanger:
     ) -> Ready:
         try:
             if resp.status >= 400:
-                raise await _failure(resp, upstream, target.channel)
+                raise await read_failure(resp, upstream, target.channel)
             is_sse = (resp.header("content-type") or "").startswith("text/event-stream")
             if job.head.stream and is_sse:
                 return await self._stream(job, target, resp, upstream, same=same)
@@ -120,7 +120,7 @@ class Exchanger:
             return BodyReady(resp.status, headers, data, usage)
         canon = _decoded(upstream, data)
         out = job.codec.encode_response(canon, job.losses)
-        return BodyReady(200, _json_headers(resp.headers), out, canon.usage)
+        return BodyReady(200, json_headers(resp.headers), out, canon.usage)
 
     async def _stream(
         self, job: Job, target: Target, resp: UpstreamResponse, upstream: Codec, *, same: bool
@@ -158,7 +158,7 @@ class Exchanger:
         await resp.aclose()
         result = acc.result()
         out = job.codec.encode_response(result, job.losses)
-        return BodyReady(200, _json_headers(resp.headers), out, result.usage)
+        return BodyReady(200, json_headers(resp.headers), out, result.usage)
 
     def _stream_from_body(self, job: Job, data: bytes, upstream: Codec, headers: Headers) -> Ready:
         """A stream client served by a JSON answer: replay it as one short stream."""
@@ -200,7 +200,9 @@ def upstream_body(job: Job, target: Target, upstream: Codec, *, same: bool) -> b
     return apply_overrides(body, channel.param_override)
 
 
-async def _failure(resp: UpstreamResponse, upstream: Codec, channel: Channel) -> UpstreamFailure:
+async def read_failure(
+    resp: UpstreamResponse, upstream: Codec, channel: Channel
+) -> UpstreamFailure:
     """The upstream's error, with every key of the channel scrubbed from what it said."""
     secrets = [k.secret for k in channel.keys]
     body = scrub_bytes(await resp.read(ERROR_BODY_LIMIT), secrets)
@@ -247,5 +249,5 @@ def _decoded(upstream: Codec, data: bytes) -> c.CanonResponse:
     return canon
 
 
-def _json_headers(upstream: Headers) -> HeaderList:
+def json_headers(upstream: Headers) -> HeaderList:
     return [*client_headers_from(upstream, all_headers=False), ("content-type", "application/json")]

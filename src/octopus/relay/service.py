@@ -19,7 +19,8 @@ from octopus.relay import auth, budget, metering
 from octopus.relay.attempts import Attempts
 from octopus.relay.body import Head, read_head
 from octopus.relay.channel_events import ChannelEvents
-from octopus.relay.context import ClientRequest, Responder
+from octopus.relay.context import ClientRequest, Operation, Responder
+from octopus.relay.embeddings import EmbedExchanger
 from octopus.relay.exchange import ExchangeLimits, Exchanger, Job
 from octopus.relay.limits import KeyLimiter
 from octopus.relay.pricing import PriceBook
@@ -70,6 +71,10 @@ class RelayService:
         self._ids = RequestIds()
         exchanger = Exchanger(self.transport, self.clock, self.limits.exchange)
         self._attempts = Attempts(exchanger, self.routing, self.events, self.clock)
+        embedder = EmbedExchanger(self.transport, self.clock, self.limits.exchange)
+        self._embed_attempts = Attempts(
+            embedder, self.routing, self.events, self.clock, self._attempts.rounds
+        )
 
     def running_rounds(self) -> dict[str, int]:
         """Request id -> number of the round waiting for its upstream (stoppable) right now."""
@@ -118,6 +123,8 @@ class RelayService:
         if request.path_model is not None:
             head.model = request.path_model
             head.stream = bool(request.path_stream)
+        if request.operation is not Operation.GENERATE:
+            head.stream = False  # embeddings never stream
         auth.check_model(key, head.model)
         group = catalog.groups.get(head.model)
         if group is None:
@@ -133,7 +140,7 @@ class RelayService:
         record = RequestRecord(
             request_id=self._ids.next(),
             started_at=self.clock.time(),
-            client_format=request.format.value,
+            client_format=_client_format(request),
             requested_model=request.path_model or _model_of(request.body),
             api_key_id=key.id,
             api_key_name=key.name,
@@ -147,7 +154,7 @@ class RelayService:
         return RequestRecord(
             request_id=self._ids.next(),
             started_at=self.clock.time(),
-            client_format=request.format.value,
+            client_format=_client_format(request),
             requested_model=admitted.head.model,
             api_key_id=admitted.key.id,
             api_key_name=admitted.key.name,
@@ -171,8 +178,10 @@ class RelayService:
         # one byte over the limit, so that keep_body marks the cut
         job.capture = 0 if bodies.log_body_mode == BodyMode.OFF else bodies.log_body_max_bytes + 1
         began = self.clock.monotonic()
+        generate = request.operation is Operation.GENERATE
+        attempts = self._attempts if generate else self._embed_attempts
         try:
-            ready = await self._attempts.run(job, admitted.group, admitted.catalog, record)
+            ready = await attempts.run(job, admitted.group, admitted.catalog, record)
         except GatewayError as err:
             record.status, record.error = "failed", err.message
             failure = error_reply(codec, err)
@@ -243,6 +252,13 @@ class RelayService:
     def _notify(call: Callable[[RequestRecord], None], record: RequestRecord) -> None:
         with contextlib.suppress(Exception):  # a broken sink must never break the relay
             call(record)
+
+
+def _client_format(request: ClientRequest) -> str:
+    """The endpoint for the log: the wire format, with `/embeddings` for embeddings calls."""
+    if request.operation is Operation.GENERATE:
+        return request.format.value
+    return f"{request.format.value}/embeddings"
 
 
 def _model_of(body: bytes) -> str:

@@ -42,6 +42,17 @@ def endpoint_url(kind: WireFormat, base_url: str, model: str, *, stream: bool) -
     return base + _PATHS[kind]
 
 
+def embeddings_url(kind: WireFormat, base_url: str, model: str, action: str) -> str | None:
+    """The embeddings endpoint (`action` is Gemini's); None for a `##` URL naming another one."""
+    base = base_url.strip()
+    if base.endswith(FULL_URL_MARK):
+        return None
+    base = base.rstrip("/")
+    if kind is WireFormat.GEMINI:
+        return f"{base}/models/{model}:{action}"
+    return base + "/embeddings"
+
+
 def models_url(base_url: str) -> str:
     base = base_url.strip()
     if base.endswith(FULL_URL_MARK):

@@ -4,7 +4,9 @@
     POST /v1/responses                   OpenAI Responses
     POST /v1/messages[?beta=true]        Anthropic Messages
     POST /v1/messages/count_tokens       Anthropic token count (estimate)
+    POST /v1/embeddings                  OpenAI embeddings
     POST /v1beta/models/{m}:generateContent | :streamGenerateContent[?alt=sse] | :countTokens
+         | :embedContent | :batchEmbedContents
          (also under /v1/models/: google-genai's default API version is v1)
     GET  /v1/models, /v1/models/{id}     OpenAI shape (Anthropic's when anthropic-version or
                                          x-api-key is sent)
@@ -22,7 +24,7 @@ import orjson
 
 from octopus.errors import BadRequest, GatewayError, ModelNotFound
 from octopus.protocols import WireFormat
-from octopus.relay.context import ClientRequest
+from octopus.relay.context import ClientRequest, Operation
 from octopus.relay.service import RelayService
 from octopus.web import relay_models as models
 from octopus.web.relay_asgi import (
@@ -46,6 +48,7 @@ _GENERATE = {
 }
 _GEMINI_PREFIXES = ("/v1beta/models/", "/v1/models/")
 _GEMINI_ACTIONS = {"generateContent": False, "streamGenerateContent": True}
+_GEMINI_EMBED = {"embedContent": Operation.EMBED, "batchEmbedContents": Operation.BATCH_EMBED}
 
 
 class RelayApp:
@@ -65,6 +68,10 @@ class RelayApp:
         fmt = _GENERATE.get(path)
         if fmt is not None and method == "POST":
             await self._generate(scope, receive, responder, fmt, None)
+        elif path == "/v1/embeddings" and method == "POST":
+            await self._generate(
+                scope, receive, responder, WireFormat.OPENAI_CHAT, None, Operation.EMBED
+            )
         elif path.startswith(_GEMINI_PREFIXES) and ":" in path and method == "POST":
             await self._gemini(scope, receive, responder, path)
         elif path == "/v1/messages/count_tokens" and method == "POST":
@@ -87,6 +94,11 @@ class RelayApp:
         elif action in _GEMINI_ACTIONS and model:
             stream = _GEMINI_ACTIONS[action]
             await self._generate(scope, receive, responder, WireFormat.GEMINI, (model, stream))
+        elif action in _GEMINI_EMBED and model:
+            operation = _GEMINI_EMBED[action]
+            await self._generate(
+                scope, receive, responder, WireFormat.GEMINI, (model, False), operation
+            )
         else:
             await _send_error(responder, WireFormat.GEMINI, ModelNotFound(f"no route for {path}"))
 
@@ -97,6 +109,7 @@ class RelayApp:
         responder: AsgiResponder,
         fmt: WireFormat,
         gemini: tuple[str, bool] | None,
+        operation: Operation = Operation.GENERATE,
     ) -> None:
         headers = header_map(scope)
         query = scope.get("query_string", b"").decode("latin-1")
@@ -117,6 +130,7 @@ class RelayApp:
             path_model=gemini[0] if gemini else None,
             path_stream=gemini[1] if gemini else None,
             key=key,
+            operation=operation,
         )
         await self._run(request, receive, responder)
 

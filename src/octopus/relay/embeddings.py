@@ -1,0 +1,158 @@
+"""One embeddings attempt against one member: the Attempts loop's exchanger for embeddings.
+
+Same dialect: the body goes as it came (re-encoded only when the member's model name differs)
+and the answer comes back byte for byte. Otherwise request and answer are converted between
+OpenAI and Gemini. A channel type without an embeddings API raises CannotServe: the member is
+skipped, and the client gets 400 when no member can serve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+
+from octopus.core.clock import Clock
+from octopus.errors import CannotServe, GatewayError, UpstreamTimeout
+from octopus.protocols import WireFormat
+from octopus.protocols import canonical as c
+from octopus.protocols import embeddings as emb
+from octopus.relay.body import patch_top
+from octopus.relay.context import Operation
+from octopus.relay.exchange import ExchangeLimits, Job, json_headers, read_failure
+from octopus.relay.metering import estimate_tokens
+from octopus.relay.outbound import Target, build_request, client_headers_from
+from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, codec_for
+from octopus.upstream.providers import embeddings_url
+from octopus.upstream.transport import Transport, UpstreamResponse
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    url: str
+    body: bytes
+    request: emb.EmbedRequest | None = None  # the decoded client request; None = same dialect
+
+
+@dataclass(slots=True)
+class EmbedExchanger:
+    transport: Transport
+    clock: Clock
+    limits: ExchangeLimits
+
+    async def prepare(self, job: Job, target: Target) -> Ready:
+        call = _plan(job, target)
+        request = build_request(
+            target,
+            call.body,
+            stream=False,
+            client_headers=job.client.headers if call.request is None else None,
+            timeouts=(self.limits.connect_timeout, self.limits.stream_idle_timeout),
+        )
+        left = job.deadline - self.clock.monotonic()
+        timeout = max(0.001, min(job.config.response_timeout, left))
+        try:
+            async with asyncio.timeout(timeout):
+                resp = await self.transport.send(replace(request, url=call.url))
+                return await self._answer(job, target, resp, call)
+        except TimeoutError:
+            raise UpstreamFailure(UpstreamTimeout(f"no response within {timeout:g}s")) from None
+        except GatewayError as exc:
+            if not exc.retryable:
+                raise  # the request itself, or this member's dialect, cannot be served
+            raise UpstreamFailure(exc) from None
+
+    async def _answer(self, job: Job, target: Target, resp: UpstreamResponse, call: _Call) -> Ready:
+        try:
+            if resp.status >= 400:
+                raise await read_failure(resp, codec_for(target.channel.type), target.channel)
+            data = await resp.read(self.limits.max_response_size)
+        finally:
+            await resp.aclose()
+        upstream = _dialect(target)
+        if call.request is None:  # same dialect: relayed as it came
+            headers = client_headers_from(resp.headers, all_headers=True)
+            usage = _usage_of(upstream, data) or _estimate(job)
+            return BodyReady(resp.status, headers, data, usage)
+        answer = _decode_response(upstream, data)
+        usage = answer.usage or _estimate(job)
+        answer.usage = usage
+        body = _encode_response(job, call.request, answer, target.member.model_name)
+        return BodyReady(200, json_headers(resp.headers), body, usage)
+
+
+def _dialect(target: Target) -> WireFormat:
+    found = emb.dialect(target.channel.type)
+    if found is None:
+        kind = target.channel.type.value
+        raise _cannot(target, f"({kind}) has no embeddings API; use an OpenAI-type or Gemini one")
+    return found
+
+
+def _cannot(target: Target, why: str) -> CannotServe:
+    return CannotServe(f"channel '{target.channel.name}' {why}")
+
+
+def _plan(job: Job, target: Target) -> _Call:
+    """The upstream URL and body: passed through in the same dialect, converted otherwise."""
+    upstream, client = _dialect(target), job.client.format
+    model, base = target.member.model_name, target.channel.base_url
+    if upstream is client:
+        batch = job.client.operation is Operation.BATCH_EMBED
+        action = emb.gemini.BATCH if batch else emb.gemini.EMBED
+        return _Call(_url(upstream, base, model, action, target), _same_body(job, model))
+    request = _decode_request(job)
+    job.losses = emb.losses(request, client, upstream)
+    if upstream is WireFormat.GEMINI:
+        action, body = emb.gemini.encode_request(request, model)
+        return _Call(_url(upstream, base, model, action, target), body, request)
+    body = emb.openai.encode_request(request, model)
+    return _Call(_url(upstream, base, model, "", target), body, request)
+
+
+def _url(upstream: WireFormat, base: str, model: str, action: str, target: Target) -> str:
+    url = embeddings_url(upstream, base, model, action)
+    if url is None:
+        raise _cannot(target, "has a full endpoint URL (##); embeddings need its base URL")
+    return url
+
+
+def _same_body(job: Job, model: str) -> bytes:
+    if model == job.head.model:
+        return job.client.body  # byte-identical
+    if job.client.format is WireFormat.GEMINI:
+        return emb.gemini.with_model(job.client.body, model)
+    return patch_top(job.head.top, model=model)
+
+
+def _decode_request(job: Job) -> emb.EmbedRequest:
+    if job.client.format is WireFormat.GEMINI:
+        batch = job.client.operation is Operation.BATCH_EMBED
+        return emb.gemini.decode_request(job.client.body, batch=batch)
+    return emb.openai.decode_request(job.client.body)
+
+
+def _decode_response(upstream: WireFormat, data: bytes) -> emb.EmbedResponse:
+    if upstream is WireFormat.GEMINI:
+        return emb.gemini.decode_response(data)
+    return emb.openai.decode_response(data)
+
+
+def _encode_response(
+    job: Job, request: emb.EmbedRequest, answer: emb.EmbedResponse, model: str
+) -> bytes:
+    if job.client.format is WireFormat.GEMINI:
+        return emb.gemini.encode_response(
+            answer, batch=job.client.operation is Operation.BATCH_EMBED
+        )
+    return emb.openai.encode_response(answer, model, base64=request.base64)
+
+
+def _usage_of(upstream: WireFormat, data: bytes) -> c.Usage | None:
+    if upstream is WireFormat.GEMINI:
+        return emb.gemini.usage_from_response(data)
+    return emb.openai.usage_from_response(data)
+
+
+def _estimate(job: Job) -> c.Usage:
+    """Input tokens from the request size when the upstream reports none; no output tokens."""
+    return c.Usage(input_tokens=estimate_tokens(len(job.client.body)))
