@@ -17,6 +17,7 @@ import httpx
 import uvicorn
 
 from octopus.app import Octopus, create_app
+from octopus.services.container import Services
 from octopus.settings import Settings
 from tests.conftest import free_port
 
@@ -27,8 +28,8 @@ class Gateway:
     app: Octopus
 
     @property
-    def state(self) -> object:
-        return self.app.admin.state
+    def services(self) -> Services:
+        return self.app.services
 
 
 def sqlite_settings(tmp: Path, **overrides: object) -> Settings:
@@ -60,7 +61,7 @@ async def serve(settings: Settings) -> AsyncIterator[Gateway]:
             await asyncio.sleep(0.01)
         yield Gateway(f"http://127.0.0.1:{port}", app)
     finally:
-        app.admin.state.stopping.set()
+        app.basics.stopping.set()
         server.should_exit = True
         await asyncio.wait_for(task, timeout=30)
 

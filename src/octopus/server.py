@@ -23,7 +23,7 @@ class _Server(uvicorn.Server):
         self._octopus = app
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        stopping: asyncio.Event = self._octopus.admin.state.stopping
+        stopping = self._octopus.basics.stopping
         try:
             asyncio.get_running_loop().call_soon_threadsafe(stopping.set)
         except RuntimeError:  # no loop yet: nothing is waiting on the event

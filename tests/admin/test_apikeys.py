@@ -29,10 +29,14 @@ async def test_create_list_update_delete(gateway_db: Gateway, admin_db: httpx.As
     assert created["supported_models"] == "g1,g2"
     assert (created["max_rpm"], created["max_cost"], created["enabled"]) == (60, 2.0, True)
     digest = hashlib.sha256(key.encode()).hexdigest()
-    routed = gateway_db.app.admin.state.catalog.current.keys[digest]
-    assert (routed.id, routed.supported_models, routed.max_rpm) == (created["id"], {"g1", "g2"}, 60)
+    routed = gateway_db.app.services.catalog.current.keys[digest]
+    assert (routed.id, routed.supported_models, routed.max_rpm) == (
+        created["id"],
+        frozenset({"g1", "g2"}),
+        60,
+    )
 
-    async with gateway_db.app.admin.state.sessions() as session:
+    async with gateway_db.app.services.sessions() as session:
         rows = (await session.execute(select(t.ApiKey))).scalars().all()
     assert [r.key_hash for r in rows] == [digest]
     assert all(key not in str(vars(r)) for r in rows)
@@ -54,11 +58,11 @@ async def test_create_list_update_delete(gateway_db: Gateway, admin_db: httpx.As
     )
     assert (updated["enabled"], updated["max_tpm"], updated["name"]) == (False, 5, "ci")
     assert updated["api_key_prefix"] == created["api_key_prefix"]
-    assert gateway_db.app.admin.state.catalog.current.keys[digest].enabled is False
+    assert gateway_db.app.services.catalog.current.keys[digest].enabled is False
 
     data(await admin_db.delete(f"/api/v1/apikey/delete/{created['id']}"))
     assert data(await admin_db.get("/api/v1/apikey/list")) == []
-    assert gateway_db.app.admin.state.catalog.current.keys == {}
+    assert gateway_db.app.services.catalog.current.keys == {}
 
 
 async def test_login_with_the_key(gateway: Gateway, admin: httpx.AsyncClient) -> None:

@@ -16,7 +16,7 @@ from tests.harness import Gateway
 
 
 def catalog(gateway: Gateway) -> Catalog:
-    current: Catalog = gateway.app.admin.state.catalog.current
+    current: Catalog = gateway.app.services.catalog.current
     return current
 
 
@@ -84,7 +84,7 @@ async def test_keys_in_the_database_and_reenable(
         admin_db, key=None, keys=[{"key": "sk-one-0123456789abcd", "remark": "team a"}]
     )
     key_id = created["keys"][0]["id"]
-    recorder = gateway_db.app.admin.state.channel_events
+    recorder = gateway_db.app.services.channel_events
     recorder.key_disabled(created["id"], key_id, "upstream 401: invalid key")
     await recorder.drain()
     shown = data(await admin_db.get("/api/v1/channel/list"))[0]["keys"][0]
@@ -108,7 +108,7 @@ async def test_keys_in_the_database_and_reenable(
         }
     ]
     assert catalog(gateway_db).channels[created["id"]].keys[0].enabled is True
-    sessions = gateway_db.app.admin.state.sessions
+    sessions = gateway_db.app.services.sessions
     async with sessions() as session:
         stored = (await session.execute(select(t.ChannelKey.key))).scalars().all()
     assert stored == ["sk-one-0123456789abcd"]

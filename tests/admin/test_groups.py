@@ -38,7 +38,7 @@ async def test_group_lifecycle(gateway_db: Gateway, admin_db: httpx.AsyncClient)
     assert created["relay_config"]["max_attempts"] == 2
     assert created["relay_config"]["first_token_timeout"] == RelayConfig().first_token_timeout
     assert [(i["channel_id"], i["weight"]) for i in created["items"]] == [(one, 3), (two, 1)]
-    routed = gateway_db.app.admin.state.catalog.current.groups["smart"]
+    routed = gateway_db.app.services.catalog.current.groups["smart"]
     assert routed.mode is GroupMode.FAILOVER
     assert routed.config == RelayConfig(max_attempts=2, cooldown=30.0, sticky_seconds=120.5)
     assert [(m.channel_id, m.model_name, m.weight) for m in routed.members] == [
@@ -67,7 +67,7 @@ async def test_group_lifecycle(gateway_db: Gateway, admin_db: httpx.AsyncClient)
         ("c1", 0, 1),
     ]
     assert updated["relay_config"]["max_attempts"] == 2  # not sent: kept
-    current = gateway_db.app.admin.state.catalog.current
+    current = gateway_db.app.services.catalog.current
     assert "smart" not in current.groups
     assert current.groups["smarter"].mode is GroupMode.WEIGHTED
 
@@ -76,7 +76,7 @@ async def test_group_lifecycle(gateway_db: Gateway, admin_db: httpx.AsyncClient)
         await admin_db.post(f"/api/v1/group/active/{created['id']}", json={"item_id": c1})
     )
     assert active["active_item_id"] == c1
-    assert gateway_db.app.admin.state.catalog.current.groups["smarter"].active_item_id == c1
+    assert gateway_db.app.services.catalog.current.groups["smarter"].active_item_id == c1
 
     replaced = data(
         await admin_db.post(
@@ -99,7 +99,7 @@ async def test_group_lifecycle(gateway_db: Gateway, admin_db: httpx.AsyncClient)
     deleted = await admin_db.delete(f"/api/v1/group/delete/{created['id']}")
     assert data(deleted) == "group deleted successfully"
     assert data(await admin_db.get("/api/v1/group/list")) == []
-    assert gateway_db.app.admin.state.catalog.current.groups == {}
+    assert gateway_db.app.services.catalog.current.groups == {}
 
 
 @pytest.mark.parametrize("mode", [m.value for m in GroupMode])
@@ -107,7 +107,7 @@ async def test_every_mode(gateway: Gateway, admin: httpx.AsyncClient, mode: str)
     one, _ = await _channels(admin)
     body = {"name": f"g-{mode}", "mode": mode, "items": [{"channel_id": one, "model_name": "m1"}]}
     assert data(await admin.post("/api/v1/group/create", json=body))["mode"] == mode
-    assert gateway.app.admin.state.catalog.current.groups[f"g-{mode}"].mode.value == mode
+    assert gateway.app.services.catalog.current.groups[f"g-{mode}"].mode.value == mode
 
 
 BAD_CONFIGS: list[tuple[Any, str]] = [
@@ -147,7 +147,7 @@ async def test_reference_relay_config_names(gateway: Gateway, admin: httpx.Async
         cooldown=90.0,
         sticky_seconds=300.0,
     )
-    assert gateway.app.admin.state.catalog.current.groups["g"].config == expected
+    assert gateway.app.services.catalog.current.groups["g"].config == expected
     assert created["relay_config"]["response_timeout"] == RelayConfig().response_timeout
 
 

@@ -102,7 +102,7 @@ async def test_sync_now_updates_models_and_groups(
     assert channels["manual"]["model"] == manual["model"]  # auto_sync off: untouched
     items = data(await admin.get("/api/v1/group/list"))[0]["items"]
     assert sorted(i["model_name"] for i in items) == ["mine", "old-2"]
-    assert gateway.app.admin.state.catalog.current.channels[synced["id"]].models == {
+    assert gateway.app.services.catalog.current.channels[synced["id"]].models == {
         "old-2",
         "new-1",
         "mine",
@@ -151,8 +151,8 @@ async def test_sync_runs_at_startup_unless_disabled(tmp_path: Path, upstream: Fa
         await client.aclose()
     async with serve(settings) as gateway:
         for _ in range(100):
-            if gateway.app.admin.state.catalog.current.channels[1].models:
+            if gateway.app.services.catalog.current.channels[1].models:
                 break
             await asyncio.sleep(0.05)
-        assert gateway.app.admin.state.catalog.current.channels[1].models == {"first"}
+        assert gateway.app.services.catalog.current.channels[1].models == {"first"}
     assert len(upstream.calls("boot")) == 1

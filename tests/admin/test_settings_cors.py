@@ -45,7 +45,7 @@ async def test_list_set_persist(db_url: Any, tmp_path: Path) -> None:
         data(await _set(client, "log_body_mode", "ALL"))
         data(await _set(client, "metrics_token", "tok-0123456789secret"))
         data(await _set(client, "cors_allow_origins", " https://a.com/ ,b.org,,"))
-        live: LiveSettings = gateway.app.admin.state.live_settings
+        live: LiveSettings = gateway.app.services.live_settings
         assert live.log_retention_days == 90
         assert live.metrics_enabled is True
         assert live.log_body_mode is LogBodyMode.ALL
@@ -61,7 +61,7 @@ async def test_list_set_persist(db_url: Any, tmp_path: Path) -> None:
         assert "tok-0123456789secret" not in str(values)
         # the masked value sent back (a form saved unchanged) keeps the token
         data(await _set(client, "metrics_token", "tok-0…cret"))
-        assert gateway.app.admin.state.live_settings.metrics_token == "tok-0123456789secret"
+        assert gateway.app.services.live_settings.metrics_token == "tok-0123456789secret"
         await client.aclose()
 
 

@@ -43,7 +43,7 @@ async def test_go_dump_upload_on_every_database(db_url: URL, tmp_path: Path) -> 
         assert result["rows_affected"]["api_keys"] == 3
         assert result["skipped"]["settings"] == 1
 
-        state = gateway.app.admin.state
+        state = gateway.app.services
         # the running gateway uses it at once: routing catalog, live settings, prices
         assert set(state.catalog.current.groups) == {"gpt-4o", "claude-sonnet", "fast"}
         plain = go_dump()["api_keys"][0]["api_key"]

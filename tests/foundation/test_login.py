@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from octopus.web.admin.auth import AuthService
+from octopus.services.accounts import AuthService
 from tests.harness import serve, sqlite_settings
 
 
@@ -156,5 +156,5 @@ async def test_failed_logins_are_throttled_then_locked(tmp_path: Path) -> None:
         assert throttled.status_code == 429
         assert int(throttled.headers["retry-after"]) >= 1
         assert "admin" not in throttled.json()["message"]
-        auth: AuthService = gw.app.admin.state.auth
+        auth: AuthService = gw.app.services.auth
         assert auth is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from octopus.core import tokens
 from octopus.core.clock import FakeClock
 from octopus.core.throttle import LoginThrottle, ThrottlePolicy
-from octopus.web.admin.auth import token_lifetime
+from octopus.services.accounts import token_lifetime
 
 
 def test_waits_grow_then_lock_and_success_resets() -> None:

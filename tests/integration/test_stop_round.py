@@ -53,7 +53,7 @@ async def test_stopped_round_moves_on_without_a_cooldown(tmp_path: Path) -> None
             ask = {"model": "g", "messages": [{"role": "user", "content": "hi"}]}
             began = time.monotonic()
             pending = asyncio.create_task(client.chat.completions.create(**ask))  # type: ignore[call-overload]
-            relay = gw.app.admin.state.relay
+            relay = gw.app.services.relay
             while not relay.running_rounds():
                 await asyncio.sleep(0.01)
             ((request_id, number),) = relay.running_rounds().items()

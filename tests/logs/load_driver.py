@@ -1,7 +1,7 @@
 """A real gateway process under a steady stream of finished requests, for the durability tests.
 
 Runs the same app and server as `octopus start` (data/config.json in the working directory,
-OCTOPUS_* overrides) and, once it is up, reports records to `app.state.record_sink` from several
+OCTOPUS_* overrides) and, once it is up, reports records to `app.services.record_sink` from several
 concurrent tasks, the way the relay does. After each `finished()` it prints
 `<request_id> <unix time>` so the test knows what was acknowledged and when.
 Stops producing when shutdown begins (SIGTERM sets `stopping`).
@@ -18,7 +18,7 @@ import time
 
 import uvicorn
 
-from octopus.app import create_app
+from octopus.app import Octopus, create_app
 from octopus.core.logs import setup_logging
 from octopus.relay.sink import Attempt
 from octopus.server import _Server
@@ -26,8 +26,8 @@ from octopus.settings import Settings
 from tests.logs.factory import record
 
 
-async def _produce(app: object, worker: int, pause: float) -> None:
-    state = app.admin.state  # type: ignore[attr-defined]
+async def _produce(app: Octopus, worker: int, pause: float) -> None:
+    state = app.services
     prefix = f"p{os.getpid()}-w{worker}"
     n = 0
     while not state.stopping.is_set():

@@ -10,12 +10,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import URL
 
+from octopus.services.metrics import GatewayMetrics
 from octopus.store import logs, stats
 from octopus.store.database import Database
 from octopus.store.engine import make_engine, session_factory
 from octopus.store.migrate import upgrade
 from octopus.store.writer import BatchWriter, WriterConfig
-from octopus.web.metrics import GatewayMetrics
 from tests.logs.factory import record
 
 

@@ -8,22 +8,22 @@ from typing import Any
 
 import httpx
 
-from octopus.web.live_log import LiveLog
+from octopus.services.live_log import LiveLog
 from tests.admin.conftest import data, error
 from tests.harness import Gateway
 from tests.logs.factory import failover_record, record
 
 
 async def _push(gateway: Gateway, records) -> None:
-    sink = gateway.app.admin.state.record_sink
+    sink = gateway.app.services.record_sink
     for item in records:
         sink.started(item)
         sink.finished(item)
-    assert await gateway.app.admin.state.log_writer.drain()
+    assert await gateway.app.services.log_writer.drain()
 
 
 async def test_list_detail_bodies_and_clear(gateway_db: Gateway, admin_db: httpx.AsyncClient):
-    gateway_db.app.admin.state.live_settings.set("log_body_mode", "all")
+    gateway_db.app.services.live_settings.set("log_body_mode", "all")
     failover = failover_record(request_body=b'{"model":"smart"}', response_body=b'{"id":"x"}')
     others = [
         record(started_at=1_700_000_000.0 + i, status="failed" if i % 3 == 0 else "success")
@@ -85,7 +85,7 @@ async def _events(response: httpx.Response, queue: asyncio.Queue[Any]) -> None:
 async def test_overview_stream_snapshot_live_updates_and_shutdown(
     gateway: Gateway, admin: httpx.AsyncClient
 ) -> None:
-    state = gateway.app.admin.state
+    state = gateway.app.services
     done = record(requested_model="before")
     await _push(gateway, [done])
     running = record(requested_model="still-running", status="running", duration_ms=0)

@@ -9,7 +9,7 @@ from octopus.core.clock import FakeClock
 from octopus.relay.sink import Attempt
 from octopus.routing.catalog import RelayConfig
 from octopus.routing.health import InMemoryHealth
-from octopus.web.metrics import GatewayMetrics
+from octopus.services.metrics import GatewayMetrics
 from tests.harness import Gateway
 from tests.logs.factory import failover_record, record
 
@@ -29,7 +29,7 @@ def _value(
 
 
 async def test_metrics_endpoint(gateway: Gateway) -> None:
-    state = gateway.app.admin.state
+    state = gateway.app.services
     async with httpx.AsyncClient(base_url=gateway.url) as client:
         assert (await client.get("/metrics")).status_code == 404, "off by default"
         state.live_settings.set("metrics_enabled", "true")

@@ -9,10 +9,10 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from octopus.protocols import WireFormat
 from octopus.routing.catalog import RelayConfig
+from octopus.services.fan_out import FanOutSink
 from octopus.store import logs, stats
 from octopus.store.database import Database
 from octopus.store.writer import BatchWriter
-from octopus.web.live_log import FanOutSink
 from tests.fakes.fixtures import fake, world
 from tests.fakes.gateway import World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault

@@ -9,14 +9,14 @@ from collections.abc import Callable
 import httpx
 
 from octopus.relay.pricing import Price
-from octopus.web.admin.price_service import PriceService
+from octopus.services.prices import PriceService
 from tests.harness import Gateway
 from tests.prices.conftest import data
 from tests.prices.fake_http import FakeHttp
 
 
 def prices(gateway: Gateway) -> PriceService:
-    service: PriceService = gateway.app.admin.state.prices
+    service: PriceService = gateway.app.services.prices
     return service
 
 

@@ -12,10 +12,10 @@ from octopus.core.clock import FakeClock
 from octopus.core.live_settings import LiveSettings
 from octopus.core.model_match import Rates
 from octopus.relay.pricing import Price, PriceBook
+from octopus.services.prices import PriceService, RefreshFailed
 from octopus.store import prices as store
 from octopus.store.database import Database
 from octopus.upstream.aiohttp_transport import AiohttpTransport
-from octopus.web.admin.price_service import PriceService, RefreshFailed
 from tests.conftest import free_port
 from tests.prices.fake_http import FakeHttp
 

@@ -28,7 +28,7 @@ async def test_stats_routes(gateway_db: Gateway, admin_db: httpx.AsyncClient) ->
         record(started_at=now, api_key_id=key_id, status="failed", channel_id=2, duration_ms=900),
         record(started_at=now - DAY, api_key_id=99, upstream_model="other-model"),
     ]
-    state = gateway_db.app.admin.state
+    state = gateway_db.app.services
     for item in records:
         state.record_sink.finished(item)
     assert await state.log_writer.drain()

@@ -37,9 +37,8 @@ async def test_runtime_stream_and_reset(fake: FakeUpstream, world: World) -> Non
     key = world.add_key()
     fake.script("c1", Fault(status=500))
     async with serve_relay(world) as gw:
-        admin = Starlette(routes=runtime.routes())
-        admin.state.relay = gw.service
-        admin.state.stopping = asyncio.Event()
+        stopping = asyncio.Event()
+        admin = Starlette(routes=runtime.routes(gw.service, stopping))
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(admin, port=port, log_config=None, lifespan="off"))
         task = asyncio.create_task(server.serve())
@@ -72,7 +71,7 @@ async def test_runtime_stream_and_reset(fake: FakeUpstream, world: World) -> Non
             after = await anext(events)
             assert after["cooldowns"] == {}
             assert after["current_item_id"] == 0
-            admin.state.stopping.set()
+            stopping.set()
             assert [e async for e in events] == []  # the stream ends at shutdown
         server.should_exit = True
         await task

@@ -62,7 +62,7 @@ class _Pending:
 
 
 class BatchWriter:
-    """Implements the relay's RecordSink (structurally) and app.state.flushers' `flush`."""
+    """Implements the relay's RecordSink (structurally) and a shutdown flusher (`flush`)."""
 
     def __init__(
         self,

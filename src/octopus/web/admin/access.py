@@ -7,8 +7,7 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 
-from octopus.store.catalog_loader import CatalogHolder
-from octopus.store.database import Sessions
+from octopus.services.container import Services
 from octopus.store.errors import StoreRefusal
 from octopus.web.admin.envelope import AdminError
 
@@ -16,23 +15,17 @@ T = TypeVar("T")
 
 
 async def in_session(
-    request: Request, action: Callable[[Any], Awaitable[T]], *, reload: bool = False
+    services: Services, action: Callable[[Any], Awaitable[T]], *, reload: bool = False
 ) -> T:
     """Run one store call; store refusals become envelope errors; `reload` refreshes routing."""
-    sessions: Sessions = request.app.state.sessions
     try:
-        async with sessions() as session:
+        async with services.sessions() as session:
             result = await action(session)
     except StoreRefusal as exc:
         raise AdminError(exc.status, exc.message) from None
     if reload:
-        await catalog(request).reload()
+        await services.catalog.reload()
     return result
-
-
-def catalog(request: Request) -> CatalogHolder:
-    holder: CatalogHolder = request.app.state.catalog
-    return holder
 
 
 def path_id(request: Request, name: str = "id") -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import secrets
 import string
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -14,12 +15,12 @@ from starlette.routing import BaseRoute, Route
 
 from octopus.errors import GatewayError
 from octopus.relay.auth import KEY_PREFIX, authenticate, hash_key
+from octopus.services.container import Services
 from octopus.store import apikeys as store
 from octopus.store.tables import ApiKey
 from octopus.web.admin.access import (
     body_id,
     boolean,
-    catalog,
     in_session,
     integer,
     name_list,
@@ -86,32 +87,32 @@ def _values(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     return {name: parse(body) for name, parse in _PARSERS.items() if body.get(name) is not None}
 
 
-async def create_api_key(request: Request) -> Response:
+async def create_api_key(services: Services, request: Request) -> Response:
     values = _values(await json_object(request), partial=False)
     key = new_key()
     row = await in_session(
-        request,
+        services,
         lambda s: store.create_api_key(s, values, hash_key(key), display_prefix(key)),
         reload=True,
     )
     return ok({**api_key_view(row), "api_key": key})
 
 
-async def list_api_keys(request: Request) -> Response:
-    rows = await in_session(request, store.list_api_keys)
+async def list_api_keys(services: Services, request: Request) -> Response:
+    rows = await in_session(services, store.list_api_keys)
     return ok([api_key_view(r) for r in rows])
 
 
-async def update_api_key(request: Request) -> Response:
+async def update_api_key(services: Services, request: Request) -> Response:
     body = await json_object(request)
     key_id, values = body_id(body), _values(body, partial=True)
-    row = await in_session(request, lambda s: store.update_api_key(s, key_id, values), reload=True)
+    row = await in_session(services, lambda s: store.update_api_key(s, key_id, values), reload=True)
     return ok(api_key_view(row))
 
 
-async def delete_api_key(request: Request) -> Response:
+async def delete_api_key(services: Services, request: Request) -> Response:
     key_id = path_id(request)
-    await in_session(request, lambda s: store.delete_api_key(s, key_id), reload=True)
+    await in_session(services, lambda s: store.delete_api_key(s, key_id), reload=True)
     return ok()
 
 
@@ -123,23 +124,21 @@ def presented_key(request: Request) -> str:
     return request.headers.get("x-api-key", "").strip()
 
 
-async def login(request: Request) -> Response:
+async def login(services: Services, request: Request) -> Response:
     """Checks a client key for the panel's API-key login; 401 for unknown, disabled or expired."""
     try:
-        authenticate(
-            catalog(request).current, presented_key(request), request.app.state.clock.time()
-        )
+        authenticate(services.catalog.current, presented_key(request), services.clock.time())
     except GatewayError as exc:
         return fail(401, exc.message)
     return ok()
 
 
-def routes() -> list[BaseRoute]:
+def routes(services: Services) -> list[BaseRoute]:
     prefix = "/api/v1/apikey"
     return [
-        Route(f"{prefix}/create", create_api_key, methods=["POST"]),
-        Route(f"{prefix}/list", list_api_keys, methods=["GET"]),
-        Route(f"{prefix}/update", update_api_key, methods=["POST"]),
-        Route(f"{prefix}/delete/{{id}}", delete_api_key, methods=["DELETE"]),
-        Route(f"{prefix}/login", login, methods=["GET"]),
+        Route(f"{prefix}/create", partial(create_api_key, services), methods=["POST"]),
+        Route(f"{prefix}/list", partial(list_api_keys, services), methods=["GET"]),
+        Route(f"{prefix}/update", partial(update_api_key, services), methods=["POST"]),
+        Route(f"{prefix}/delete/{{id}}", partial(delete_api_key, services), methods=["DELETE"]),
+        Route(f"{prefix}/login", partial(login, services), methods=["GET"]),
     ]

@@ -7,6 +7,7 @@ import logging
 import time
 from email import policy
 from email.parser import BytesParser
+from functools import partial
 from typing import Any
 
 import orjson
@@ -14,11 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from octopus.core.live_settings import LiveSettings
+from octopus.services.container import Services
 from octopus.store import backup
 from octopus.store.backup_rows import DumpError, load_document, parse_dump
 from octopus.web.admin.envelope import AdminError, ok
-from octopus.web.admin.price_service import PriceService
 from octopus.web.admin.relay_config import ALIASES, LIMITS, parse_relay_config
 
 log = logging.getLogger("octopus.backup")
@@ -26,10 +26,10 @@ MAX_IMPORT_BYTES = 512 * 1024 * 1024
 _TRUE = ("1", "true", "yes", "on")
 
 
-async def export_dump(request: Request) -> Response:
+async def export_dump(services: Services, request: Request) -> Response:
     include = request.query_params.get("include_stats", "false").strip().lower() in _TRUE
-    now = float(request.app.state.clock.time())
-    async with request.app.state.sessions() as session:
+    now = float(services.clock.time())
+    async with services.sessions() as session:
         doc = await backup.export_dump(session, include_stats=include, now=now)
     name = time.strftime("octopus-export-%Y%m%d%H%M%S.json", time.gmtime(now))
     return Response(
@@ -42,37 +42,32 @@ async def export_dump(request: Request) -> Response:
     )
 
 
-async def import_dump(request: Request) -> Response:
+async def import_dump(services: Services, request: Request) -> Response:
     raw = await _uploaded(request)
     try:
         doc = load_document(raw)
         dump = parse_dump(doc, _relay_config)
-        prices: PriceService = request.app.state.prices
         report = await backup.run_import(
-            request.app.state.sessions,
+            services.sessions,
             dump,
-            reference=prices.reference_rates,
-            exported_at=_exported_at(doc, float(request.app.state.clock.time())),
+            reference=services.prices.reference_rates,
+            exported_at=_exported_at(doc, float(services.clock.time())),
         )
     except DumpError as exc:
         raise AdminError(400, f"import refused, nothing was changed: {exc.message}") from None
-    await _apply(request, report)
+    await _apply(services, report)
     log.info("configuration imported", extra={"fields": report.rows_affected})
     return ok(
         {"rows_affected": report.rows_affected, "skipped": report.skipped, "notes": report.notes}
     )
 
 
-async def _apply(request: Request, report: backup.ImportReport) -> None:
+async def _apply(services: Services, report: backup.ImportReport) -> None:
     """Make the running gateway use what was imported: settings, routing catalog, prices."""
-    live: LiveSettings | None = getattr(request.app.state, "live_settings", None)
-    if live is not None:
-        for key, value in report.settings.items():
-            live.set(key, value)
-    catalog = getattr(request.app.state, "catalog", None)
-    if catalog is not None:
-        await catalog.reload()
-    await request.app.state.prices.rebuild()
+    for key, value in report.settings.items():
+        services.live_settings.set(key, value)
+    await services.catalog.reload()
+    await services.prices.rebuild()
 
 
 def _relay_config(raw: dict[str, Any]) -> dict[str, Any]:
@@ -114,8 +109,8 @@ async def _uploaded(request: Request) -> bytes:
     raise AdminError(400, "import refused: the form has no 'file' field")
 
 
-def routes() -> list[BaseRoute]:
+def routes(services: Services) -> list[BaseRoute]:
     return [
-        Route("/api/v1/setting/export", export_dump, methods=["GET"]),
-        Route("/api/v1/setting/import", import_dump, methods=["POST"]),
+        Route("/api/v1/setting/export", partial(export_dump, services), methods=["GET"]),
+        Route("/api/v1/setting/import", partial(import_dump, services), methods=["POST"]),
     ]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from octopus.core.live_settings import LiveSettings, mask_secret
+from octopus.core.live_settings import mask_secret
 from octopus.errors import GatewayError
 from octopus.protocols import WireFormat
+from octopus.services.container import Services
+from octopus.services.model_sync import SyncBusy
 from octopus.store import channels as store
 from octopus.store import stats
 from octopus.store.catalog_loader import resolve_proxy
@@ -22,7 +25,6 @@ from octopus.web.admin.access import body_id, boolean, in_session, path_id
 from octopus.web.admin.channel_input import MASK, channel_values, key_specs
 from octopus.web.admin.envelope import AdminError, ok
 from octopus.web.admin.json_body import json_object
-from octopus.web.admin.sync import ModelSync, SyncBusy
 
 
 def channel_view(stored: StoredChannel, stats_row: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -62,14 +64,14 @@ async def _views(session: Any, channels: list[StoredChannel]) -> list[dict[str, 
     return [channel_view(c, by_id.get(c.row.id)) for c in channels]
 
 
-async def list_channels(request: Request) -> Response:
+async def list_channels(services: Services, request: Request) -> Response:
     async def action(session: Any) -> list[dict[str, Any]]:
         return await _views(session, await store.list_channels(session))
 
-    return ok(await in_session(request, action))
+    return ok(await in_session(services, action))
 
 
-async def create_channel(request: Request) -> Response:
+async def create_channel(services: Services, request: Request) -> Response:
     body = await json_object(request)
     values = channel_values(body, partial=False)
     keys = key_specs(body, partial=False) or []
@@ -77,10 +79,10 @@ async def create_channel(request: Request) -> Response:
     async def action(session: Any) -> dict[str, Any]:
         return (await _views(session, [await store.create_channel(session, values, keys)]))[0]
 
-    return ok(await in_session(request, action, reload=True))
+    return ok(await in_session(services, action, reload=True))
 
 
-async def update_channel(request: Request) -> Response:
+async def update_channel(services: Services, request: Request) -> Response:
     body = await json_object(request)
     channel_id = body_id(body)
     values = channel_values(body, partial=True)
@@ -90,39 +92,39 @@ async def update_channel(request: Request) -> Response:
         stored = await store.update_channel(session, channel_id, values, keys)
         return (await _views(session, [stored]))[0]
 
-    return ok(await in_session(request, action, reload=True))
+    return ok(await in_session(services, action, reload=True))
 
 
-async def enable_channel(request: Request) -> Response:
+async def enable_channel(services: Services, request: Request) -> Response:
     body = await json_object(request)
     channel_id, enabled = body_id(body), boolean(body, "enabled") if "enabled" in body else None
     if enabled is None:
         raise AdminError(400, "Invalid request parameters: 'enabled' is required")
     await in_session(
-        request, lambda s: store.set_channel_enabled(s, channel_id, enabled), reload=True
+        services, lambda s: store.set_channel_enabled(s, channel_id, enabled), reload=True
     )
     return ok()
 
 
-async def delete_channel(request: Request) -> Response:
+async def delete_channel(services: Services, request: Request) -> Response:
     channel_id = path_id(request)
-    await in_session(request, lambda s: store.delete_channel(s, channel_id), reload=True)
+    await in_session(services, lambda s: store.delete_channel(s, channel_id), reload=True)
     return ok()
 
 
-async def fetch_model(request: Request) -> Response:
+async def fetch_model(services: Services, request: Request) -> Response:
     """Ask the upstream for its models, from the body's settings or a saved channel's (`id`)."""
     body = await json_object(request)
     saved = None
     if body.get("id") is not None:
         channel_id = body_id(body)
-        saved = await in_session(request, lambda s: store.get_channel(s, channel_id))
+        saved = await in_session(services, lambda s: store.get_channel(s, channel_id))
     values = channel_values({**_saved_fields(saved), **_given(body), "name": "-"}, partial=False)
     key = _fetch_key(body, saved)
-    live: LiveSettings = request.app.state.live_settings
+    live = services.live_settings
     try:
         models = await list_models(
-            request.app.state.transport,
+            services.transport,
             WireFormat(values["type"]),
             values["base_url"],
             key,
@@ -165,14 +167,9 @@ def _saved_fields(saved: StoredChannel | None) -> dict[str, Any]:
     }
 
 
-def _sync(request: Request) -> ModelSync:
-    sync: ModelSync = request.app.state.model_sync
-    return sync
-
-
-async def sync_now(request: Request) -> Response:
+async def sync_now(services: Services, request: Request) -> Response:
     try:
-        errors = await _sync(request).run()
+        errors = await services.model_sync.run()
     except SyncBusy as busy:
         raise AdminError(409, str(busy)) from None
     if errors:
@@ -180,19 +177,19 @@ async def sync_now(request: Request) -> Response:
     return ok()
 
 
-async def last_sync_time(request: Request) -> Response:
-    return ok(_sync(request).last_sync_rfc3339())
+async def last_sync_time(services: Services, request: Request) -> Response:
+    return ok(services.model_sync.last_sync_rfc3339())
 
 
-def routes() -> list[BaseRoute]:
+def routes(services: Services) -> list[BaseRoute]:
     prefix = "/api/v1/channel"
     return [
-        Route(f"{prefix}/list", list_channels, methods=["GET"]),
-        Route(f"{prefix}/create", create_channel, methods=["POST"]),
-        Route(f"{prefix}/update", update_channel, methods=["POST"]),
-        Route(f"{prefix}/enable", enable_channel, methods=["POST"]),
-        Route(f"{prefix}/delete/{{id}}", delete_channel, methods=["DELETE"]),
-        Route(f"{prefix}/fetch-model", fetch_model, methods=["POST"]),
-        Route(f"{prefix}/sync", sync_now, methods=["POST"]),
-        Route(f"{prefix}/last-sync-time", last_sync_time, methods=["GET"]),
+        Route(f"{prefix}/list", partial(list_channels, services), methods=["GET"]),
+        Route(f"{prefix}/create", partial(create_channel, services), methods=["POST"]),
+        Route(f"{prefix}/update", partial(update_channel, services), methods=["POST"]),
+        Route(f"{prefix}/enable", partial(enable_channel, services), methods=["POST"]),
+        Route(f"{prefix}/delete/{{id}}", partial(delete_channel, services), methods=["DELETE"]),
+        Route(f"{prefix}/fetch-model", partial(fetch_model, services), methods=["POST"]),
+        Route(f"{prefix}/sync", partial(sync_now, services), methods=["POST"]),
+        Route(f"{prefix}/last-sync-time", partial(last_sync_time, services), methods=["GET"]),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -10,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from octopus.routing.catalog import GroupMode
+from octopus.services.container import Services
 from octopus.store import groups as store
 from octopus.store.catalog_loader import relay_config
 from octopus.store.groups import GroupChange, ItemChange, ItemSpec, StoredGroup
@@ -117,19 +119,19 @@ def _values(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     return values
 
 
-async def list_groups(request: Request) -> Response:
-    groups = await in_session(request, store.list_groups)
+async def list_groups(services: Services, request: Request) -> Response:
+    groups = await in_session(services, store.list_groups)
     return ok([group_view(g) for g in groups])
 
 
-async def create_group(request: Request) -> Response:
+async def create_group(services: Services, request: Request) -> Response:
     body = await json_object(request)
     values, items = _values(body, partial=False), _items(body, "items")
-    stored = await in_session(request, lambda s: store.create_group(s, values, items), reload=True)
+    stored = await in_session(services, lambda s: store.create_group(s, values, items), reload=True)
     return ok(group_view(stored))
 
 
-async def update_group(request: Request) -> Response:
+async def update_group(services: Services, request: Request) -> Response:
     body = await json_object(request)
     group_id = body_id(body)
     change = GroupChange(
@@ -143,7 +145,7 @@ async def update_group(request: Request) -> Response:
         replace=_items(body, "items") if body.get("items") is not None else None,
     )
     stored = await in_session(
-        request, lambda s: store.update_group(s, group_id, change), reload=True
+        services, lambda s: store.update_group(s, group_id, change), reload=True
     )
     return ok(group_view(stored))
 
@@ -155,48 +157,50 @@ def _delete_id(index: int, raw: Any) -> int:
     return body_id({name: raw}, name)
 
 
-async def set_active(request: Request) -> Response:
+async def set_active(services: Services, request: Request) -> Response:
     group_id = path_id(request)
     body = await json_object(request)
     if body.get("item_id") is None:
         raise _bad("Invalid request parameters: 'item_id' is required")
     item_id = integer(body, "item_id", 0)
     stored = await in_session(
-        request, lambda s: store.set_active_item(s, group_id, item_id), reload=True
+        services, lambda s: store.set_active_item(s, group_id, item_id), reload=True
     )
     return ok(group_view(stored))
 
 
-async def delete_group(request: Request) -> Response:
+async def delete_group(services: Services, request: Request) -> Response:
     group_id = path_id(request)
-    await in_session(request, lambda s: store.delete_group(s, group_id), reload=True)
+    await in_session(services, lambda s: store.delete_group(s, group_id), reload=True)
     return ok("group deleted successfully")
 
 
-async def _candidates(request: Request, name: str) -> Response:
+async def _candidates(services: Services, request: Request, name: str) -> Response:
     if not name.strip():
         raise _bad("Invalid request parameters: 'name' is required")
-    found = await in_session(request, lambda s: store.candidates(s, name))
+    found = await in_session(services, lambda s: store.candidates(s, name))
     return ok([{"channel_id": c, "channel_name": n, "model_name": m} for c, n, m in found])
 
 
-async def auto_add(request: Request) -> Response:
+async def auto_add(services: Services, request: Request) -> Response:
     body = await json_object(request)
-    return await _candidates(request, text(body, "name") if body.get("name") is not None else "")
+    return await _candidates(
+        services, request, text(body, "name") if body.get("name") is not None else ""
+    )
 
 
-async def candidates(request: Request) -> Response:
-    return await _candidates(request, request.query_params.get("name", ""))
+async def candidates(services: Services, request: Request) -> Response:
+    return await _candidates(services, request, request.query_params.get("name", ""))
 
 
-def routes() -> list[BaseRoute]:
+def routes(services: Services) -> list[BaseRoute]:
     prefix = "/api/v1/group"
     return [
-        Route(f"{prefix}/list", list_groups, methods=["GET"]),
-        Route(f"{prefix}/create", create_group, methods=["POST"]),
-        Route(f"{prefix}/update", update_group, methods=["POST"]),
-        Route(f"{prefix}/active/{{id}}", set_active, methods=["POST"]),
-        Route(f"{prefix}/delete/{{id}}", delete_group, methods=["DELETE"]),
-        Route(f"{prefix}/auto-add", auto_add, methods=["POST"]),
-        Route(f"{prefix}/candidates", candidates, methods=["GET"]),
+        Route(f"{prefix}/list", partial(list_groups, services), methods=["GET"]),
+        Route(f"{prefix}/create", partial(create_group, services), methods=["POST"]),
+        Route(f"{prefix}/update", partial(update_group, services), methods=["POST"]),
+        Route(f"{prefix}/active/{{id}}", partial(set_active, services), methods=["POST"]),
+        Route(f"{prefix}/delete/{{id}}", partial(delete_group, services), methods=["DELETE"]),
+        Route(f"{prefix}/auto-add", partial(auto_add, services), methods=["POST"]),
+        Route(f"{prefix}/candidates", partial(candidates, services), methods=["GET"]),
     ]

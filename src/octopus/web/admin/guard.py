@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from octopus.web.admin.auth import COOKIE, AuthService, request_token
+from octopus.services.accounts import AuthService
+from octopus.web.admin.auth import COOKIE, request_token
 from octopus.web.admin.envelope import fail
 
 PUBLIC_PATHS = frozenset(
@@ -19,8 +20,9 @@ PUBLIC_PATHS = frozenset(
 
 
 class AdminGuard:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, auth: AuthService) -> None:
         self.app = app
+        self.auth = auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -31,9 +33,8 @@ class AdminGuard:
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)
-        auth: AuthService = scope["app"].state.auth
         token = request_token(conn)
-        if token and auth.verify(token):
+        if token and self.auth.verify(token):
             await self.app(scope, receive, send)
             return
         response = fail(401, "Authentication failed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -12,9 +13,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from octopus.core.sse import SseEvent, encode_event
+from octopus.services.container import Services
+from octopus.services.live_log import LiveLog, Queue
 from octopus.store import logs
 from octopus.web.admin.envelope import AdminError, fail, not_found, ok
-from octopus.web.live_log import LiveLog, Queue
 
 PING_SECONDS = 15.0
 MAX_PAGE_SIZE = 500
@@ -45,63 +47,60 @@ def _filter(params: Mapping[str, str]) -> logs.LogFilter:
     )
 
 
-async def list_logs(request: Request) -> Response:
+async def list_logs(services: Services, request: Request) -> Response:
     """The Go shape: a plain list of the page's rows (totals come from /api/v1/log/page)."""
-    page = await _page(request)
+    page = await _page(services, request)
     return ok(page["items"])
 
 
-async def page_logs(request: Request) -> Response:
+async def page_logs(services: Services, request: Request) -> Response:
     """Our own route: `{items, total, page, page_size}` for the panel's pager."""
-    return ok(await _page(request))
+    return ok(await _page(services, request))
 
 
-async def _page(request: Request) -> dict[str, Any]:
+async def _page(services: Services, request: Request) -> dict[str, Any]:
     params = request.query_params
     page = max(1, int_param(params, "page", 1) or 1)
     page_size = min(MAX_PAGE_SIZE, max(1, int_param(params, "page_size", 20) or 20))
     where = _filter(params)
-    async with request.app.state.sessions() as session:
+    async with services.sessions() as session:
         return await logs.list_logs(session, where, page, page_size)
 
 
-async def get_log(request: Request) -> Response:
-    async with request.app.state.sessions() as session:
+async def get_log(services: Services, request: Request) -> Response:
+    async with services.sessions() as session:
         item = await logs.get_log(session, request.path_params["id"])
     if item is None:
         raise not_found()
     return ok(item)
 
 
-async def _body(request: Request, which: str) -> Response:
-    async with request.app.state.sessions() as session:
+async def _body(services: Services, request: Request, which: str) -> Response:
+    async with services.sessions() as session:
         text = await logs.get_body(session, request.path_params["id"], which)
     if text is None:
         raise not_found()
     return ok(text)
 
 
-async def request_body(request: Request) -> Response:
-    return await _body(request, "request")
+async def request_body(services: Services, request: Request) -> Response:
+    return await _body(services, request, "request")
 
 
-async def response_body(request: Request) -> Response:
-    return await _body(request, "response")
+async def response_body(services: Services, request: Request) -> Response:
+    return await _body(services, request, "response")
 
 
-async def clear(request: Request) -> Response:
-    async with request.app.state.sessions() as session:
+async def clear(services: Services, request: Request) -> Response:
+    async with services.sessions() as session:
         await logs.clear_logs(session)
-    live: LiveLog | None = getattr(request.app.state, "live_log", None)
-    if live is not None:
-        live.clear()
+    services.live_log.clear()
     return Response(status_code=204)
 
 
-async def overview_stream(request: Request) -> Response:
+async def overview_stream(services: Services, request: Request) -> Response:
     """SSE: event `log` per running/recent request, then live updates; ends at shutdown."""
-    live: LiveLog = request.app.state.live_log
-    stopping: asyncio.Event = request.app.state.stopping
+    live, stopping = services.live_log, services.stopping
     queue = live.subscribe()  # before the snapshot, so nothing falls between the two
     snapshot = live.snapshot()
     return StreamingResponse(
@@ -147,32 +146,34 @@ async def _next(queue: Queue, stopping: asyncio.Event) -> bytes | None:
     return None if stopper.done() and not stopper.cancelled() else _PING
 
 
-async def running_rounds(request: Request) -> Response:
+async def running_rounds(services: Services, request: Request) -> Response:
     """Request id -> the round that is waiting for its upstream, i.e. what can be stopped now."""
-    return ok(request.app.state.relay.running_rounds())
+    return ok(services.relay.running_rounds())
 
 
-async def stop_round(request: Request) -> Response:
+async def stop_round(services: Services, request: Request) -> Response:
     """Stop a running request's current upstream attempt; it moves on to the next member."""
     request_id = request.path_params["request_id"]
     try:
         number = int(request.path_params["round"])
     except ValueError:
         return fail(400, "Invalid parameter: round must be an integer")
-    if not request.app.state.relay.stop_round(request_id, number):
+    if not services.relay.stop_round(request_id, number):
         return fail(404, "That round is not waiting for its upstream any more")
     return Response(status_code=204)
 
 
-def routes() -> list[BaseRoute]:
+def routes(services: Services) -> list[BaseRoute]:
     return [
-        Route("/api/v1/log/running", running_rounds, methods=["GET"]),
-        Route("/api/v1/log/{request_id}/{round}/stop", stop_round, methods=["POST"]),
-        Route("/api/v1/log/list", list_logs, methods=["GET"]),
-        Route("/api/v1/log/page", page_logs, methods=["GET"]),
-        Route("/api/v1/log/overview/stream", overview_stream, methods=["GET"]),
-        Route("/api/v1/log/clear", clear, methods=["DELETE"]),
-        Route("/api/v1/log/{id}/request-body", request_body, methods=["GET"]),
-        Route("/api/v1/log/{id}/response-body", response_body, methods=["GET"]),
-        Route("/api/v1/log/{id}", get_log, methods=["GET"]),
+        Route("/api/v1/log/running", partial(running_rounds, services), methods=["GET"]),
+        Route(
+            "/api/v1/log/{request_id}/{round}/stop", partial(stop_round, services), methods=["POST"]
+        ),
+        Route("/api/v1/log/list", partial(list_logs, services), methods=["GET"]),
+        Route("/api/v1/log/page", partial(page_logs, services), methods=["GET"]),
+        Route("/api/v1/log/overview/stream", partial(overview_stream, services), methods=["GET"]),
+        Route("/api/v1/log/clear", partial(clear, services), methods=["DELETE"]),
+        Route("/api/v1/log/{id}/request-body", partial(request_body, services), methods=["GET"]),
+        Route("/api/v1/log/{id}/response-body", partial(response_body, services), methods=["GET"]),
+        Route("/api/v1/log/{id}", partial(get_log, services), methods=["GET"]),
     ]

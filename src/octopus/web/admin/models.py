@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -11,24 +12,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from octopus.core.model_match import Rates
+from octopus.services.container import Services
+from octopus.services.prices import PriceService, RefreshFailed
 from octopus.store import prices as store
-from octopus.store.database import Sessions
 from octopus.web.admin.envelope import AdminError, invalid, not_found, ok
 from octopus.web.admin.json_body import field, json_object
-from octopus.web.admin.price_service import PriceService, RefreshFailed
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
-
-
-def _service(request: Request) -> PriceService:
-    service: PriceService = request.app.state.prices
-    return service
-
-
-def _sessions(request: Request) -> Sessions:
-    sessions: Sessions = request.app.state.sessions
-    return sessions
 
 
 def _name(body: dict[str, Any]) -> str:
@@ -47,9 +38,9 @@ def _usd(body: dict[str, Any], name: str) -> float:
     return value
 
 
-def _manual_row(request: Request, body: dict[str, Any]) -> store.PriceRow:
+def _manual_row(services: Services, body: dict[str, Any]) -> store.PriceRow:
     rates = Rates(*(_usd(body, name) for name in PRICE_FIELDS))
-    now = int(request.app.state.clock.time())
+    now = int(services.clock.time())
     return store.PriceRow(_name(body), rates, manual=True, updated_at=now)
 
 
@@ -80,48 +71,48 @@ def _effective_json(service: PriceService, name: str) -> dict[str, Any]:
     }
 
 
-async def list_prices(request: Request) -> Response:
+async def list_prices(services: Services, request: Request) -> Response:
     """Every stored row and every channel model, each with its effective price and source."""
-    async with _sessions(request)() as session:
+    async with services.sessions() as session:
         rows = await store.list_rows(session)
         models = await store.channel_models(session)
     names = dict.fromkeys([row.name for row in rows] + [m.name.lower() for m in models])
-    service = _service(request)
+    service = services.prices
     return ok([_effective_json(service, name) for name in sorted(names)])
 
 
-async def create_price(request: Request) -> Response:
-    row = _manual_row(request, await json_object(request))
-    async with _sessions(request)() as session:
+async def create_price(services: Services, request: Request) -> Response:
+    row = _manual_row(services, await json_object(request))
+    async with services.sessions() as session:
         created = await store.create_row(session, row)
     if not created:
         raise AdminError(409, "model already exists")
-    await _service(request).rebuild()
+    await services.prices.rebuild()
     return ok(_row_json(row))
 
 
-async def update_price(request: Request) -> Response:
+async def update_price(services: Services, request: Request) -> Response:
     """Set a hand-made price; a model priced only by models.dev gets its own row here."""
-    row = _manual_row(request, await json_object(request))
-    async with _sessions(request)() as session:
+    row = _manual_row(services, await json_object(request))
+    async with services.sessions() as session:
         await store.put_row(session, row)
-    await _service(request).rebuild()
+    await services.prices.rebuild()
     return ok(_row_json(row))
 
 
-async def delete_price(request: Request) -> Response:
+async def delete_price(services: Services, request: Request) -> Response:
     """Drop a stored row: the model falls back to the models.dev price, if any."""
     name = _name(await json_object(request))
-    async with _sessions(request)() as session:
+    async with services.sessions() as session:
         deleted = await store.delete_row(session, name)
     if not deleted:
         raise not_found()
-    await _service(request).rebuild()
+    await services.prices.rebuild()
     return ok()
 
 
-async def channel_models(request: Request) -> Response:
-    async with _sessions(request)() as session:
+async def channel_models(services: Services, request: Request) -> Response:
+    async with services.sessions() as session:
         models = await store.channel_models(session)
     return ok(
         [
@@ -136,11 +127,11 @@ async def channel_models(request: Request) -> Response:
     )
 
 
-async def unpriced(request: Request) -> Response:
+async def unpriced(services: Services, request: Request) -> Response:
     """Channel models without any effective price, so the user can set one."""
-    async with _sessions(request)() as session:
+    async with services.sessions() as session:
         models = await store.channel_models(session)
-    service = _service(request)
+    service = services.prices
     missing: dict[str, dict[str, Any]] = {}
     for model in models:
         if service.price_for(model.name) is not None:
@@ -152,30 +143,30 @@ async def unpriced(request: Request) -> Response:
     return ok(list(missing.values()))
 
 
-async def refresh_prices(request: Request) -> Response:
+async def refresh_prices(services: Services, request: Request) -> Response:
     try:
-        count = await _service(request).refresh()
+        count = await services.prices.refresh()
     except RefreshFailed as exc:
         raise AdminError(502, f"could not update prices: {exc}") from None
     return ok({"count": count})
 
 
-async def last_update_time(request: Request) -> Response:
-    stamp = _service(request).last_update
+async def last_update_time(services: Services, request: Request) -> Response:
+    stamp = services.prices.last_update
     if stamp is None:
         return ok(ZERO_TIME)
     return ok(datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
-def routes() -> list[BaseRoute]:
+def routes(services: Services) -> list[BaseRoute]:
     base = "/api/v1/model"
     return [
-        Route(f"{base}/list", list_prices, methods=["GET"]),
-        Route(f"{base}/create", create_price, methods=["POST"]),
-        Route(f"{base}/update", update_price, methods=["POST"]),
-        Route(f"{base}/delete", delete_price, methods=["POST"]),
-        Route(f"{base}/channel", channel_models, methods=["GET"]),
-        Route(f"{base}/unpriced", unpriced, methods=["GET"]),
-        Route(f"{base}/update-price", refresh_prices, methods=["POST"]),
-        Route(f"{base}/last-update-time", last_update_time, methods=["GET"]),
+        Route(f"{base}/list", partial(list_prices, services), methods=["GET"]),
+        Route(f"{base}/create", partial(create_price, services), methods=["POST"]),
+        Route(f"{base}/update", partial(update_price, services), methods=["POST"]),
+        Route(f"{base}/delete", partial(delete_price, services), methods=["POST"]),
+        Route(f"{base}/channel", partial(channel_models, services), methods=["GET"]),
+        Route(f"{base}/unpriced", partial(unpriced, services), methods=["GET"]),
+        Route(f"{base}/update-price", partial(refresh_prices, services), methods=["POST"]),
+        Route(f"{base}/last-update-time", partial(last_update_time, services), methods=["GET"]),
     ]

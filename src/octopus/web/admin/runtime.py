@@ -5,13 +5,14 @@
                                           every 15 s of silence; ends at shutdown
     POST /api/v1/group/runtime/reset/{id} clear cooldowns, failure counts, probe and stickiness
 
-Reads `app.state.relay` (the RelayService) and `app.state.stopping` (an asyncio.Event).
+Needs the RelayService and the shutdown event (`stopping`) only.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import orjson
@@ -60,9 +61,9 @@ class _Changes:
         return ids
 
 
-async def runtime_stream(request: Request) -> Response:
-    relay: RelayService = request.app.state.relay
-    stopping: asyncio.Event = request.app.state.stopping
+async def runtime_stream(
+    relay: RelayService, stopping: asyncio.Event, request: Request
+) -> Response:
     changes = _Changes()
     unsubscribe = relay.routing.health.add_listener(changes)  # before the snapshot: no gap
     return StreamingResponse(
@@ -102,8 +103,7 @@ async def _wait(signal: asyncio.Event, stopping: asyncio.Event) -> bool:
     return signal.is_set() and not stopping.is_set()
 
 
-async def reset_group(request: Request) -> Response:
-    relay: RelayService = request.app.state.relay
+async def reset_group(relay: RelayService, request: Request) -> Response:
     try:
         group_id = int(request.path_params["id"])
     except (KeyError, ValueError):
@@ -112,8 +112,9 @@ async def reset_group(request: Request) -> Response:
     return ok(group_snapshot(relay, group_id))
 
 
-def routes() -> list[BaseRoute]:
+def routes(relay: RelayService, stopping: asyncio.Event) -> list[BaseRoute]:
+    stream = partial(runtime_stream, relay, stopping)
     return [
-        Route("/api/v1/group/runtime/stream", runtime_stream, methods=["GET"]),
-        Route("/api/v1/group/runtime/reset/{id}", reset_group, methods=["POST"]),
+        Route("/api/v1/group/runtime/stream", stream, methods=["GET"]),
+        Route("/api/v1/group/runtime/reset/{id}", partial(reset_group, relay), methods=["POST"]),
     ]

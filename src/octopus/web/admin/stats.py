@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import calendar
 import time
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from octopus.relay.auth import hash_key
+from octopus.services.container import Services
 from octopus.store import stats
 from octopus.web.admin.apikeys import api_key_view, presented_key
 from octopus.web.admin.envelope import AdminError, ok
@@ -19,8 +21,8 @@ HOUR = 3600
 MAX_HOURS = 24 * 400
 
 
-def _now(request: Request) -> float:
-    return float(request.app.state.clock.time())
+def _now(services: Services) -> float:
+    return float(services.clock.time())
 
 
 def _range(request: Request) -> tuple[int | None, int | None]:
@@ -30,24 +32,24 @@ def _range(request: Request) -> tuple[int | None, int | None]:
     return int_param(params, "start_time"), None if end is None else end + 1
 
 
-async def today(request: Request) -> Response:
-    async with request.app.state.sessions() as session:
-        return ok(await stats.today(session, _now(request)))
+async def today(services: Services, request: Request) -> Response:
+    async with services.sessions() as session:
+        return ok(await stats.today(session, _now(services)))
 
 
-async def daily(request: Request) -> Response:
+async def daily(services: Services, request: Request) -> Response:
     """The Go shape: a list of days, oldest first (the heatmap's peak is the panel's to find)."""
     days = int_param(request.query_params, "days")
-    async with request.app.state.sessions() as session:
-        found = await stats.daily(session, _now(request), days if days and days > 0 else None)
+    async with services.sessions() as session:
+        found = await stats.daily(session, _now(services), days if days and days > 0 else None)
     return ok(found["items"])
 
 
-async def hourly(request: Request) -> Response:
+async def hourly(services: Services, request: Request) -> Response:
     """Today's hours so far; `?date=YYYYMMDD` for another day; `?hours=N` for the last N hours."""
-    now = int(_now(request))
+    now = int(_now(services))
     start, end = _hour_window(request, now)
-    async with request.app.state.sessions() as session:
+    async with services.sessions() as session:
         return ok(await stats.hourly(session, start, end))
 
 
@@ -68,39 +70,39 @@ def _hour_window(request: Request, now: int) -> tuple[int, int]:
     return start, min(start + stats.DAY, max(current_end, start + HOUR))
 
 
-async def total(request: Request) -> Response:
-    async with request.app.state.sessions() as session:
+async def total(services: Services, request: Request) -> Response:
+    async with services.sessions() as session:
         return ok(await stats.total(session))
 
 
-async def apikey(request: Request) -> Response:
-    async with request.app.state.sessions() as session:
+async def apikey(services: Services, request: Request) -> Response:
+    async with services.sessions() as session:
         return ok(await stats.by_api_key(session, *_range(request)))
 
 
-async def channel(request: Request) -> Response:
-    async with request.app.state.sessions() as session:
+async def channel(services: Services, request: Request) -> Response:
+    async with services.sessions() as session:
         return ok(await stats.by_channel(session, *_range(request)))
 
 
-async def model(request: Request) -> Response:
-    async with request.app.state.sessions() as session:
+async def model(services: Services, request: Request) -> Response:
+    async with services.sessions() as session:
         return ok(await stats.by_model(session, *_range(request)))
 
 
-async def member(request: Request) -> Response:
-    async with request.app.state.sessions() as session:
+async def member(services: Services, request: Request) -> Response:
+    async with services.sessions() as session:
         return ok(await stats.by_member(session, *_range(request)))
 
 
-async def key_stats(request: Request) -> Response:
+async def key_stats(services: Services, request: Request) -> Response:
     """`{stats, info}` for the API key presented (Bearer or x-api-key), not an admin session."""
     key = presented_key(request)
     if not key:
         raise AdminError(401, "Authentication failed")
-    async with request.app.state.sessions() as session:
+    async with services.sessions() as session:
         row = await stats.key_by_hash(session, hash_key(key))
-        if row is None or not row.enabled or (0 < row.expire_at <= _now(request)):
+        if row is None or not row.enabled or (0 < row.expire_at <= _now(services)):
             raise AdminError(401, "Authentication failed")
         info = api_key_view(row)
         info["supported_models"] = ", ".join(
@@ -110,15 +112,15 @@ async def key_stats(request: Request) -> Response:
     return ok({"stats": usage, "info": info})
 
 
-def routes() -> list[BaseRoute]:
+def routes(services: Services) -> list[BaseRoute]:
     return [
-        Route("/api/v1/stats/today", today, methods=["GET"]),
-        Route("/api/v1/stats/daily", daily, methods=["GET"]),
-        Route("/api/v1/stats/hourly", hourly, methods=["GET"]),
-        Route("/api/v1/stats/total", total, methods=["GET"]),
-        Route("/api/v1/stats/apikey", apikey, methods=["GET"]),
-        Route("/api/v1/stats/channel", channel, methods=["GET"]),
-        Route("/api/v1/stats/model", model, methods=["GET"]),
-        Route("/api/v1/stats/member", member, methods=["GET"]),
-        Route("/api/v1/apikey/stats", key_stats, methods=["GET"]),
+        Route("/api/v1/stats/today", partial(today, services), methods=["GET"]),
+        Route("/api/v1/stats/daily", partial(daily, services), methods=["GET"]),
+        Route("/api/v1/stats/hourly", partial(hourly, services), methods=["GET"]),
+        Route("/api/v1/stats/total", partial(total, services), methods=["GET"]),
+        Route("/api/v1/stats/apikey", partial(apikey, services), methods=["GET"]),
+        Route("/api/v1/stats/channel", partial(channel, services), methods=["GET"]),
+        Route("/api/v1/stats/model", partial(model, services), methods=["GET"]),
+        Route("/api/v1/stats/member", partial(member, services), methods=["GET"]),
+        Route("/api/v1/apikey/stats", partial(key_stats, services), methods=["GET"]),
     ]

@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from octopus import __version__
-from octopus.core.live_settings import LiveSettings
 from octopus.errors import GatewayError
-from octopus.settings import Settings
+from octopus.services.container import Services
 from octopus.upstream.github import latest_release, releases_url
 from octopus.web.admin.envelope import AdminError, ok
 
 log = logging.getLogger("octopus.update")
 
 
-async def latest(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    live: LiveSettings = request.app.state.live_settings
+async def latest(services: Services, request: Request) -> Response:
+    settings, live = services.settings, services.live_settings
     try:
         release = await latest_release(
-            request.app.state.transport,
+            services.transport,
             releases_url(settings.update_repository),
             token=settings.github_pat,
             proxy_url=live.proxy_url,
@@ -52,9 +51,9 @@ async def now_version(request: Request) -> Response:
     return ok(__version__)
 
 
-def routes() -> list[BaseRoute]:
+def routes(services: Services) -> list[BaseRoute]:
     return [
-        Route("/api/v1/update", latest, methods=["GET"]),
+        Route("/api/v1/update", partial(latest, services), methods=["GET"]),
         Route("/api/v1/update", self_update, methods=["POST"]),
         Route("/api/v1/update/now-version", now_version, methods=["GET"]),
     ]

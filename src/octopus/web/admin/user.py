@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import datetime
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from octopus.web.admin.auth import COOKIE, AuthService, LoginRefused, client_address
+from octopus.services.accounts import AuthService, LoginRefused
+from octopus.services.container import Services
+from octopus.web.admin.auth import COOKIE, client_address
 from octopus.web.admin.envelope import fail, ok
 from octopus.web.admin.json_body import field, json_object
 
 
-def _auth(request: Request) -> AuthService:
-    service: AuthService = request.app.state.auth
-    return service
-
-
-async def login(request: Request) -> Response:
+async def login(services: Services, request: Request) -> Response:
     body = await json_object(request)
     username = field(body, "username", str)
     password = field(body, "password", str)
     expire = field(body, "expire", int, default=0)
     try:
-        token, expires_at = await _auth(request).login(
+        token, expires_at = await services.auth.login(
             client_address(request), username, password, expire
         )
     except LoginRefused as refused:
@@ -35,7 +33,7 @@ async def login(request: Request) -> Response:
         return fail(refused.status, refused.message, headers)
     # the Go project answers an RFC 3339 time; clients parse it with `new Date(…)`
     response = ok({"token": token, "expire_at": rfc3339(expires_at)})
-    _set_cookie(request, response, token, expires_at)
+    _set_cookie(services, request, response, token, expires_at)
     return response
 
 
@@ -43,8 +41,10 @@ def rfc3339(unix: int) -> str:
     return datetime.datetime.fromtimestamp(unix, datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _set_cookie(request: Request, response: Response, token: str, expires_at: int) -> None:
-    now = int(request.app.state.clock.time())
+def _set_cookie(
+    services: Services, request: Request, response: Response, token: str, expires_at: int
+) -> None:
+    now = int(services.clock.time())
     response.set_cookie(
         COOKIE,
         token,
@@ -66,10 +66,10 @@ async def status(request: Request) -> Response:
     return ok("ok")
 
 
-async def change_password(request: Request) -> Response:
+async def change_password(services: Services, request: Request) -> Response:
     body = await json_object(request)
     return await _change(
-        request,
+        services.auth,
         lambda service: service.change_password(
             field(body, "old_password", str), field(body, "new_password", str)
         ),
@@ -77,18 +77,18 @@ async def change_password(request: Request) -> Response:
     )
 
 
-async def change_username(request: Request) -> Response:
+async def change_username(services: Services, request: Request) -> Response:
     body = await json_object(request)
     return await _change(
-        request,
+        services.auth,
         lambda service: service.change_username(field(body, "new_username", str)),
         "username changed successfully",
     )
 
 
-async def _change(request: Request, action: Any, message: str) -> Response:
+async def _change(auth: AuthService, action: Any, message: str) -> Response:
     try:
-        await action(_auth(request))
+        await action(auth)
     except LoginRefused as refused:
         return fail(refused.status, refused.message)
     # every earlier token is now void, this one included: the caller logs in again
@@ -97,11 +97,11 @@ async def _change(request: Request, action: Any, message: str) -> Response:
     return response
 
 
-def routes() -> list[BaseRoute]:
+def routes(services: Services) -> list[BaseRoute]:
     return [
-        Route("/api/v1/user/login", login, methods=["POST"]),
+        Route("/api/v1/user/login", partial(login, services), methods=["POST"]),
         Route("/api/v1/user/logout", logout, methods=["POST"]),
         Route("/api/v1/user/status", status, methods=["GET"]),
-        Route("/api/v1/user/change-password", change_password, methods=["POST"]),
-        Route("/api/v1/user/change-username", change_username, methods=["POST"]),
+        Route("/api/v1/user/change-password", partial(change_password, services), methods=["POST"]),
+        Route("/api/v1/user/change-username", partial(change_username, services), methods=["POST"]),
     ]

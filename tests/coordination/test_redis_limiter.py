@@ -12,11 +12,11 @@ import openai
 import pytest
 from redis.asyncio import Redis
 
+from octopus.coordination.redis_limiter import RedisLimiter
 from octopus.core.clock import SystemClock
 from octopus.errors import Forbidden, RateLimited
 from octopus.protocols import WireFormat
 from octopus.routing.catalog import ApiKey
-from octopus.shared.redis_limiter import RedisLimiter
 from tests.fakes.upstream import FakeUpstream
 from tests.harness import admin_client, serve, sqlite_settings
 
@@ -120,7 +120,7 @@ async def test_unreachable_redis_falls_back_to_local_limits(
     client = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     limiter = RedisLimiter(client, SystemClock())
     key = ApiKey(id=1, name="k", max_rpm=1)
-    with caplog.at_level(logging.WARNING, logger="octopus.shared"):
+    with caplog.at_level(logging.WARNING, logger="octopus.coordination"):
         lease = await limiter.acquire(key)
     assert lease.token == ""
     assert limiter.mode == "local-fallback"
@@ -161,7 +161,7 @@ async def test_two_gateways_share_one_rpm_limit(tmp_path: Path, prefix: str) -> 
             )
             api_key = created.json()["data"]["api_key"]
             await admin.aclose()
-            await two.app.admin.state.catalog.reload()  # the second instance sees the new rows
+            await two.app.services.catalog.reload()  # the second instance sees the new rows
             clients = [
                 openai.AsyncOpenAI(base_url=gw.url + "/v1", api_key=api_key, max_retries=0)
                 for gw in (one, two, one)

@@ -79,7 +79,7 @@ class PriceTable:
 
 
 class PriceService:
-    """Implements `relay.pricing.PriceBook`; lives on `app.state.prices`."""
+    """Implements `relay.pricing.PriceBook`; held as `Services.prices`."""
 
     def __init__(
         self,

@@ -31,7 +31,7 @@ from octopus.errors import Forbidden, RateLimited
 from octopus.relay.limits import SPENT, InProcessLimiter, Lease
 from octopus.routing.catalog import ApiKey
 
-log = logging.getLogger("octopus.shared")
+log = logging.getLogger("octopus.coordination")
 WINDOW = 60.0
 LEASE_TTL = 30.0
 RENEW_EVERY = 10.0
@@ -249,6 +249,11 @@ class RedisLimiter:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    async def aclose(self) -> None:
+        """Drain pending updates, then close the client (the limiter owns it)."""
+        await self.drain()
+        await self._redis.aclose()
+
     async def _settle_remote(self, lease: Lease, tokens: int, cost: float) -> None:
         key_id = lease.key_id
         owed = cost + self._unsynced.pop(key_id, 0.0)
@@ -309,6 +314,11 @@ class RedisLimiter:
                 "redis unavailable: key limits are enforced per process until it is back",
                 extra={"fields": {"error": type(exc).__name__}},
             )
+
+
+def connect(url: str, clock: Clock, prefix: str) -> RedisLimiter:
+    """A limiter over a client of its own; `aclose` releases both."""
+    return RedisLimiter(Redis.from_url(url), clock, prefix)
 
 
 def _text(value: Any) -> str:

@@ -1,20 +1,16 @@
-"""The live request view (running and recent requests pushed to SSE subscribers) and the fan-out
-sink that hands each relay record to the writer, the live view and the metrics."""
+"""The live request view: running and recent requests pushed to SSE subscribers."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import deque
-from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
-from octopus.relay.sink import RecordSink, RequestRecord
+from octopus.relay.sink import RequestRecord
 from octopus.store.records import log_item, log_row
 
-log = logging.getLogger("octopus.web.live_log")
 Queue = asyncio.Queue[bytes | None]  # None: the subscriber was dropped (too slow) or closed
 
 
@@ -82,30 +78,3 @@ class LiveLog:
         while not queue.empty():
             queue.get_nowait()
         queue.put_nowait(None)
-
-
-class FanOutSink:
-    """Calls every sink in order; one sink raising never stops the others or the relay."""
-
-    def __init__(self, sinks: Sequence[RecordSink]) -> None:
-        self._sinks = tuple(sinks)
-        self.errors = 0
-
-    def started(self, record: RequestRecord) -> None:
-        for sink in self._sinks:
-            try:
-                sink.started(record)
-            except Exception:
-                self._failed(sink)
-
-    def finished(self, record: RequestRecord) -> None:
-        for sink in self._sinks:
-            try:
-                sink.finished(record)
-            except Exception:
-                self._failed(sink)
-
-    def _failed(self, sink: RecordSink) -> None:
-        self.errors += 1
-        if self.errors == 1 or self.errors % 1000 == 0:
-            log.exception("a record sink failed", extra={"fields": {"sink": type(sink).__name__}})

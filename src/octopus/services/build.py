@@ -1,0 +1,137 @@
+"""Builds `Services` from an open database: each service started, its stop registered."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from octopus.core import tokens
+from octopus.core.clock import Clock
+from octopus.core.passwords import hash_password_async
+from octopus.core.throttle import LoginThrottle
+from octopus.relay.build import RelayParts, build_relay
+from octopus.relay.limits import InProcessLimiter, KeyLimiter
+from octopus.services.accounts import AuthService, account_of
+from octopus.services.container import Basics, Services
+from octopus.services.fan_out import FanOutSink
+from octopus.services.live_log import LiveLog
+from octopus.services.metrics import GatewayMetrics
+from octopus.services.model_sync import ModelSync
+from octopus.services.prices import PriceService
+from octopus.store import logs, stats, users
+from octopus.store.catalog_loader import CatalogHolder, KeyHealthRecorder
+from octopus.store.database import Database
+from octopus.store.settings_kv import load_settings
+from octopus.store.writer import BatchWriter
+from octopus.upstream.aiohttp_transport import AiohttpTransport
+from octopus.upstream.transport import Transport
+
+log = logging.getLogger("octopus.app")
+
+
+async def build_services(basics: Basics, db: Database) -> Services:
+    auth = await _auth(db, basics.clock)
+    catalog, events = await _catalog(basics, db)
+    transport = _transport(basics)
+    sync = ModelSync(db.sessions, catalog, transport, basics.live_settings, basics.clock)
+    sync.start()
+    basics.flushers.append(sync.stop)
+    prices = await _prices(basics, db, transport)
+    writer, live_log, metrics, sink = _logs(basics, db)
+    limiter = await _limiter(basics, db)
+    relay = build_relay(
+        basics.settings,
+        catalog.get,
+        transport,
+        RelayParts(
+            sink=sink,
+            prices=prices,
+            limiter=limiter,
+            events=events,
+            clock=basics.clock,
+            bodies=basics.live_settings,
+        ),
+    )
+    metrics.watch_health(relay.routing.health)
+    return Services(
+        basics, db, auth, catalog, events, transport, sync, prices,
+        writer, live_log, metrics, sink, limiter, relay,
+    )  # fmt: skip
+
+
+async def _auth(db: Database, clock: Clock) -> AuthService:
+    async with db.sessions() as session:
+        if await users.ensure_admin(session, lambda: hash_password_async("admin")):
+            log.warning("created the initial account admin/admin: change its password now")
+        secret = await users.get_or_create_meta(session, "token_secret", tokens.new_secret())
+        account = await users.first_user(session)
+    if account is None:  # pragma: no cover - ensure_admin just made one
+        raise RuntimeError("no admin account")
+    return AuthService(db.sessions, secret, account_of(account), clock, LoginThrottle(clock))
+
+
+async def _catalog(basics: Basics, db: Database) -> tuple[CatalogHolder, KeyHealthRecorder]:
+    """Live settings from the DB, the routing catalog and key-health persistence."""
+    live = basics.live_settings
+    async with db.sessions() as session:
+        live.load(await load_settings(session))
+    holder = CatalogHolder(db.sessions, lambda: live.proxy_url)
+    await holder.reload()
+    events = KeyHealthRecorder(db.sessions, holder)
+    basics.flushers.append(events.drain)
+    return holder, events
+
+
+def _transport(basics: Basics) -> Transport:
+    transport = AiohttpTransport()
+    basics.flushers.append(transport.aclose)
+    return transport
+
+
+async def _prices(basics: Basics, db: Database, transport: Transport) -> PriceService:
+    """The relay's PriceBook (DB rows > models.dev), refreshed in the background."""
+    prices = PriceService(
+        db.sessions,
+        transport,
+        basics.clock,
+        basics.live_settings,
+        url=basics.settings.models_dev_url,
+    )
+    await prices.rebuild()
+    prices.start(basics.stopping)
+    basics.flushers.append(prices.stop)
+    return prices
+
+
+def _logs(basics: Basics, db: Database) -> tuple[BatchWriter, LiveLog, GatewayMetrics, FanOutSink]:
+    """Request logs, stats and metrics: the fan-out sink is what the relay reports to."""
+    live = basics.live_settings
+    writer = BatchWriter(db.sessions, body_settings=live)
+    live_log = LiveLog()
+    metrics = GatewayMetrics(writer)
+    sink = FanOutSink([writer, live_log, metrics])
+    writer.start()
+    basics.flushers.append(writer.flush)
+    retention = asyncio.create_task(
+        logs.run_retention(db.sessions, live, basics.clock, basics.stopping),
+        name="log-retention",
+    )
+    basics.flushers.append(lambda: asyncio.wait_for(retention, timeout=10))
+    return writer, live_log, metrics, sink
+
+
+async def _limiter(basics: Basics, db: Database) -> KeyLimiter:
+    """Per-key limits in-process, or shared through Redis when several instances run."""
+    async with db.sessions() as session:
+        spent = await stats.key_spent(session)  # seeds each key's max_cost budget
+    settings = basics.settings
+    if not settings.redis_url:
+        return InProcessLimiter(basics.clock, spent)
+    # imported only when configured: redis costs a single-instance gateway 6 MB of memory
+    from octopus.coordination import redis_limiter
+
+    limiter = redis_limiter.connect(settings.redis_url, basics.clock, settings.redis_prefix)
+    await limiter.seed(spent)
+    basics.flushers.append(limiter.aclose)
+    log.info("key limits shared through redis")
+    return limiter
