@@ -111,7 +111,10 @@ class FakeUpstream:
         if request.method == "GET" and rest.endswith("/models"):
             return self._models(tag, request, fault)
         if embeddings.is_embeddings(rest):
-            return embeddings.reply(rest, body, fault.status, fault.headers, fault.body)
+            answer = embeddings.reply(rest, body, fault.status, fault.headers, fault.body)
+            assert isinstance(answer.body, bytes)
+            self.sent[tag] = answer.body
+            return answer
         kind, model, stream = self._parse(rest, body)
         if fault.status:
             data = fault.body if fault.body is not None else payloads.error_body(kind, fault.status)

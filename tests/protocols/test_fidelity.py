@@ -6,6 +6,7 @@ from pathlib import Path
 
 import octopus.protocols
 from octopus.protocols import WireFormat, fidelity
+from octopus.protocols import embeddings as emb
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocols.md"
 
@@ -51,3 +52,18 @@ def test_public_api():
     assert [f.value for f in WireFormat] == ["openai", "openai_responses", "anthropic", "gemini"]
     for fmt in WireFormat:
         assert octopus.protocols.get_codec(fmt).format == fmt
+
+
+def test_embeddings_matrix_matches_the_losses_recorded_at_runtime() -> None:
+    assert "## Embeddings" in DOC.read_text()
+    given = {
+        WireFormat.OPENAI_CHAT: emb.EmbedRequest([], single=True, user="u"),
+        WireFormat.GEMINI: emb.EmbedRequest([], single=True, task_type="T", title="t"),
+    }
+    for source, target in [(s, t) for s in given for t in given if s is not t]:
+        table = fidelity.embeddings_fidelity(source, target)
+        recorded = [loss.field for loss in emb.losses(given[source], source, target)]
+        assert recorded == [f"embeddings.{name}" for name in table["dropped"]]
+    assert fidelity.embeddings_fidelity(WireFormat.OPENAI_CHAT, WireFormat.GEMINI)[
+        "refused (member skipped)"
+    ] == ["tokens"]

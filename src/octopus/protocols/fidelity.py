@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 
 from octopus.protocols import canonical as c
+from octopus.protocols import embeddings as emb
 from octopus.protocols.anthropic_messages import FEATURES as ANTHROPIC
 from octopus.protocols.formats import WireFormat
 from octopus.protocols.gemini import FEATURES as GEMINI
@@ -136,7 +137,42 @@ def render() -> str:
     ]
     for source, target in directions():
         lines += _direction(source, target)
+    lines += _embeddings()
     return "\n".join(lines) + "\n"
+
+
+def embeddings_fidelity(source: WireFormat, target: WireFormat) -> dict[str, list[str]]:
+    """Embeddings request features a `source` client keeps, drops or is refused on `target`."""
+    have = emb.FEATURES[source]
+    refused = have & emb.REFUSED.get(target, frozenset())
+    kept = have & emb.FEATURES[target]
+    return {
+        "kept": sorted(kept),
+        "dropped": sorted(have - kept - refused),
+        "refused (member skipped)": sorted(refused),
+    }
+
+
+def _embeddings() -> list[str]:
+    lines = [
+        "",
+        "## Embeddings",
+        "",
+        "`POST /v1/embeddings` (OpenAI) and `/v1beta/models/{m}:embedContent` / "
+        "`:batchEmbedContents` (Gemini). Same dialect passes through byte-identical; "
+        "`openai` and `openai_responses` channels speak OpenAI's embeddings API.",
+        "",
+        emb.ALWAYS,
+        "",
+        *[f"* `{k}`: {v}" for k, v in emb.DESCRIPTIONS.items()],
+    ]
+    dialects = list(emb.FEATURES)
+    for source in dialects:
+        for target in (d for d in dialects if d is not source):
+            lines += ["", f"### {source.value} embeddings client → {target.value} upstream", ""]
+            for what, keys in embeddings_fidelity(source, target).items():
+                lines.append(f"* {what}: {_list(keys)}")
+    return lines
 
 
 def _direction(source: WireFormat, target: WireFormat) -> list[str]:

@@ -38,9 +38,13 @@ def output_cap(head: Head) -> int:
     return DEFAULT_OUTPUT_CAP
 
 
-def worst_case(head: Head, group: Group, prices: PriceBook, request_size: int) -> float:
-    """USD: the input estimate and the output cap at the dearest member's price."""
-    usage = UsageRecord(input=estimate_tokens(request_size), output=output_cap(head))
+def worst_case(
+    head: Head, group: Group, prices: PriceBook, request_size: int, *, generates: bool = True
+) -> float:
+    """USD: the input estimate and the output cap at the dearest member's price (embeddings
+    generate no output tokens)."""
+    output = output_cap(head) if generates else 0
+    usage = UsageRecord(input=estimate_tokens(request_size), output=output)
     costs = [cost_of(usage, prices.price_for(m.model_name)).total for m in group.members]
     return max(costs, default=0.0)
 

@@ -202,7 +202,10 @@ class RelayService:
     def _reserve(self, request: ClientRequest, admitted: _Admitted) -> float:
         if admitted.key.max_cost <= 0:
             return 0.0
-        return budget.worst_case(admitted.head, admitted.group, self.prices, len(request.body))
+        generates = request.operation is Operation.GENERATE
+        return budget.worst_case(
+            admitted.head, admitted.group, self.prices, len(request.body), generates=generates
+        )
 
     def _bill_abandoned(self, record: RequestRecord, size: int) -> None:
         """Attempts cut before their answer (client gone, round stopped) still sent the prompt."""
