@@ -79,6 +79,7 @@ async def one_input(cell: Cell) -> None:
     assert record.status == "success"
     assert record.client_format == f"{cell.client_format.value}/embeddings"
     assert (record.usage.input, record.usage.output) == (fake_emb.tokens_for("hello there"), 0)
+    assert not record.usage.estimated
 
 
 async def batch_order(cell: Cell) -> None:
@@ -120,7 +121,8 @@ async def no_usage(cell: Cell) -> None:
     assert await embed(cell, TEXTS) == [fake_emb.vector_for(text) for text in TEXTS]
     usage = cell.record().usage
     assert usage.input > 0
-    assert usage.output == 0
+    assert usage.output == 0  # however long the vectors: embeddings have no output tokens
+    assert usage.estimated
 
 
 SCENARIOS = {

@@ -6,7 +6,9 @@ usable again (a resting key or a cooldown, whichever ends first), and never belo
 
 from __future__ import annotations
 
+import email.utils
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import anthropic
 import httpx
@@ -129,3 +131,18 @@ async def test_resting_answer_is_in_the_gemini_format(fake: FakeUpstream, world:
     assert 8 <= int(raw.headers["retry-after"]) <= 12
     assert raw.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
     assert len(fake.received) == 1
+
+
+async def test_retry_after_as_an_http_date_is_relayed_in_seconds(
+    fake: FakeUpstream, world: World
+) -> None:
+    world.channels.append(channel(fake, 1))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=45), usegmt=True)
+    fake.script("c1", Fault(status=429, headers={"Retry-After": when}))
+    async with serve_relay(world) as gw:
+        client = _openai(gw.url, key)
+        relayed = await _chat_429(client)
+        await client.close()
+    assert 40 <= int(relayed.response.headers["retry-after"]) <= 46

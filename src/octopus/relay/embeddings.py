@@ -21,7 +21,7 @@ from octopus.relay.context import Operation
 from octopus.relay.exchange import ExchangeLimits, Job, json_headers, read_failure
 from octopus.relay.metering import estimate_tokens
 from octopus.relay.outbound import Target, build_request, client_headers_from
-from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, codec_for
+from octopus.relay.ready import BodyReady, Delivery, Ready, UpstreamFailure, codec_for
 from octopus.upstream.providers import embeddings_url
 from octopus.upstream.transport import Transport, UpstreamResponse
 
@@ -71,13 +71,24 @@ class EmbedExchanger:
         upstream = _dialect(target)
         if call.request is None:  # same dialect: relayed as it came
             headers = client_headers_from(resp.headers, all_headers=True)
-            usage = _usage_of(upstream, data) or _estimate(job)
-            return BodyReady(resp.status, headers, data, usage)
+            return EmbedReady(resp.status, headers, data, _usage_of(upstream, data))
         answer = _decode_response(upstream, data)
-        usage = answer.usage or _estimate(job)
-        answer.usage = usage
+        reported = answer.usage
+        # the client is told the estimate the log will bill when the upstream said nothing
+        answer.usage = reported or c.Usage(input_tokens=estimate_tokens(len(job.client.body)))
         body = _encode_response(job, call.request, answer, target.member.model_name)
-        return BodyReady(200, json_headers(resp.headers), body, usage)
+        return EmbedReady(200, json_headers(resp.headers), body, reported)
+
+
+class EmbedReady(BodyReady):
+    """Embeddings have no output text: without reported usage only the input is estimated."""
+
+    __slots__ = ()
+
+    def progress(self) -> Delivery:
+        delivery = BodyReady.progress(self)
+        delivery.output_size = 0
+        return delivery
 
 
 def _dialect(target: Target) -> WireFormat:
@@ -151,8 +162,3 @@ def _usage_of(upstream: WireFormat, data: bytes) -> c.Usage | None:
     if upstream is WireFormat.GEMINI:
         return emb.gemini.usage_from_response(data)
     return emb.openai.usage_from_response(data)
-
-
-def _estimate(job: Job) -> c.Usage:
-    """Input tokens from the request size when the upstream reports none; no output tokens."""
-    return c.Usage(input_tokens=estimate_tokens(len(job.client.body)))
