@@ -68,6 +68,7 @@ class FakeUpstream:
         self.always: dict[str, Fault] = {}
         self.models: dict[str, list[str]] = {}
         self.sent: dict[str, bytes] = {}  # tag -> the last body bytes sent (non-huge)
+        self.refused_keys: dict[str, int] = {}  # upstream key -> the status every call gets
         self.url = ""
         self._runner: web.AppRunner | None = None
 
@@ -105,6 +106,9 @@ class FakeUpstream:
         self.received.append(
             Received(tag, request.method, "/" + rest, request.query_string, headers, body)
         )
+        refused = self.refused_keys.get(_key_of(headers))
+        if refused:
+            return web.json_response({"error": {"message": "key refused"}}, status=refused)
         fault = self.scripts[tag].popleft() if self.scripts[tag] else self.always.get(tag, Fault())
         if fault.delay:
             await asyncio.sleep(fault.delay)
@@ -237,6 +241,11 @@ class FakeUpstream:
 
 
 PAGE = 2
+
+
+def _key_of(headers: dict[str, str]) -> str:
+    bearer = headers.get("authorization", "")
+    return bearer[7:] if bearer.startswith("Bearer ") else headers.get("x-api-key", "")
 
 
 def _anthropic_page(names: list[str], after: str | None) -> dict[str, object]:

@@ -1,6 +1,9 @@
-"""Channel keys: rotation, 401/403 disables a key (reported with its reason), 429 rests it."""
+"""Channel keys: rotation; 403 and 429 rest a key, a 401 rests it until a probe decides."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
 
 import httpx
 
@@ -23,7 +26,8 @@ async def _post(http: httpx.AsyncClient, url: str, key: str) -> httpx.Response:
 
 
 def _used(fake: FakeUpstream) -> list[str]:
-    return [r.headers["authorization"].rsplit("-", 1)[1] for r in fake.received]
+    posts = [r for r in fake.received if r.method == "POST"]
+    return [r.headers["authorization"].rsplit("-", 1)[1] for r in posts]
 
 
 async def test_keys_rotate(fake: FakeUpstream, world: World) -> None:
@@ -34,24 +38,67 @@ async def test_keys_rotate(fake: FakeUpstream, world: World) -> None:
     assert _used(fake) == ["0", "1", "2", "0", "1", "2"]
 
 
-async def test_rejected_key_is_disabled_with_its_reason(fake: FakeUpstream, world: World) -> None:
+async def _until(check: Callable[[], bool]) -> None:
+    for _ in range(200):
+        if check():
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("condition not reached in 5 s")
+
+
+async def test_a_401_confirmed_by_the_probe_disables_the_key(
+    fake: FakeUpstream, world: World
+) -> None:
     key = _one_channel(fake, world)
-    fake.script(
-        "c1",
-        Fault(
-            status=401,
-            body=b'{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}',
-        ),
-    )
+    fake.refused_keys["upstream-secret-c1-0"] = 401
     async with serve_relay(world) as gw, httpx.AsyncClient() as http:
         assert (await _post(http, gw.url, key)).status_code == 200  # the next key answered
-        for _ in range(4):
-            await _post(http, gw.url, key)
-        assert gw.events.disabled == [(1, 100, "upstream answered 401: Incorrect API key provided")]
-        assert gw.routing.keys.disabled_reason(1, 100) is not None
+        await _until(lambda: bool(gw.events.disabled))
+        ((channel_id, key_id, reason),) = gw.events.disabled
+        assert (channel_id, key_id) == (1, 100)
+        assert reason.startswith("upstream answered 401, confirmed by the models endpoint")
+        assert gw.routing.keys.disabled_reason(1, 100) == reason
         assert gw.routing.health.cooldown_left(100) == 0  # a bad key does not cool the member
-    assert _used(fake)[:2] == ["0", "1"]
+        for _ in range(3):
+            assert (await _post(http, gw.url, key)).status_code == 200
+    probes = [r for r in fake.received if r.method == "GET"]
+    assert [p.path for p in probes] == ["/v1/models"]
+    assert probes[0].headers["authorization"] == "Bearer upstream-secret-c1-0"
     assert "0" not in _used(fake)[1:]
+
+
+async def test_a_401_the_probe_does_not_confirm_only_rests_the_key_briefly(
+    fake: FakeUpstream, world: World
+) -> None:
+    key = _one_channel(fake, world, keys=2)
+    fake.script("c1", Fault(status=401))  # this request only: the key itself is fine
+    async with serve_relay(world) as gw, httpx.AsyncClient() as http:
+        assert (await _post(http, gw.url, key)).status_code == 200
+        await _until(lambda: any(r.method == "GET" for r in fake.received))
+        await _until(lambda: gw.routing.keys.resting(1, 100) is None)
+        for _ in range(2):
+            assert (await _post(http, gw.url, key)).status_code == 200
+        assert gw.events.disabled == []
+    posts = [r for r in fake.received if r.method == "POST"]
+    assert sorted(p.headers["authorization"][-1] for p in posts[-2:]) == ["0", "1"]
+
+
+async def test_a_403_only_rests_the_key_and_the_admin_can_lift_it(
+    fake: FakeUpstream, world: World
+) -> None:
+    key = _one_channel(fake, world, keys=2)
+    fake.script("c1", Fault(status=403))
+    async with serve_relay(world) as gw, httpx.AsyncClient() as http:
+        assert (await _post(http, gw.url, key)).status_code == 200
+        resting = gw.routing.keys.resting(1, 100)
+        assert resting is not None
+        assert resting[1].startswith("upstream answered 403")
+        assert gw.events.disabled == []
+        assert [k.id for k in gw.routing.keys.usable(world.channels[0])] == [101]
+        gw.routing.keys.clear(1)  # what saving or enabling the channel in the admin does
+        assert gw.routing.keys.resting(1, 100) is None
+        assert len(gw.routing.keys.usable(world.channels[0])) == 2
+    assert not any(r.method == "GET" for r in fake.received)  # no probe for a 403
 
 
 async def test_rate_limited_key_rests_for_retry_after(fake: FakeUpstream, world: World) -> None:

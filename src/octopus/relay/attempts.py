@@ -1,8 +1,9 @@
 """The failover loop: members in the mode's order, each at most once, within the attempt cap and
 the request deadline; retry classification and health bookkeeping live here and nowhere else.
 
-Per member, keys rotate: a key answered 401/403 is disabled and one answered 429 rests, then the
-next key of the same channel is tried (at most MAX_KEY_TRIES calls per member). Retryable
+Per member, keys rotate: a key answered 429 or 403 rests, one answered 401 rests until a probe
+decides (relay/key_checks.py); then the next key of the same channel is tried (at most
+MAX_KEY_TRIES calls per member). Retryable
 failures (connect, timeout, 408/429/5xx, an error as the first stream event) move on to the next
 member; client faults (400/404/422...) end the loop and go back to the client unchanged.
 """
@@ -20,12 +21,14 @@ from octopus.errors import (
     MembersResting,
     NoChannelAvailable,
     NotSupported,
+    UpstreamConnect,
     UpstreamError,
     UpstreamStatus,
     UpstreamTimeout,
 )
 from octopus.relay.channel_events import ChannelEvents
 from octopus.relay.exchange import Job
+from octopus.relay.key_checks import KeyChecks
 from octopus.relay.outbound import Target
 from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, error_reply, is_client_fault
 from octopus.relay.rounds import Rounds, RoundStopped
@@ -61,8 +64,10 @@ class Attempts:
         state: RoutingState,
         events: ChannelEvents,
         clock: Clock,
+        checks: KeyChecks,
         rounds: Rounds | None = None,
     ) -> None:
+        self.checks = checks
         self._exchanger = exchanger
         self._state = state
         self._events = events
@@ -173,15 +178,17 @@ class Attempts:
         error = outcome.failure.error if outcome.failure else None
         if not isinstance(error, UpstreamStatus):
             return False
-        if error.status in (401, 403):
-            reason = f"upstream answered {error.status}: {error.message}"[:500]
-            self._state.keys.disable(channel.id, key_id, reason)
-            self._events.key_disabled(channel.id, key_id, reason)
+        if error.status == 401:
+            self.checks.unauthorized(channel, key_id, error.message)
+            return True
+        if error.status == 403:
+            self.checks.forbidden(channel, key_id, error.message)
             return True
         if error.status == 429:
             seconds = error.retry_after if error.retry_after else DEFAULT_REST
             error.retry_after = seconds  # the client is told when this member is back
-            self._state.keys.rest(channel.id, key_id, seconds)
+            reason = f"upstream answered 429 (resting {seconds:g}s)"
+            self._state.keys.rest(channel.id, key_id, seconds, reason)
             self._events.key_resting(channel.id, key_id, seconds)
             return True
         return False
@@ -230,11 +237,20 @@ def _close(attempt: Attempt, failure: UpstreamFailure, began: float, clock: Cloc
 
 
 def _no_key(channel: Channel, rest_left: float) -> GatewayError:
+    # clients see this text: the channel by number, never by name (docs/security.md)
     if rest_left > 0:
         return MembersResting(
-            f"every key of channel '{channel.name}' is rate limited", retry_after=rest_left
+            f"every key of channel #{channel.id} is rate limited or resting", retry_after=rest_left
         )
-    return NoChannelAvailable(f"channel '{channel.name}' has no usable key")
+    return NoChannelAvailable(f"channel #{channel.id} has no usable key")
+
+
+def public_text(error: GatewayError) -> str:
+    """What a client may read about one failed attempt: no hosts, ports or addresses (the
+    transport's own words stay in the attempt's log record)."""
+    if isinstance(error, UpstreamConnect):
+        return "could not connect to the upstream"
+    return error.message
 
 
 def _not_retried(exc: GatewayError) -> GatewayError:
@@ -249,7 +265,7 @@ def final_error(failures: list[GatewayError], plan: balancer.Plan, model: str) -
         return _nothing_tried(plan, model)
     last = failures[-1]
     count = f"all {len(failures)} upstream attempt{'s' if len(failures) > 1 else ''} failed"
-    message = f"{count}; last error: {last.message}"
+    message = f"{count}; last error: {public_text(last)}"
     if all(isinstance(f, NotSupported) for f in failures):
         return last
     if all(isinstance(f, UpstreamTimeout) for f in failures):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from octopus.core.clock import Clock
 from octopus.core.ids import RequestIds
-from octopus.errors import GatewayError, ModelNotFound
+from octopus.errors import ClientError, GatewayError, ModelNotFound
 from octopus.protocols import Codec
 from octopus.relay import auth, budget, metering
 from octopus.relay.attempts import Attempts
@@ -22,6 +22,7 @@ from octopus.relay.channel_events import ChannelEvents
 from octopus.relay.context import ClientRequest, Operation, Responder
 from octopus.relay.embeddings import EmbedExchanger
 from octopus.relay.exchange import ExchangeLimits, Exchanger, Job
+from octopus.relay.key_checks import KeyChecks
 from octopus.relay.limits import KeyLimiter
 from octopus.relay.pricing import PriceBook
 from octopus.relay.ready import Delivery, Ready, codec_for, error_reply
@@ -70,10 +71,11 @@ class RelayService:
     def __post_init__(self) -> None:
         self._ids = RequestIds()
         exchanger = Exchanger(self.transport, self.clock, self.limits.exchange)
-        self._attempts = Attempts(exchanger, self.routing, self.events, self.clock)
+        checks = KeyChecks(self.routing.keys, self.events, self.transport)
+        self._attempts = Attempts(exchanger, self.routing, self.events, self.clock, checks)
         embedder = EmbedExchanger(self.transport, self.clock, self.limits.exchange)
         self._embed_attempts = Attempts(
-            embedder, self.routing, self.events, self.clock, self._attempts.rounds
+            embedder, self.routing, self.events, self.clock, checks, self._attempts.rounds
         )
 
     def running_rounds(self) -> dict[str, int]:
@@ -184,6 +186,8 @@ class RelayService:
             ready = await attempts.run(job, admitted.group, admitted.catalog, record)
         except GatewayError as err:
             record.status, record.error = "failed", err.message
+            if not isinstance(err, ClientError):  # the log holds the detail; the id finds it
+                err.message = f"{err.message} (request id {record.request_id})"
             failure = error_reply(codec, err)
             record.http_status = failure.status
             await failure.deliver(responder)

@@ -1,7 +1,9 @@
-"""Channel key rotation: disabled keys (401/403) are skipped, rate-limited keys (429) rest a while.
+"""Channel key rotation: disabled keys are skipped, resting keys (429, 403, 401 while it is
+checked) sit out a while, with the reason kept for the admin.
 
-A key disabled here stays disabled until the catalog reports it disabled too (the store has
-persisted it); after that the catalog is the truth, so re-enabling it in the admin API works.
+A key disabled here (a 401 its probe confirmed) stays disabled until the catalog reports it
+disabled too (the store has persisted it); after that the catalog is the truth. `clear` forgets
+every block of a channel's keys at once: the admin calls it when it saves or enables a channel.
 """
 
 from __future__ import annotations
@@ -18,7 +20,19 @@ class KeyHealth(Protocol):
         ...
 
     def disable(self, channel_id: int, key_id: int, reason: str) -> None: ...
-    def rest(self, channel_id: int, key_id: int, seconds: float) -> None: ...
+    def rest(self, channel_id: int, key_id: int, seconds: float, reason: str = "") -> None: ...
+    def resting(self, channel_id: int, key_id: int) -> tuple[float, str] | None:
+        """(seconds left, reason) while the key rests, else None."""
+        ...
+
+    def clear(self, channel_id: int) -> None:
+        """Forget every rest and block of the channel's keys (the admin re-enabled or saved it)."""
+        ...
+
+    def clear_rest(self, channel_id: int, key_id: int) -> None:
+        """End one key's rest early (its check passed)."""
+        ...
+
     def rest_left(self, channel: Channel) -> float:
         """Seconds until the first resting key of the channel may be used again (0 = none)."""
         ...
@@ -32,6 +46,7 @@ class InMemoryKeyHealth:
         self._turn: dict[int, int] = {}
         self._disabled: dict[tuple[int, int], str] = {}
         self._resting: dict[tuple[int, int], float] = {}
+        self._reasons: dict[tuple[int, int], str] = {}
 
     def usable(self, channel: Channel) -> list[ChannelKey]:
         keys = [k for k in channel.keys if self._ok(channel.id, k)]
@@ -45,8 +60,25 @@ class InMemoryKeyHealth:
     def disable(self, channel_id: int, key_id: int, reason: str) -> None:
         self._disabled[(channel_id, key_id)] = reason
 
-    def rest(self, channel_id: int, key_id: int, seconds: float) -> None:
+    def rest(self, channel_id: int, key_id: int, seconds: float, reason: str = "") -> None:
         self._resting[(channel_id, key_id)] = self._clock.monotonic() + max(0.0, seconds)
+        self._reasons[(channel_id, key_id)] = reason
+
+    def resting(self, channel_id: int, key_id: int) -> tuple[float, str] | None:
+        until = self._resting.get((channel_id, key_id))
+        left = until - self._clock.monotonic() if until is not None else 0.0
+        if left <= 0:
+            return None
+        return left, self._reasons.get((channel_id, key_id), "")
+
+    def clear_rest(self, channel_id: int, key_id: int) -> None:
+        self._resting.pop((channel_id, key_id), None)
+        self._reasons.pop((channel_id, key_id), None)
+
+    def clear(self, channel_id: int) -> None:
+        for table in (self._disabled, self._resting, self._reasons):
+            for slot in [s for s in table if s[0] == channel_id]:
+                del table[slot]
 
     def rest_left(self, channel: Channel) -> float:
         now = self._clock.monotonic()

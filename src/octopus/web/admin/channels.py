@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 from octopus.core.live_settings import mask_secret
 from octopus.errors import GatewayError
 from octopus.protocols import WireFormat
+from octopus.routing.keys import KeyHealth
 from octopus.services.container import Services
 from octopus.services.model_sync import SyncBusy
 from octopus.store import channels as store
@@ -68,7 +69,23 @@ async def list_channels(services: Services, request: Request) -> Response:
     async def action(session: Any) -> list[dict[str, Any]]:
         return await _views(session, await store.list_channels(session))
 
-    return ok(await in_session(services, action))
+    views = await in_session(services, action)
+    for view in views:
+        _add_rests(view, services.relay.routing.keys)
+    return ok(views)
+
+
+def _add_rests(view: dict[str, Any], keys: KeyHealth) -> None:
+    """Keys the relay rests right now (403, 429, a 401 being checked) say why and how long."""
+    for key in view["keys"]:
+        resting = keys.resting(view["id"], key["id"])
+        if resting is not None:
+            key["resting_seconds"], key["resting_reason"] = round(resting[0]), resting[1]
+
+
+def _clear_blocks(services: Services, channel_id: int) -> None:
+    """The admin saved or enabled the channel: every in-memory block of its keys ends now."""
+    services.relay.routing.keys.clear(channel_id)
 
 
 async def create_channel(services: Services, request: Request) -> Response:
@@ -92,7 +109,9 @@ async def update_channel(services: Services, request: Request) -> Response:
         stored = await store.update_channel(session, channel_id, values, keys)
         return (await _views(session, [stored]))[0]
 
-    return ok(await in_session(services, action, reload=True))
+    view = await in_session(services, action, reload=True)
+    _clear_blocks(services, channel_id)
+    return ok(view)
 
 
 async def enable_channel(services: Services, request: Request) -> Response:
@@ -103,6 +122,7 @@ async def enable_channel(services: Services, request: Request) -> Response:
     await in_session(
         services, lambda s: store.set_channel_enabled(s, channel_id, enabled), reload=True
     )
+    _clear_blocks(services, channel_id)
     return ok()
 
 

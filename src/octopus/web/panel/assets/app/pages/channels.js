@@ -18,9 +18,9 @@ const keyList = (ch) => (Array.isArray(ch.keys) ? ch.keys : []);
 
 function KeySummary({ ch }) {
   const keys = keyList(ch);
-  const off = keys.filter((k) => k.enabled === false || k.disabled_reason);
+  const off = keys.filter((k) => k.enabled === false || k.disabled_reason || k.resting_reason);
   if (!keys.length) return null;
-  return html`<${Badge} kind=${off.length ? 'warn' : ''} title=${off.map((k) => k.disabled_reason).filter(Boolean).join('\n')}>
+  return html`<${Badge} kind=${off.length ? 'warn' : ''} title=${off.map((k) => k.disabled_reason || k.resting_reason).filter(Boolean).join('\n')}>
     <${Icon} name="key" size="12" />${t('channels.keyCount', { n: keys.length })}${off.length ? ' · ' + t('channels.keysOff', { n: off.length }) : ''}<//>`;
 }
 
@@ -90,7 +90,7 @@ function ChannelDetail({ ch, onClose, onEdit, onDeleted }) {
       <div class="kv">${rows.map(([k, v]) => html`<div key=${k}><span>${t(k)}</span><b>${v}</b></div>`)}</div>
       <h3>${t('channels.keys')}</h3>
       ${keyList(ch).length ? html`<div class="list">${keyList(ch).map((k, i) => html`<div class="list-row" key=${k.id || i}>
-          <code class="grow ellipsis">${k.key}</code>${k.disabled_reason && html`<span class="hint">${k.disabled_reason}</span>`}
+          <code class="grow ellipsis">${k.key}</code>${k.disabled_reason && html`<span class="hint">${k.disabled_reason}</span>`}${k.resting_reason && html`<span class="hint">${k.resting_reason} (${k.resting_seconds}s)</span>`}
           <${Badge} kind=${k.enabled === false ? 'err' : 'ok'} dot>${k.enabled === false ? t('common.disabled') : t('common.enabled')}<//></div>`)}</div>`
         : html`<span class="muted">—</span>`}
       <h3>${t('channels.models')} (${models.length})</h3>
