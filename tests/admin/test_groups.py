@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from octopus.routing.catalog import GroupMode, RelayConfig
+from octopus.records.group_mode import GroupMode
+from octopus.routing.catalog import RelayConfig
 from tests.admin.conftest import create_channel, data, error
 from tests.harness import Gateway
 

@@ -9,7 +9,8 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from octopus.routing.catalog import GroupMode, RelayConfig
+from octopus.records.group_mode import GroupMode
+from octopus.routing.catalog import RelayConfig
 from octopus.store import stats, tables
 from octopus.store.backup_rows import load_document
 from octopus.store.catalog_loader import load_catalog

@@ -15,6 +15,7 @@ import uvicorn
 
 from octopus.core.clock import Clock, SystemClock
 from octopus.protocols import WireFormat
+from octopus.records.group_mode import GroupMode
 from octopus.relay.channel_events import ListChannelEvents
 from octopus.relay.exchange import ExchangeLimits
 from octopus.relay.limits import InProcessLimiter, KeyLimiter
@@ -28,7 +29,6 @@ from octopus.routing.catalog import (
     ChannelKey,
     Group,
     GroupMember,
-    GroupMode,
     RelayConfig,
 )
 from octopus.routing.state import RoutingState

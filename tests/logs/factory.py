@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from octopus.relay.sink import Attempt, CostRecord, RequestRecord, UsageRecord
+from octopus.records.request import Attempt, CostRecord, RequestRecord, UsageRecord
 
 _ids = itertools.count(1)
 

@@ -20,7 +20,7 @@ import uvicorn
 
 from octopus.app import Octopus, create_app
 from octopus.core.logs import setup_logging
-from octopus.relay.sink import Attempt
+from octopus.records.request import Attempt
 from octopus.server import _Server
 from octopus.settings import Settings
 from tests.logs.factory import record

@@ -6,7 +6,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from octopus.core.clock import FakeClock
-from octopus.relay.sink import Attempt
+from octopus.records.request import Attempt
 from octopus.routing.catalog import RelayConfig
 from octopus.routing.health import InMemoryHealth
 from octopus.services.metrics import GatewayMetrics

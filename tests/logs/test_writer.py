@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from octopus.core.live_settings import LiveSettings
-from octopus.relay.sink import RecordSink, UsageRecord
+from octopus.records.request import UsageRecord
+from octopus.relay.sink import RecordSink
 from octopus.store import logs, stats
 from octopus.store.database import Database
 from octopus.store.writer import BatchWriter, WriterConfig

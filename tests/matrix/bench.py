@@ -14,8 +14,8 @@ from typing import Any, Protocol
 import pytest
 
 from octopus.protocols import WireFormat
+from octopus.records.request import RequestRecord
 from octopus.relay.service import RelayLimits
-from octopus.relay.sink import RequestRecord
 from tests.fakes.gateway import Gateway, World, channel, fake_upstream, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault, Received
 from tests.matrix import turns as t

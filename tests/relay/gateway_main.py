@@ -12,20 +12,13 @@ import uvicorn
 
 from octopus.core.clock import SystemClock
 from octopus.protocols import WireFormat
+from octopus.records.group_mode import GroupMode
 from octopus.relay.channel_events import NullChannelEvents
 from octopus.relay.limits import InProcessLimiter
 from octopus.relay.pricing import StaticPriceBook
 from octopus.relay.service import RelayService
 from octopus.relay.sink import NullSink
-from octopus.routing.catalog import (
-    ApiKey,
-    Catalog,
-    Channel,
-    ChannelKey,
-    Group,
-    GroupMember,
-    GroupMode,
-)
+from octopus.routing.catalog import ApiKey, Catalog, Channel, ChannelKey, Group, GroupMember
 from octopus.routing.state import RoutingState
 from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.web.relay_routes import RelayApp

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from octopus.core.clock import FakeClock
-from octopus.routing.catalog import GroupMode, RelayConfig
+from octopus.records.group_mode import GroupMode
+from octopus.routing.catalog import RelayConfig
 from tests.fakes.gateway import Gateway, World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault
 

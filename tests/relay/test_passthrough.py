@@ -9,8 +9,8 @@ import openai
 import pytest
 
 from octopus.protocols import WireFormat
+from octopus.records.bodies import BodyMode, BodyPolicy
 from octopus.relay.service import RelayLimits
-from octopus.relay.sink import BodyMode, BodyPolicy
 from tests.fakes.gateway import World, channel, group, serve_relay
 from tests.fakes.proxies import Proxy
 from tests.fakes.upstream import FakeUpstream, Fault

@@ -9,9 +9,10 @@ import pytest
 
 from octopus.core.clock import FakeClock
 from octopus.protocols import WireFormat
+from octopus.records.group_mode import GroupMode
 from octopus.routing import balancer
 from octopus.routing.affinity import InMemoryRoundRobin, InMemoryStickiness
-from octopus.routing.catalog import Channel, ChannelKey, Group, GroupMember, GroupMode, RelayConfig
+from octopus.routing.catalog import Channel, ChannelKey, Group, GroupMember, RelayConfig
 from octopus.routing.health import Availability, InMemoryHealth
 from octopus.routing.keys import InMemoryKeyHealth
 

@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from octopus.relay.sink import CostRecord, UsageRecord
+from octopus.records.request import CostRecord, UsageRecord
 from tests.admin.conftest import data, error
 from tests.harness import Gateway
 from tests.logs.factory import record

@@ -6,7 +6,7 @@ import random
 from collections import defaultdict
 from typing import Any
 
-from octopus.relay.sink import Attempt, CostRecord, RequestRecord, UsageRecord
+from octopus.records.request import Attempt, CostRecord, RequestRecord, UsageRecord
 from octopus.store import logs, stats
 from octopus.store.database import Database
 from octopus.store.writer import BatchWriter, WriterConfig

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from octopus.protocols import WireFormat
-from octopus.routing.catalog import GroupMode, RelayConfig
+from octopus.records.group_mode import GroupMode
+from octopus.routing.catalog import RelayConfig
 from octopus.store import channels, groups
 from octopus.store import tables as t
 from octopus.store.catalog_loader import CatalogHolder, KeyHealthRecorder, load_catalog

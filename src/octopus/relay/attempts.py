@@ -26,13 +26,13 @@ from octopus.errors import (
     UpstreamStatus,
     UpstreamTimeout,
 )
+from octopus.records.request import Attempt, RequestRecord
 from octopus.relay.channel_events import ChannelEvents
 from octopus.relay.exchange import Job
 from octopus.relay.key_checks import KeyChecks
 from octopus.relay.outbound import Target
 from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, error_reply, is_client_fault
 from octopus.relay.rounds import Rounds, RoundStopped
-from octopus.relay.sink import Attempt, RequestRecord
 from octopus.routing import balancer
 from octopus.routing.balancer import Candidate
 from octopus.routing.catalog import Catalog, Channel, Group

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from octopus.core.sse import SseEvent
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
+from octopus.records.request import RequestRecord, UsageRecord
 from octopus.relay.pricing import PriceBook, cost_of
-from octopus.relay.sink import RequestRecord, UsageRecord
 
 BYTES_PER_TOKEN = 4  # rough: JSON-wrapped text averages about four bytes per token
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from octopus.relay.sink import CostRecord, UsageRecord
+from octopus.records.request import CostRecord, UsageRecord
 
 PER_TOKENS = 1_000_000
 

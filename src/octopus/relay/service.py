@@ -15,6 +15,8 @@ from octopus.core.clock import Clock
 from octopus.core.ids import RequestIds
 from octopus.errors import ClientError, GatewayError, ModelNotFound
 from octopus.protocols import Codec
+from octopus.records.bodies import BodyMode, BodyPolicy, BodySettings, keep_body
+from octopus.records.request import RequestRecord
 from octopus.relay import auth, budget, metering
 from octopus.relay.attempts import Attempts
 from octopus.relay.body import Head, read_head
@@ -26,14 +28,7 @@ from octopus.relay.key_checks import KeyChecks
 from octopus.relay.limits import KeyLimiter
 from octopus.relay.pricing import PriceBook
 from octopus.relay.ready import Delivery, Ready, codec_for, error_reply
-from octopus.relay.sink import (
-    BodyMode,
-    BodyPolicy,
-    BodySettings,
-    RecordSink,
-    RequestRecord,
-    keep_body,
-)
+from octopus.relay.sink import RecordSink
 from octopus.routing.catalog import ApiKey, Catalog, Group
 from octopus.routing.state import RoutingState
 from octopus.upstream.transport import Transport

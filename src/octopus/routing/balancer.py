@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from octopus.routing.catalog import Group, GroupMember, GroupMode
+from octopus.records.group_mode import GroupMode
+from octopus.routing.catalog import Group, GroupMember
 from octopus.routing.health import Availability, MemberHealth
 
 

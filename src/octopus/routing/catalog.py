@@ -8,17 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from octopus.protocols import WireFormat
-
-
-class GroupMode(StrEnum):
-    ROUND_ROBIN = "round_robin"
-    RANDOM = "random"
-    WEIGHTED = "weighted"
-    FAILOVER = "failover"
-    MANUAL = "manual"
+from octopus.records.group_mode import GroupMode
 
 
 @dataclass(frozen=True, slots=True)

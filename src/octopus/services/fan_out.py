@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from octopus.relay.sink import RecordSink, RequestRecord
+from octopus.records.request import RequestRecord
+from octopus.relay.sink import RecordSink
 
 log = logging.getLogger("octopus.services.fan_out")
 

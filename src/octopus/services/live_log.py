@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from octopus.relay.sink import RequestRecord
+from octopus.records.request import RequestRecord
 from octopus.store.records import log_item, log_row
 
 Queue = asyncio.Queue[bytes | None]  # None: the subscriber was dropped (too slow) or closed

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from octopus.records.group_mode import GroupMode
 from octopus.store.channels import normalise_models, split_models
 from octopus.store.errors import StoreRefusal
 
@@ -26,8 +27,12 @@ CHANNEL_TYPES = {
     "gemini": "gemini",
     "volcengine": "openai",  # an OpenAI-compatible API (Ark, base URL ending in /api/v3)
 }
-GROUP_MODES = ("failover", "manual", "round_robin", "random", "weighted")
-LEGACY_MODES = {1: "round_robin", 2: "random", 3: "failover", 4: "weighted"}
+LEGACY_MODES = {
+    1: GroupMode.ROUND_ROBIN,
+    2: GroupMode.RANDOM,
+    3: GroupMode.FAILOVER,
+    4: GroupMode.WEIGHTED,
+}
 NAME_MAX = 191
 KEY_SHOWN = 15  # "sk-octopus-" and four characters: the admin API's masked display form
 
@@ -272,10 +277,10 @@ def _listed_key(row: Row, item: Any) -> dict[str, Any]:
 def _group(row: Row, relay_config: RelayConfigCheck) -> dict[str, Any]:
     mode = row.raw.get("mode")
     if mode is None or mode == "":
-        mode = "manual"
+        mode = GroupMode.MANUAL
     if isinstance(mode, int) and not isinstance(mode, bool):
         mode = LEGACY_MODES.get(mode, mode)
-    if mode not in GROUP_MODES:
+    if mode not in {m.value for m in GroupMode}:
         raise row.fail("mode", f"unknown group mode {mode!r}")
     config = row.raw.get("relay_config")
     if config is not None and not isinstance(config, dict):
@@ -287,7 +292,7 @@ def _group(row: Row, relay_config: RelayConfigCheck) -> dict[str, Any]:
     return {
         "id": row.id(),
         "name": row.name(),
-        "mode": mode,
+        "mode": GroupMode(mode).value,
         "active_item_id": max(0, row.integer("active_item_id")),
         "relay_config": checked,
         "created_at": row.integer("created_at"),

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from octopus.protocols import WireFormat
+from octopus.records.group_mode import GroupMode
 from octopus.routing.catalog import (
     ApiKey,
     Catalog,
@@ -20,7 +21,6 @@ from octopus.routing.catalog import (
     ChannelKey,
     Group,
     GroupMember,
-    GroupMode,
     RelayConfig,
 )
 from octopus.store import tables as t

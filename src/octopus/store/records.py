@@ -1,117 +1,23 @@
-"""The shape of a finished request as the store reads it, and its conversion to table rows.
+"""A finished request record (`octopus.records`) as table rows: the log row, stats increments.
 
-The relay's `RequestRecord` satisfies `LoggedRequest` structurally, so the store never imports
-the relay. Strings are cut to their column sizes and secrets scrubbed here, so one bad record
-can never make a whole batch fail.
+Strings are cut to their column sizes and secrets scrubbed here, so one bad record can never
+make a whole batch fail.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from octopus.core.logs import scrub
+from octopus.records.bodies import body_wanted, cut_body
+from octopus.records.request import Attempt, RequestRecord
 
 HOUR = 3600
 ERROR_CHARS = 4000
-BODY_MARK = b"...[truncated]"
 
 
-class AttemptLike(Protocol):
-    @property
-    def channel_id(self) -> int: ...
-    @property
-    def channel_name(self) -> str: ...
-    @property
-    def model(self) -> str: ...
-    @property
-    def key_id(self) -> int: ...
-    @property
-    def started_at(self) -> float: ...
-    @property
-    def outcome(self) -> str: ...
-    @property
-    def status(self) -> int: ...
-    @property
-    def error(self) -> str: ...
-    @property
-    def duration_ms(self) -> int: ...
-
-
-class UsageLike(Protocol):
-    @property
-    def input(self) -> int: ...
-    @property
-    def output(self) -> int: ...
-    @property
-    def cache_read(self) -> int: ...
-    @property
-    def cache_write(self) -> int: ...
-    @property
-    def reasoning(self) -> int: ...
-    @property
-    def estimated(self) -> bool: ...
-
-
-class CostLike(Protocol):
-    @property
-    def input_cost(self) -> float: ...
-    @property
-    def output_cost(self) -> float: ...
-
-
-class LoggedRequest(Protocol):
-    """Everything the log and the statistics keep about one client request."""
-
-    @property
-    def request_id(self) -> str: ...
-    @property
-    def started_at(self) -> float: ...
-    @property
-    def client_format(self) -> str: ...
-    @property
-    def requested_model(self) -> str: ...
-    @property
-    def api_key_id(self) -> int: ...
-    @property
-    def api_key_name(self) -> str: ...
-    @property
-    def group_id(self) -> int: ...
-    @property
-    def stream(self) -> bool: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def http_status(self) -> int: ...
-    @property
-    def channel_id(self) -> int: ...
-    @property
-    def channel_name(self) -> str: ...
-    @property
-    def upstream_model(self) -> str: ...
-    @property
-    def upstream_format(self) -> str: ...
-    @property
-    def attempts(self) -> Sequence[AttemptLike]: ...
-    @property
-    def first_token_ms(self) -> int | None: ...
-    @property
-    def duration_ms(self) -> int: ...
-    @property
-    def usage(self) -> UsageLike: ...
-    @property
-    def cost(self) -> CostLike: ...
-    @property
-    def losses(self) -> Sequence[str]: ...
-    @property
-    def error(self) -> str: ...
-
-    # writable: the writer lets go of bodies it will not store (the relay is done with the record)
-    request_body: bytes | None
-    response_body: bytes | None
-
-
-def attempt_json(attempt: AttemptLike) -> dict[str, Any]:
+def attempt_json(attempt: Attempt) -> dict[str, Any]:
     return {
         "channel_id": attempt.channel_id,
         "channel_name": attempt.channel_name,
@@ -125,7 +31,7 @@ def attempt_json(attempt: AttemptLike) -> dict[str, Any]:
     }
 
 
-def log_row(record: LoggedRequest) -> dict[str, Any]:
+def log_row(record: RequestRecord) -> dict[str, Any]:
     """The request_logs column values of one record (without the database id)."""
     usage, cost = record.usage, record.cost
     return {
@@ -180,32 +86,28 @@ def with_go_names(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def body_text(body: bytes | None, max_bytes: int) -> str | None:
-    """A body as stored: never longer than the limit, secrets masked."""
+    """A body as stored: never longer than the limit (and its mark), secrets masked."""
     if body is None:
         return None
-    if len(body) > max_bytes + len(BODY_MARK):
-        body = body[:max_bytes] + BODY_MARK
-    return scrub(body.decode("utf-8", errors="replace"))
+    return scrub(cut_body(body, max_bytes).decode("utf-8", errors="replace"))
 
 
-def body_wanted(record: LoggedRequest, mode: str) -> bool:
-    """The `log_body_mode` setting: off, errors (only unsuccessful requests) or all."""
+def keeps_bodies(record: RequestRecord, mode: str) -> bool:
+    """Whether the record has a body the `log_body_mode` keeps."""
     if record.request_body is None and record.response_body is None:
         return False
-    if mode == "all":
-        return True
-    return mode == "errors" and record.status != "success"
+    return body_wanted(mode, success=record.status == "success")
 
 
 def hour_of(unix: float) -> int:
     return int(unix) // HOUR * HOUR
 
 
-def stats_deltas(records: Sequence[LoggedRequest]) -> list[dict[str, Any]]:
+def stats_deltas(records: Sequence[RequestRecord]) -> list[dict[str, Any]]:
     """Sum a batch into stats_hourly increments, one per (hour, key, channel, group, model)."""
     sums: dict[tuple[int, int, int, str, str], dict[str, Any]] = {}
 
-    def bucket(record: LoggedRequest, channel_id: int, model: str) -> dict[str, Any]:
+    def bucket(record: RequestRecord, channel_id: int, model: str) -> dict[str, Any]:
         key = (
             hour_of(record.started_at),
             record.api_key_id,
@@ -251,7 +153,7 @@ def _zero(key: tuple[int, int, int, str, str]) -> dict[str, Any]:
     return row
 
 
-def _add_request(row: dict[str, Any], record: LoggedRequest) -> None:
+def _add_request(row: dict[str, Any], record: RequestRecord) -> None:
     usage, cost = record.usage, record.cost
     row["request_success" if record.status == "success" else "request_failed"] += 1
     row["input_token"] += usage.input

@@ -16,33 +16,19 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from octopus.core.logs import scrub
+from octopus.records.bodies import BodyPolicy, BodySettings
+from octopus.records.request import RequestRecord
 from octopus.store import logs, stats
-from octopus.store.records import LoggedRequest, body_text, body_wanted, log_row, stats_deltas
+from octopus.store.records import body_text, keeps_bodies, log_row, stats_deltas
 
 log = logging.getLogger("octopus.store.writer")
 MiB = 1024 * 1024
 WARN_EVERY = 10.0  # seconds between repeated warnings about the same trouble
-
-
-class BodySettings(Protocol):
-    """The live settings the writer reads for each batch (LiveSettings satisfies it)."""
-
-    @property
-    def log_body_mode(self) -> str: ...
-    @property
-    def log_body_max_bytes(self) -> int: ...
-
-
-@dataclass(frozen=True, slots=True)
-class DefaultBodySettings:
-    log_body_mode: str = "off"
-    log_body_max_bytes: int = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +43,7 @@ class WriterConfig:
 
 @dataclass(slots=True)
 class _Pending:
-    record: LoggedRequest
+    record: RequestRecord
     body_bytes: int  # 0 when the bodies are not kept
 
 
@@ -72,7 +58,7 @@ class BatchWriter:
     ) -> None:
         self._sessions = sessions
         self.config = config or WriterConfig()
-        self.body_settings: BodySettings = body_settings or DefaultBodySettings()
+        self.body_settings: BodySettings = body_settings or BodyPolicy()
         self._queue: deque[_Pending] = deque()
         self._body_bytes = 0
         self._wake = asyncio.Event()
@@ -89,16 +75,16 @@ class BatchWriter:
     def pending(self) -> int:
         return len(self._queue)
 
-    def started(self, record: LoggedRequest) -> None:
+    def started(self, record: RequestRecord) -> None:
         """Nothing to persist yet: a request is written once, when it finishes."""
 
-    def finished(self, record: LoggedRequest) -> None:
+    def finished(self, record: RequestRecord) -> None:
         if len(self._queue) >= self.config.max_pending:
             self.dropped += 1
             self._warn("queue_full", "log queue full: dropping records", self.dropped)
             return
         size = 0
-        if body_wanted(record, self.body_settings.log_body_mode):
+        if keeps_bodies(record, self.body_settings.log_body_mode):
             size = len(record.request_body or b"") + len(record.response_body or b"")
             if self._body_bytes + size > self.config.max_pending_body_bytes:
                 self.bodies_dropped += 1
@@ -178,7 +164,7 @@ class BatchWriter:
                 body_text(p.record.response_body, limit),
             )
             for p, row in zip(batch, rows, strict=True)
-            if p.body_bytes and body_wanted(p.record, mode)
+            if p.body_bytes and keeps_bodies(p.record, mode)
         ]
         async with self._sessions() as session, session.begin():
             await logs.insert_logs(session, rows, bodies)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from octopus.routing.catalog import GroupMode
+from octopus.records.group_mode import GroupMode
 from octopus.services.container import Services
 from octopus.store import groups as store
 from octopus.store.catalog_loader import relay_config

@@ -21,8 +21,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from octopus.core.sse import SseEvent, encode_event
+from octopus.records.group_mode import GroupMode
 from octopus.relay.service import RelayService
-from octopus.routing.catalog import GroupMode
 from octopus.web.admin.envelope import AdminError, ok
 
 PING_SECONDS = 15.0
