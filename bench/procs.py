@@ -145,8 +145,7 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return total / TICKS
 
 
-def peak_rss_mb(pids: Sequence[int]) -> float:
-    """Sum of VmHWM (peak resident set) over the processes, in MB."""
+def _status_kb(pids: Sequence[int], field: str) -> float:
     total_kb = 0
     for pid in pids:
         try:
@@ -154,9 +153,26 @@ def peak_rss_mb(pids: Sequence[int]) -> float:
         except OSError:
             continue
         for line in status.splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 total_kb += int(line.split()[1])
-    return total_kb / 1024
+    return total_kb
+
+
+def peak_rss_mb(pids: Sequence[int]) -> float:
+    """Sum of VmHWM (peak resident set) over the processes, in MB."""
+    return _status_kb(pids, "VmHWM:") / 1024
+
+
+def rss_mb(pids: Sequence[int]) -> float:
+    """Sum of VmRSS (resident set now) over the processes, in MB."""
+    return _status_kb(pids, "VmRSS:") / 1024
+
+
+def open_fds(pid: int) -> int:
+    try:
+        return sum(1 for _ in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return -1
 
 
 def reset_peak_rss(pids: Sequence[int]) -> None:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import machine
+import scale
+import scale_report
 import spy
 import uvloop
 from load import StreamResult, WrkResult, probe, run_wrk, stream_load, write_lua
@@ -59,7 +61,11 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0, help="length of a c=50 phase")
     parser.add_argument("--c1-seconds", type=float, default=2.0, help="length of a c=1 phase")
-    parser.add_argument("--targets", default=",".join(ALL_TARGETS), help="comma-separated")
+    parser.add_argument(
+        "--targets",
+        default="",
+        help="comma-separated (default: all for the scenario: classic adds gateway-nolog)",
+    )
     parser.add_argument("--chunk-delay-ms", type=float, default=0.0, help="upstream SSE pacing")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS.md")
@@ -70,6 +76,7 @@ def _args() -> argparse.Namespace:
         "--profile", action="store_true", help="also sample the gateway with py-spy (PROFILE.md)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs)")
+    scale.scenario_args(parser)
     return parser.parse_args()
 
 
@@ -330,9 +337,90 @@ def _results(bench: Bench, args: argparse.Namespace, started: float) -> str:
     return render(sections, history)
 
 
+def _measure(
+    bench: Bench, args: argparse.Namespace, wanted: list[str], started: float
+) -> tuple[str, str | None]:
+    """Run the chosen scenario; (RESULTS.md text or "" for classic, PROFILE.md text)."""
+    bench.start(wanted)
+    _say("warming up ...")
+    bench.warm_up()
+    if args.scenario == "classic":
+        bench.run_rounds()
+        return "", _profile(bench) if args.profile else None
+    report = _scale(bench, args)
+    profile = _profile(bench) if args.profile else None
+    return _scale_results(bench, args, started, report, profile), profile
+
+
+def _scale(bench: Bench, args: argparse.Namespace) -> scale.Report:
+    report = scale.Report()
+    measured = bench.measured()
+    upstream = bench.targets[0]
+    gateway = next((t for t in measured if t.name == "gateway"), None)
+    if args.scenario in ("paced", "all"):
+        scale.run_paced(report, measured, upstream, bench.work)
+    if args.scenario in ("burst", "all"):
+        scale.run_burst(report, measured, upstream)
+    if args.scenario in ("soak", "all") and gateway is not None:
+        scale.run_soak(report, gateway, upstream, args.soak_seconds)
+    return report
+
+
+def _scale_results(
+    bench: Bench,
+    args: argparse.Namespace,
+    started: float,
+    report: scale.Report,
+    profile: str | None,
+) -> str:
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    commit = machine.commit()
+    setup = [
+        f"- **Date**: {now}; **commit**: `{commit}`; scenario `{args.scenario}`; run took "
+        f"{time.monotonic() - started:.0f} s",
+        f"- **Machine**: {machine.machine()}; {machine.versions()}; load average before the run "
+        f"{bench.load_before}, after {' '.join(Path('/proc/loadavg').read_text().split()[:3])}",
+        f"- **Layout**: every proxy pinned to CPU {bench.target_core} (`taskset`); the fake "
+        f"upstream and the load (wrk, bench/lean_client.py) on CPU {bench.load_core}. *load* "
+        "in the tables = 1-min load average, then the % of the load CPU / proxy CPU that "
+        "processes outside the bench used while the figure was taken",
+        "- **Gateway** = `octopus start` (SQLite), channels/groups/key via the admin API, auth, "
+        "routing, accounting and request logging on",
+        *[f"- **Note**: {note}" for note in bench.notes],
+    ]
+    sections: list[tuple[str, list[str]]] = [
+        ("", setup),
+        ("Targets (issue 13)", scale_report.targets(report)),
+        ("Non-stream CPU", scale_report.non_stream(report)),
+        ("Time to first event", scale_report.ttfb(report)),
+        ("Paced streams", scale_report.paced(report)),
+        ("Per-event cost", scale_report.burst(report)),
+        ("Soak", scale_report.soak(report)),
+    ]
+    if profile:
+        sections.append(
+            ("Profile", ["Top frames (full tables in bench/PROFILE.md):", "", *_top(profile)])
+        )
+    line = f"- {now} `{commit}` ({args.scenario}): {scale_report.history_text(report)}"
+    return render([s for s in sections if s[1]], [line, *old_history(args.out)])
+
+
+def _top(profile: str, limit: int = 12) -> list[str]:
+    """The first table of each profile section of PROFILE.md."""
+    out: list[str] = []
+    for part in profile.split("### ")[1:]:
+        title, _, rest = part.partition("\n")
+        rows = [line for line in rest.splitlines() if line.startswith("|")][: limit + 2]
+        out += [f"**{title.strip()}**", "", *rows, ""]
+    return out
+
+
 def main() -> int:
     args = _args()
-    wanted = [name.strip() for name in args.targets.split(",") if name.strip()]
+    default = ALL_TARGETS if args.scenario == "classic" else ALL_TARGETS[:3]
+    wanted = [
+        name.strip() for name in (args.targets or ",".join(default)).split(",") if name.strip()
+    ]
     unknown = sorted(set(wanted) - set(ALL_TARGETS))
     if unknown:
         _say(f"bench: unknown target(s) {', '.join(unknown)}; known: {', '.join(ALL_TARGETS)}")
@@ -351,11 +439,7 @@ def main() -> int:
     bench = Bench(args, work)
     os.sched_setaffinity(0, {int(bench.load_core)})  # wrk and the SSE client inherit the load core
     try:
-        bench.start(wanted)
-        _say("warming up ...")
-        bench.warm_up()
-        bench.run_rounds()
-        profile = _profile(bench) if args.profile else None
+        text, profile = _measure(bench, args, wanted, started)
     except BenchError as exc:
         _say(f"bench: {exc}")
         return 1
@@ -368,7 +452,7 @@ def main() -> int:
     if profile:
         (BENCH_DIR / "PROFILE.md").write_text(profile)
         _say(profile)
-    text = _results(bench, args, started)
+    text = text or _results(bench, args, started)
     _say(text)
     if not args.no_write:
         args.out.write_text(text)

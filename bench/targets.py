@@ -15,11 +15,12 @@ BENCH_DIR = Path(__file__).resolve().parent
 UPSTREAM_KEY = "sk-bench-upstream"
 NGINX_CONF = """\
 worker_processes 1;
+worker_rlimit_nofile 20000;
 {user}
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 daemon off;
-events {{ worker_connections 4096; }}
+events {{ worker_connections 16384; }}
 http {{
     access_log off;
     client_body_temp_path {dir}/client_body;
@@ -30,7 +31,7 @@ http {{
     keepalive_requests 1000000;
     upstream bench_upstream {{
         server 127.0.0.1:{upstream};
-        keepalive 128;
+        keepalive 8192;
         keepalive_requests 1000000;
     }}
     server {{
@@ -99,7 +100,7 @@ def start_gateway(work: Path, core: str, upstream: Target, name: str, logging: b
         # prices come from the bundled snapshot: the bench never leaves 127.0.0.1
         "OCTOPUS_PRICES_MODELS_DEV_URL": upstream.url + "/models-dev.json",
     }
-    launcher = ["-m", "octopus"] if logging else ["-P", str(BENCH_DIR / "octopus_nolog.py")]
+    launcher = ["-P", str(BENCH_DIR / ("octopus_probe.py" if logging else "octopus_nolog.py"))]
     argv = [sys.executable, *launcher, "start", "--config", "data/config.json"]
     child = start(name, argv, core, folder / "octopus.log", cwd=folder, env=env)
     try:
@@ -153,11 +154,41 @@ def configure(url: str, upstream: Target) -> str:
                 "items": [{"channel_id": channel_id, "model_name": MODEL, "priority": 1}],
             },
         )
+        for kind, name, base in (
+            ("anthropic", "bench-anthropic", upstream.url + "/v1"),
+            ("gemini", "bench-gemini", upstream.url + "/v1beta"),
+        ):
+            _add_group(client, kind, name, base)
         apikey = _admin(client, "/api/v1/apikey/create", {"name": "bench", "enabled": True})
         key = _field(apikey, "api_key")
     if not isinstance(key, str):
         raise BenchError(f"apikey/create returned no api_key: {apikey!r}")
     return key
+
+
+def _add_group(client: httpx.Client, kind: str, name: str, base_url: str) -> None:
+    """A channel of another provider type and a one-member group named like its model."""
+    channel = _admin(
+        client,
+        "/api/v1/channel/create",
+        {
+            "name": name,
+            "type": kind,
+            "enabled": True,
+            "base_url": base_url,
+            "key": UPSTREAM_KEY,
+            "model": name,
+        },
+    )
+    _admin(
+        client,
+        "/api/v1/group/create",
+        {
+            "name": name,
+            "mode": "failover",
+            "items": [{"channel_id": _field(channel, "id"), "model_name": name, "priority": 1}],
+        },
+    )
 
 
 def _field(data: object, name: str) -> object:

@@ -14,6 +14,7 @@ import signal
 from typing import cast
 
 import orjson
+import shapes
 import uvloop
 
 STREAM_RE = re.compile(rb'"stream"\s*:\s*true')
@@ -68,6 +69,60 @@ def _head(status: str, headers: str) -> bytes:
     return f"HTTP/1.1 {status}\r\n{headers}\r\n".encode()
 
 
+END = b"0\r\n\r\n"
+_FORMATS = (
+    (b"POST /v1/chat/completions ", shapes.openai),
+    (b"POST /v1/messages ", shapes.anthropic),
+    (b"POST /v1beta/models/", shapes.gemini),
+)
+
+
+class _Paced:
+    """Writes one paced stream from timer callbacks (no task per stream: cheap at 5,000 streams)."""
+
+    __slots__ = ("framed", "head", "index", "loop", "pace", "proto", "start")
+
+    def __init__(
+        self, proto: UpstreamProtocol, head: bytes, framed: shapes.Framed, pace: float
+    ) -> None:
+        self.proto, self.head, self.framed, self.pace = proto, head, framed, pace
+        self.loop = asyncio.get_running_loop()
+        self.start = self.loop.time()
+        self.index = 0
+
+    def arm(self) -> None:
+        self.loop.call_at(self.start + (self.index + 1) * self.pace, self.step)
+
+    def step(self) -> None:
+        transport = self.proto.transport
+        if transport is None or transport.is_closing():
+            return
+        content = self.framed.content
+        if self.index < len(content) - 1:
+            transport.write(content[self.index])
+            self.index += 1
+            self.arm()
+            return
+        transport.write(content[-1] + self.framed.closing)
+        self.proto.paced_done(self.head)
+
+
+def _shaped_stream(head: bytes, body: bytes) -> tuple[shapes.Framed, shapes.Shape] | None:
+    """The stream a `bench:` marker asks for (None: a plain answer)."""
+    shape = shapes.shape_of(body)
+    if shape is None:
+        return None
+    for prefix, build in _FORMATS:
+        if head.startswith(prefix):
+            gemini = prefix.startswith(b"POST /v1beta")
+            if gemini and b":streamGenerateContent" not in head:
+                return None
+            if not gemini and not STREAM_RE.search(body):
+                return None
+            return shapes.framed(build, shape.events), shape
+    return None
+
+
 class Answers:
     """Pre-encoded responses (built once)."""
 
@@ -102,13 +157,14 @@ class UpstreamProtocol(asyncio.Protocol):
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
         self.busy: asyncio.Task[None] | None = None
+        self.paced = False  # a `bench:` stream is being written by callbacks
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's TCPTransport
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        if self.busy is None:
+        if self.busy is None and not self.paced:
             self._drain()
 
     def _drain(self) -> None:
@@ -133,6 +189,13 @@ class UpstreamProtocol(asyncio.Protocol):
     def _answer(self, head: bytes, body: bytes) -> bool:
         """Write one answer; False when the answer continues asynchronously."""
         assert self.transport is not None
+        shaped = _shaped_stream(head, body)
+        if shaped is not None:
+            self.paced = True
+            if self._shaped(head, *shaped):
+                self.paced = False
+                return True
+            return False
         if not head.startswith(b"POST /v1/chat/completions "):
             self.transport.write(self.answers.not_found)
         elif not STREAM_RE.search(body):
@@ -161,6 +224,31 @@ class UpstreamProtocol(asyncio.Protocol):
         if CLOSE_RE.search(head):
             self.transport.close()
         self.busy = None
+        self._drain()
+
+    def _shaped(self, head: bytes, framed: shapes.Framed, shape: shapes.Shape) -> bool:
+        """A `bench:` stream: preamble with the headers, then paced (or one-write) events."""
+        assert self.transport is not None
+        if shape.burst or shape.pace <= 0:
+            if shape.burst:
+                self.transport.write(self.answers.stream_head + b"".join(framed.all_at_once))
+            else:
+                self.transport.write(self.answers.stream_head + framed.preamble)
+                for event in framed.events:
+                    self.transport.write(event)
+            return self._done(head)
+        self.transport.write(self.answers.stream_head + framed.preamble)
+        _Paced(self, head, framed, shape.pace).arm()
+        return False
+
+    def _done(self, head: bytes) -> bool:
+        if CLOSE_RE.search(head) and self.transport is not None:
+            self.transport.close()
+        return True
+
+    def paced_done(self, head: bytes) -> None:
+        self._done(head)
+        self.paced = False
         self._drain()
 
     def connection_lost(self, exc: Exception | None) -> None:

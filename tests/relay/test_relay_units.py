@@ -13,9 +13,9 @@ from octopus.protocols import WireFormat
 from octopus.records.bodies import BodyMode, BodyPolicy
 from octopus.records.request import UsageRecord
 from octopus.relay.body import apply_overrides, patch_top, read_head
+from octopus.relay.cutter import last_boundary
 from octopus.relay.limits import InProcessLimiter
 from octopus.relay.pricing import Price, cost_of
-from octopus.relay.streaming import complete_prefix
 from octopus.routing.catalog import ApiKey
 from octopus.upstream.providers import endpoint_url, models_url
 
@@ -135,6 +135,6 @@ def test_urls_and_boundaries() -> None:
         == "https://p/custom/path"
     )
     assert models_url("https://x/v1##") == "https://x/v1/models"
-    assert complete_prefix(b"data: a\n\ndata: b") == 9
-    assert complete_prefix(b"data: a\r\n\r\nda") == 11
-    assert complete_prefix(b"data: a\n") == 0
+    assert last_boundary(b"data: a\n\ndata: b") == 9
+    assert last_boundary(b"data: a\r\n\r\nda") == 11
+    assert last_boundary(b"data: a\n") == 0

@@ -19,42 +19,70 @@ class SseEvent:
 
 
 class SseParser:
-    """Push parser: feed any chunking of the byte stream, get whole events back in order."""
+    """Push parser: feed any chunking of the byte stream, get whole events back in order.
+
+    Linear in the bytes fed: each chunk is scanned once and a partial line grows in place, so
+    an event trickling in one byte at a time costs O(n), not O(n²). Every byte held (a partial
+    line plus the data lines of the event being built) counts against `max_event_size`.
+    """
 
     def __init__(self, max_event_size: int = 32 * 1024 * 1024) -> None:
         self._max = max_event_size
-        self._buffer = b""
+        self._partial = bytearray()  # the current line, not yet ended
+        self._cr = False  # the last chunk ended with CR: a LF starting the next one belongs to it
         self._data: list[bytes] = []
         self._size = 0
         self._event = ""
         self._id = ""
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
-        buffer = self._buffer + chunk if self._buffer else chunk
-        if b"\r" in buffer:
-            # a lone CR at the end may be the first half of CRLF: wait for the next chunk
-            held = buffer.endswith(b"\r")
-            body = buffer[:-1] if held else buffer
-            buffer = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + (b"\r" if held else b"")
+        if self._cr and chunk[:1] == b"\n":
+            chunk = chunk[1:]
+        if b"\r" in chunk:
+            self._cr = chunk.endswith(b"\r")
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        else:
+            self._cr = False
+        end = chunk.find(b"\n")
+        if end < 0:
+            self._partial += chunk
+            self._check()
+            return []
         events: list[SseEvent] = []
-        start = 0
+        if self._partial:
+            self._partial += chunk[:end]
+            line = bytes(self._partial)
+            self._partial.clear()
+            self._line(line, events)
+        else:
+            self._line(chunk[:end], events)
+        start = end + 1
         while True:
-            end = buffer.find(b"\n", start)
+            end = chunk.find(b"\n", start)
             if end < 0:
                 break
-            self._line(buffer[start:end], events)
+            self._line(chunk[start:end], events)
             start = end + 1
-        self._buffer = buffer[start:]
-        if len(self._buffer) + self._size > self._max:
-            raise SseEventTooLarge(f"an SSE event exceeded {self._max} bytes")
+        if start < len(chunk):
+            self._partial += chunk[start:]
+            self._check()
         return events
+
+    @property
+    def max_event_size(self) -> int:
+        return self._max
+
+    def _check(self) -> None:
+        if len(self._partial) + self._size > self._max:
+            raise SseEventTooLarge(f"an SSE event exceeded {self._max} bytes")
 
     def close(self) -> list[SseEvent]:
         """End of stream: a final event without its blank line still counts."""
         events: list[SseEvent] = []
-        if self._buffer:
-            self._line(self._buffer.rstrip(b"\r"), events)
-            self._buffer = b""
+        if self._partial:
+            line = bytes(self._partial)
+            self._partial.clear()
+            self._line(line, events)
         self._dispatch(events)
         return events
 

@@ -85,7 +85,7 @@ class Attempts:
         )
         failures: list[GatewayError] = []
         tried = 0
-        for candidate in plan.candidates:
+        for index, candidate in enumerate(plan.candidates):
             if tried >= config.max_attempts or self._clock.monotonic() >= job.deadline:
                 break
             channel = catalog.channels.get(candidate.member.channel_id)
@@ -98,6 +98,8 @@ class Attempts:
                     min(config.retry_interval, job.deadline - self._clock.monotonic())
                 )
             tried += 1
+            # nothing to fail over to: a stream may commit on its first good event
+            job.last_chance = tried >= config.max_attempts or index == len(plan.candidates) - 1
             outcome = await self._member(job, group, candidate, channel, record)
             if outcome.ready is not None:
                 return outcome.ready

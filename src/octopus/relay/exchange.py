@@ -55,6 +55,7 @@ class Job:
     losses: list[Loss] = field(default_factory=list)
     canon: c.CanonRequest | None = None  # decoded once, on the first converting attempt
     capture: int = 0  # streamed response bytes to keep for the request log
+    last_chance: bool = False  # no member left to fail over to after this attempt
 
 
 @dataclass(slots=True)
@@ -125,7 +126,8 @@ class Exchanger:
     async def _stream(
         self, job: Job, target: Target, resp: UpstreamResponse, upstream: Codec, *, same: bool
     ) -> Ready:
-        pre = await prefetch(resp, upstream, self.limits.max_sse_event_size)
+        early = job.last_chance
+        pre = await prefetch(resp, upstream, self.limits.max_sse_event_size, commit_early=early)
         keepalive = self.limits.keepalive_interval
         if same:
             headers = client_headers_from(resp.headers, all_headers=True)

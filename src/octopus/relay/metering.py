@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from octopus.core.sse import SseEvent
+from octopus.core.sse import SseEvent, encode_event
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.records.request import RequestRecord, UsageRecord
@@ -39,18 +39,27 @@ class TextMeter:
     event; every later event counts its data bytes beyond that envelope.
     """
 
-    __slots__ = ("envelope", "size")
+    __slots__ = ("envelope", "framing", "size")
 
-    def __init__(self, envelope: int, size: int = 0) -> None:
+    def __init__(self, envelope: int, size: int = 0, framing: int = 8) -> None:
         self.envelope = envelope
         self.size = size
+        self.framing = framing  # wire bytes of one event around its data (`data: `, blank line)
 
     @classmethod
     def calibrated(cls, raw: Sequence[SseEvent], decoded: Sequence[ev.Event]) -> TextMeter:
         text = sum(text_size(e) for e in decoded)
         last = len(raw[-1].data) if raw else 0
         last_text = text_size(decoded[-1]) if decoded else 0
-        return cls(max(0, last - last_text), text)
+        framing = len(encode_event(raw[-1])) - last if raw else 8
+        return cls(max(0, last - last_text), text, framing)
+
+    def feed_wire(self, data: bytes) -> None:
+        """Whole events as they came on the wire, unparsed: their bytes beyond one envelope each."""
+        events = data.count(b"\n\n") + data.count(b"\r\n\r\n") + data.count(b"\r\r")
+        extra = len(data) - events * (self.envelope + self.framing)
+        if extra > 0:
+            self.size += extra
 
     def feed(self, event: SseEvent) -> None:
         extra = len(event.data) - self.envelope

@@ -18,6 +18,7 @@ from octopus.errors import GatewayError, UpstreamProtocol
 from octopus.protocols import Codec, StreamDecoder, StreamEncoder, UsageTap
 from octopus.protocols import events as ev
 from octopus.relay.context import HeaderList, Responder
+from octopus.relay.cutter import EventCutter
 from octopus.relay.keepalive import Keepalive
 from octopus.relay.metering import TextMeter, text_size
 from octopus.relay.ready import Delivery, UpstreamFailure
@@ -33,7 +34,6 @@ _CONTENT = (
     ev.MessageDelta,
     ev.MessageStop,
 )
-_BOUNDARIES = ((b"\n\n", 2), (b"\r\n\r\n", 4), (b"\r\r", 2))
 
 
 @dataclass(slots=True)
@@ -80,14 +80,20 @@ class Prefetched:
         return events
 
 
-async def prefetch(resp: UpstreamResponse, codec: Codec, max_event_size: int) -> Prefetched:
-    """Read up to the first content event; an in-band error or empty stream is UpstreamFailure."""
+async def prefetch(
+    resp: UpstreamResponse, codec: Codec, max_event_size: int, *, commit_early: bool = False
+) -> Prefetched:
+    """Read up to the first content event; an in-band error or empty stream is UpstreamFailure.
+
+    `commit_early` (no member left to fail over to): stop at the first good event instead, so
+    a preamble (role chunk, message_start) reaches the client without waiting for content.
+    """
     pre = Prefetched(resp.aiter_bytes(), SseParser(max_event_size), codec.stream_decoder())
     try:
         async for chunk in pre.it:
             pre.chunks.append(chunk)
             pre.absorb(codec, pre.parser.feed(chunk))
-            if pre.content:
+            if pre.content or (commit_early and pre.events):
                 return pre
         pre.absorb(codec, pre.parser.close(), eager=True)
         for event in pre.decoder.close():
@@ -104,16 +110,6 @@ async def prefetch(resp: UpstreamResponse, codec: Codec, max_event_size: int) ->
 def _retryable(err: GatewayError) -> GatewayError:
     err.retryable = True
     return err
-
-
-def complete_prefix(data: bytes) -> int:
-    """Length of the longest prefix of `data` that ends on an SSE event boundary."""
-    end = 0
-    for mark, size in _BOUNDARIES:
-        at = data.rfind(mark)
-        if at >= 0 and at + size > end:
-            end = at + size
-    return end
 
 
 def _as_gateway_error(exc: Exception) -> GatewayError:
@@ -147,17 +143,17 @@ class PassthroughStream:
             meter.feed(sse)
         out = self.out = Delivery(first_byte_at=self.clock.monotonic(), capture=self.capture)
         await responder.start(self.status, self.headers)
-        held = b"".join(self.pre.chunks)
+        # the tap has seen the prefetched events; the cutter parses from the event after them
+        cutter = EventCutter(self.pre.parser.max_event_size)
         try:
-            held = await self._flush(responder, held, out)
+            await self._send(responder, cutter.push(b"".join(self.pre.chunks)), out)
             if not self.pre.ended:
-                held = await self._pump(responder, held, tap, meter, out)
-                for sse in self.pre.parser.close():
+                await self._pump(responder, cutter, tap, meter, out)
+                rest = cutter.held()
+                meter.feed_wire(rest)
+                for sse in [*cutter.usage_events(rest), *cutter.parser.close()]:
                     tap.feed(sse)
-                    meter.feed(sse)
-            if held:
-                await responder.write(held)
-                out.sent(held)
+            await self._send(responder, cutter.rest(), out)
         except (GatewayError, SseEventTooLarge) as exc:
             out.error = _as_gateway_error(exc)
             await responder.write(encode_events(self.codec.encode_stream_error(out.error)))
@@ -172,32 +168,33 @@ class PassthroughStream:
         return self.out
 
     async def _pump(
-        self, responder: Responder, held: bytes, tap: UsageTap, meter: TextMeter, out: Delivery
-    ) -> bytes:
+        self,
+        responder: Responder,
+        cutter: EventCutter,
+        tap: UsageTap,
+        meter: TextMeter,
+        out: Delivery,
+    ) -> None:
         # only whole events are written, so a keep-alive can never split one
         quiet = Keepalive(responder.write, self.codec.keepalive(), self.keepalive_interval)
         try:
             async for chunk in self.pre.it:
-                for sse in self.pre.parser.feed(chunk):
-                    tap.feed(sse)
-                    meter.feed(sse)
-                held = await self._flush(responder, held + chunk if held else chunk, out, quiet)
+                ready = cutter.push(chunk)
+                if ready:
+                    meter.feed_wire(ready)
+                    for sse in cutter.usage_events(ready):
+                        tap.feed(sse)
+                    await responder.write(ready)
+                    quiet.touch()
+                    out.sent(ready)
         finally:
             await quiet.stop()
-        return held
 
-    async def _flush(
-        self, responder: Responder, data: bytes, out: Delivery, quiet: Keepalive | None = None
-    ) -> bytes:
-        cut = complete_prefix(data)
-        if not cut:
-            return data
-        complete = data[:cut] if cut < len(data) else data
-        await responder.write(complete)
-        if quiet is not None:
-            quiet.touch()
-        out.sent(complete)
-        return data[cut:]
+    @staticmethod
+    async def _send(responder: Responder, data: bytes, out: Delivery) -> None:
+        if data:
+            await responder.write(data)
+            out.sent(data)
 
     async def aclose(self) -> None:
         await self.resp.aclose()

@@ -1,0 +1,168 @@
+"""`--scenario paced|burst|soak|all`: streaming at scale, beside nginx and direct, to markdown.
+
+paced  non-stream CPU per request (wrk c=50), added TTFB at c=1 with paced events, and waves of
+       N concurrent streams × 50 events × 20 ms (N = 100, 1,000, 2,000, 5,000), plus the largest
+       N whose p99 stays ≤ 1.5× the ideal 1.0 s
+burst  CPU per relayed event, one event per read and many per read, passthrough and converted
+soak   500 paced streams open at all times + 200 non-stream req/s; RSS, fds and tasks over time
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lean_client as lc
+import scenarios as sc
+import uvloop
+from load import run_wrk, write_lua
+from procs import cores, cpu_seconds, open_fds, wait_idle
+from targets import Target
+
+LEVELS = (100, 1000, 2000, 5000)
+PACE_LIMIT = 1.5 * sc.IDEAL_S
+
+
+@dataclass
+class Report:
+    """Figures per target name, filled by the scenarios that ran."""
+
+    cpu_req_us: dict[str, float] = field(default_factory=dict)
+    req_load: dict[str, sc.Load] = field(default_factory=dict)
+    ttfb: dict[str, tuple[float, float]] = field(default_factory=dict)
+    waves: dict[str, dict[int, sc.Wave]] = field(default_factory=dict)
+    largest: dict[str, int] = field(default_factory=dict)
+    costs: list[tuple[str, sc.EventCost]] = field(default_factory=list)
+    soak: sc.Soak | None = None
+    idle_rss: dict[str, float] = field(default_factory=dict)
+
+
+def _probe(target: Target, upstream: Target, cores: tuple[str, str]) -> sc.Probe:
+    port = int(target.url.rsplit(":", 1)[1])
+    return sc.Probe(port, target.key, target.pids, upstream.pids, cores)
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def run_paced(report: Report, targets: list[Target], upstream: Target, work: Path) -> None:
+    cores = _cores(upstream, targets)
+    for target in targets:
+        probe = _probe(target, upstream, cores)
+        script = write_lua(work, target.key)
+        wait_idle(target.pids())
+        meter = probe.interference()
+        before = cpu_seconds(target.pids())
+        wrk = run_wrk(target.url, script, 50, 3.0)
+        spent = cpu_seconds(target.pids()) - before
+        report.cpu_req_us[target.name] = spent / max(1, wrk.requests) * 1e6
+        report.req_load[target.name] = sc._load(meter)
+        report.ttfb[target.name] = uvloop.run(sc.ttfb_c1(probe))
+        _say(
+            f"{target.name:8} non-stream {report.cpu_req_us[target.name]:,.0f} CPU µs/req; "
+            f"c=1 first event p50 {report.ttfb[target.name][0]:.3f} ms"
+        )
+    for n in LEVELS:
+        for target in targets:
+            probe = _probe(target, upstream, cores)
+            wait_idle(target.pids())
+            wave = uvloop.run(sc.paced_level(probe, n))
+            report.waves.setdefault(target.name, {})[n] = wave
+            _say(
+                f"{target.name:8} paced n={n:>5}: p50 {wave.p50_ms:,.0f} ms p99 {wave.p99_ms:,.0f}"
+                f" ms, {wave.cpu_us:,.0f} CPU µs/stream, errors {wave.errors}, peak "
+                f"{wave.rss_peak_mb:.0f} MB ({wave.load.text()}) {wave.error_sample[:200]}"
+            )
+    for target in targets:
+        probe = _probe(target, upstream, cores)
+        known = report.waves[target.name]
+        report.largest[target.name] = uvloop.run(sc.largest_keeping_pace(probe, known, PACE_LIMIT))
+        _say(
+            f"{target.name:8} largest n with p99 ≤ {PACE_LIMIT:g} s: {report.largest[target.name]}"
+        )
+
+
+Build = Callable[[str, int, int, bool], lc.Call]  # (key, events, pace ms, burst) -> Call
+PATHS: tuple[tuple[str, str, Build], ...] = (
+    (
+        "passthrough (OpenAI → OpenAI)",
+        "all",
+        lambda key, n, pace, burst: lc.openai_call(key, "bench-model", n, pace, burst=burst),
+    ),
+    (
+        "Anthropic client → OpenAI channel",
+        "gateway",
+        lambda key, n, pace, burst: lc.anthropic_call(key, "bench-model", n, pace, burst=burst),
+    ),
+    (
+        "OpenAI client → Anthropic channel",
+        "gateway",
+        lambda key, n, pace, burst: lc.openai_call(key, "bench-anthropic", n, pace, burst=burst),
+    ),
+    (
+        "OpenAI client → Gemini channel",
+        "gateway",
+        lambda key, n, pace, burst: lc.openai_call(key, "bench-gemini", n, pace, burst=burst),
+    ),
+)
+
+
+def run_burst(report: Report, targets: list[Target], upstream: Target) -> None:
+    cores = _cores(upstream, targets)
+    for path, who, build in PATHS:
+        for target in targets:
+            if who not in ("all", target.name):
+                continue
+            probe = _probe(target, upstream, cores)
+            for burst in (False, True):
+                wait_idle(target.pids())
+
+                def make(
+                    n: int, pace: int, b: bool, key: str = target.key, build: Build = build
+                ) -> lc.Call:
+                    return build(key, n, pace, b)
+
+                cost = uvloop.run(sc.event_cost(probe, path, make, burst=burst))
+                report.costs.append((target.name, cost))
+                _say(
+                    f"{target.name:8} {path}, {cost.pattern}: {cost.per_event_us:.1f} µs/event, "
+                    f"errors {cost.errors} ({cost.load.text()}) {cost.error_sample[:200]}"
+                )
+
+
+def run_soak(report: Report, gateway: Target, upstream: Target, seconds: float) -> None:
+    cores = _cores(upstream, [gateway])
+    probe = _probe(gateway, upstream, cores)
+    tasks_file = gateway.procs[0].log.parent / "tasks.txt"
+
+    def tasks() -> int:
+        try:
+            return int(tasks_file.read_text() or -1)
+        except (OSError, ValueError):
+            return -1
+
+    wait_idle(gateway.pids())
+    report.soak = uvloop.run(sc.soak(probe, seconds, tasks, lambda: open_fds(gateway.procs[0].pid)))
+    for sample in report.soak.samples:
+        _say(
+            f"soak {sample.at:>4.0f} s: RSS {sample.rss_mb:.1f} MB, fds {sample.fds}, tasks "
+            f"{sample.tasks}, streams {sample.streams}, requests {sample.requests}, errors "
+            f"{sample.errors}"
+        )
+
+
+def _cores(upstream: Target, targets: list[Target]) -> tuple[str, str]:
+    return cores()
+
+
+def scenario_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scenario",
+        default="all",
+        choices=("paced", "burst", "soak", "all", "classic"),
+        help="all = paced + burst + soak; classic = the c=50 rounds of issue 3",
+    )
+    parser.add_argument("--soak-seconds", type=float, default=600.0)

@@ -1,0 +1,280 @@
+"""Markdown for the paced / burst / soak scenarios: every figure beside nginx and direct."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import scenarios as sc
+from scale import LEVELS, PACE_LIMIT, Report
+
+ORDER = ("direct", "nginx", "gateway")
+
+
+def _x(value: float, base: float | None) -> str:
+    return f"{value / base:.2f}×" if base else "–"
+
+
+def _names(found: Sequence[str]) -> list[str]:
+    return [n for n in ORDER if n in found]
+
+
+def non_stream(report: Report) -> list[str]:
+    names = _names(list(report.cpu_req_us))
+    if not names:
+        return []
+    nginx = report.cpu_req_us.get("nginx")
+    lines = ["| target | CPU µs per request (wrk c=50, 3 s) | × nginx | load while measured |"]
+    lines.append("|---|---|---|---|")
+    for name in names:
+        value = report.cpu_req_us[name]
+        lines.append(
+            f"| {name} | {value:,.0f} | {_x(value, nginx)} | {report.req_load[name].text()} |"
+        )
+    return lines
+
+
+def ttfb(report: Report) -> list[str]:
+    names = _names(list(report.ttfb))
+    if not names:
+        return []
+    direct = report.ttfb.get("direct", (0.0, 0.0))[0]
+    lines = [
+        "Paced upstream (preamble with the headers, then an event every 20 ms), 30 streams at "
+        "c=1, OpenAI passthrough; time from sending the request to the first SSE event, and to "
+        "the response head.",
+        "",
+        "| target | first event p50, ms | added vs direct, ms | response head p50, ms |",
+        "|---|---|---|---|",
+    ]
+    for name in names:
+        first, head = report.ttfb[name]
+        lines.append(f"| {name} | {first:.3f} | {first - direct:+.3f} | {head:.3f} |")
+    return lines
+
+
+def paced(report: Report) -> list[str]:
+    names = _names(list(report.waves))
+    if not names:
+        return []
+    lines = [
+        f"N concurrent streams × {sc.EVENTS} events × {sc.PACE_MS} ms (ideal {sc.IDEAL_S:g} s), "
+        "started together; one warm-up wave, then 2 measured waves per level (CPU averaged, p99 "
+        "the worse). CPU µs per stream = the target's utime + stime over the wave ÷ N. Peak RSS "
+        "= VmHWM during the measured waves (reset first); KB/stream = (peak − idle) ÷ N.",
+        "",
+        "| N | target | p50 s | p99 s | errors | CPU µs/stream | CPU × nginx | peak RSS MB | "
+        "KB/stream | load while measured |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n in sorted({n for waves in report.waves.values() for n in waves}):
+        nginx = report.waves.get("nginx", {}).get(n)
+        for name in names:
+            wave = report.waves[name].get(n)
+            if wave is None:
+                continue
+            base = nginx.cpu_us if nginx else None
+            lines.append(
+                f"| {n:,} | {name} | {wave.p50_ms / 1000:.2f} | {wave.p99_ms / 1000:.2f} | "
+                f"{wave.errors} | {wave.cpu_us:,.0f} | {_x(wave.cpu_us, base)} | "
+                f"{wave.rss_peak_mb:.0f} | {wave.kb_per_stream:.1f} | {wave.load.text()} |"
+            )
+    lines += [
+        "",
+        f"Largest N with p99 ≤ {PACE_LIMIT:g} s and no errors (levels {LEVELS} then bisection):",
+        "",
+    ]
+    lines += [f"- {name}: {report.largest.get(name, 0):,}" for name in names]
+    samples = [
+        f"- {name} N={n}: {w.error_sample[:300]}"
+        for name in names
+        for n, w in report.waves[name].items()
+        if w.error_sample
+    ]
+    if samples:
+        lines += ["", "First error per level:", "", *samples]
+    return lines
+
+
+def burst(report: Report) -> list[str]:
+    if not report.costs:
+        return []
+    lines = [
+        "CPU per relayed event = (CPU of 210-event streams − CPU of 10-event streams) ÷ 200, so "
+        "the per-request cost drops out. *One event per read*: events 2 ms apart, 20 streams at "
+        "a time. *Many per read*: the upstream writes the whole stream at once, 200 streams, 20 "
+        "at a time.",
+        "",
+        "| path | pattern | target | µs per event | × passthrough (gateway) | × nginx | CPU µs per "
+        "10-event stream | errors | load while measured |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    base = {
+        (c.pattern, name): c.per_event_us for name, c in report.costs if c.path.startswith("pass")
+    }
+    for name, cost in report.costs:
+        through = base.get((cost.pattern, "gateway"))
+        nginx = base.get((cost.pattern, "nginx"))
+        lines.append(
+            f"| {cost.path} | {cost.pattern} | {name} | {cost.per_event_us:.1f} | "
+            f"{_x(cost.per_event_us, through) if name == 'gateway' else '–'} | "
+            f"{_x(cost.per_event_us, nginx)} | {cost.per_stream_us:,.0f} | {cost.errors} | "
+            f"{cost.load.text()} |"
+        )
+    return lines
+
+
+def soak(report: Report) -> list[str]:
+    found = report.soak
+    if found is None or not found.samples:
+        return []
+    lines = [
+        f"Gateway only, {found.seconds:g} s: 500 paced streams (50 × 20 ms) open at all times "
+        "plus 200 non-stream requests/s. RSS = VmRSS; fds = /proc/<pid>/fd; tasks = "
+        "`len(asyncio.all_tasks())` on the gateway's loop (bench/octopus_probe.py).",
+        "",
+        f"Stream p99 {found.stream_p99_ms / 1000:.2f} s, non-stream p99 "
+        f"{found.request_p99_ms:.1f} ms, CPU µs per stream (non-stream share included) "
+        f"{found.cpu_us_per_stream:,.0f}; {found.load.text()}.",
+        "",
+        "| at s | RSS MB | fds | tasks | streams done | requests done | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines.extend(
+        f"| {s.at:.0f} | {s.rss_mb:.1f} | {s.fds} | {s.tasks} | {s.streams:,} | "
+        f"{s.requests:,} | {s.errors} |"
+        for s in found.samples
+    )
+    if found.error_sample:
+        lines += ["", f"First error: {found.error_sample[:300]}"]
+    return lines
+
+
+def soak_verdict(found: sc.Soak) -> tuple[str, bool]:
+    """RSS within ±10 % of the 1-minute value; fds and tasks no higher at the end."""
+    first = next((s for s in found.samples if s.at >= 60), None)
+    last = found.samples[-1] if found.samples else None
+    if first is None or last is None or first is last:
+        return "soak too short for a verdict", False
+    spread = max(abs(s.rss_mb - first.rss_mb) / first.rss_mb for s in found.samples if s.at >= 60)
+    ok = spread <= 0.10 and last.fds <= first.fds + 5 and last.tasks <= first.tasks + 20
+    text = (
+        f"RSS {first.rss_mb:.1f} MB at {first.at:.0f} s → {last.rss_mb:.1f} MB at {last.at:.0f} s "
+        f"(max deviation {spread * 100:.1f} %); fds {first.fds} → {last.fds}; "
+        f"tasks {first.tasks} → {last.tasks}"
+    )
+    return text, ok
+
+
+def _row(what: str, wanted: str, measured: str, passed: bool | None) -> str:
+    verdict = "–" if passed is None else ("**pass**" if passed else "**FAIL**")
+    return f"| {what} | {wanted} | {measured} | {verdict} |"
+
+
+def targets(report: Report) -> list[str]:
+    """Issue 13's targets, each with the figure it was judged on."""
+    rows = ["| target (gateway, one core) | wanted | measured | result |", "|---|---|---|---|"]
+    gw, ng = report.waves.get("gateway", {}), report.waves.get("nginx", {})
+    for n in (1000, 100):
+        if n in gw and n in ng:
+            ratio = gw[n].cpu_us / ng[n].cpu_us if ng[n].cpu_us else 0.0
+            rows.append(
+                _row(
+                    f"CPU per stream at N={n:,}",
+                    "≤ 1.5× nginx",
+                    f"{gw[n].cpu_us:,.0f} µs = {ratio:.2f}× nginx ({ng[n].cpu_us:,.0f} µs)",
+                    ratio <= 1.5,
+                )
+            )
+    if 1000 in gw:
+        wave = gw[1000]
+        rows.append(
+            _row("p99 at N=1,000", "≤ 1.5 s", f"{wave.p99_ms / 1000:.2f} s", wave.p99_ms <= 1500)
+        )
+        errors = sum(w.errors for w in gw.values())
+        rows.append(_row("errors (all paced levels)", "0", str(errors), errors == 0))
+        rows.append(
+            _row(
+                "peak RSS at N=1,000",
+                "≤ 120 MB and ≤ 50 KB per stream above idle",
+                f"{wave.rss_peak_mb:.0f} MB, {wave.kb_per_stream:.1f} KB/stream",
+                wave.rss_peak_mb <= 120 and wave.kb_per_stream <= 50,
+            )
+        )
+    if "gateway" in report.largest:
+        rows.append(
+            _row(
+                "largest N with p99 ≤ 1.5 s",
+                "report",
+                f"{report.largest['gateway']:,} (nginx {report.largest.get('nginx', 0):,}, "
+                f"direct {report.largest.get('direct', 0):,})",
+                None,
+            )
+        )
+    rows += _cost_rows(report)
+    if "gateway" in report.cpu_req_us:
+        value = report.cpu_req_us["gateway"]
+        rows.append(
+            _row("non-stream CPU per request", "≤ 200 µs", f"{value:,.0f} µs", value <= 200)
+        )
+    if "gateway" in report.ttfb and "direct" in report.ttfb:
+        added = report.ttfb["gateway"][0] - report.ttfb["direct"][0]
+        rows.append(
+            _row("added TTFB p50 at c=1, paced", "≤ 1 ms", f"{added:+.3f} ms", added <= 1.0)
+        )
+    if report.soak is not None:
+        text, ok = soak_verdict(report.soak)
+        rows.append(_row("soak: RSS ±10 % of the 1-min value, no fd/task growth", "hold", text, ok))
+    return rows
+
+
+def _cost_rows(report: Report) -> list[str]:
+    rows: list[str] = []
+    gateway = [c for name, c in report.costs if name == "gateway"]
+    for pattern in ("one event per read", "many events per read"):
+        through = next(
+            (c for c in gateway if c.pattern == pattern and c.path.startswith("pass")), None
+        )
+        if through is None:
+            continue
+        value = through.per_event_us
+        rows.append(
+            _row(f"passthrough µs/event, {pattern}", "≤ 15 µs", f"{value:.1f} µs", value <= 15)
+        )
+        for cost in gateway:
+            if cost.pattern == pattern and cost is not through:
+                ratio = cost.per_event_us / value if value else 0.0
+                rows.append(
+                    _row(
+                        f"{cost.path}, {pattern}",
+                        "≤ 1.5× passthrough",
+                        f"{cost.per_event_us:.1f} µs = {ratio:.2f}×",
+                        ratio <= 1.5,
+                    )
+                )
+    return rows
+
+
+def history_text(report: Report) -> str:
+    """The figures a history line keeps."""
+    parts: list[str] = []
+    gw, ng = report.waves.get("gateway", {}), report.waves.get("nginx", {})
+    if 1000 in gw:
+        nginx = f" ({gw[1000].cpu_us / ng[1000].cpu_us:.2f}× nginx)" if 1000 in ng else ""
+        parts.append(
+            f"N=1,000 paced: {gw[1000].cpu_us:,.0f} CPU µs/stream{nginx}, p99 "
+            f"{gw[1000].p99_ms / 1000:.2f} s, {gw[1000].rss_peak_mb:.0f} MB"
+        )
+    if "gateway" in report.largest:
+        parts.append(f"largest N in pace {report.largest['gateway']:,}")
+    through = [c for n, c in report.costs if n == "gateway" and c.path.startswith("pass")]
+    if through:
+        parts.append(
+            "passthrough " + " / ".join(f"{c.per_event_us:.1f}" for c in through) + " µs/event"
+        )
+    if "gateway" in report.cpu_req_us:
+        parts.append(f"non-stream {report.cpu_req_us['gateway']:,.0f} CPU µs/req")
+    if "gateway" in report.ttfb and "direct" in report.ttfb:
+        parts.append(f"TTFB +{report.ttfb['gateway'][0] - report.ttfb['direct'][0]:.2f} ms")
+    if report.soak is not None:
+        parts.append("soak " + soak_verdict(report.soak)[0])
+    return "; ".join(parts)

@@ -1,0 +1,79 @@
+"""Passthrough's byte handling: cut the upstream stream at event boundaries, parse only for usage.
+
+Same-protocol streams go to the client as the upstream wrote them, cut only after a blank line
+so an in-band error or keep-alive never lands inside a half-written event. Finding the cut scans
+each chunk once (linear in the bytes received); the bytes held back wait for the rest of their
+event and are capped, so a stream that never ends an event (comment lines only, a runaway
+event) ends the attempt instead of growing memory. Events are parsed only where the bytes carry
+a usage object, the one thing metering needs after commit.
+"""
+
+from __future__ import annotations
+
+from octopus.core.sse import SseEvent, SseEventTooLarge, SseParser
+
+_MARKS = (b"\r\r", b"\n\r\n", b"\r\n\n")  # blank lines when CR is in play ("\r\n\r\n" included)
+_USAGE = b'"usage'  # "usage" (OpenAI, Anthropic) and "usageMetadata" (Gemini)
+_NO_USAGE = (b'"usage":null', b'"usage": null')
+
+
+def last_boundary(data: bytes) -> int:
+    """Length of the longest prefix of `data` that ends on an SSE event boundary (0 = none)."""
+    end = data.rfind(b"\n\n")
+    end = end + 2 if end >= 0 else 0
+    if b"\r" in data:
+        for mark in _MARKS:
+            at = data.rfind(mark)
+            if at >= 0 and at + len(mark) > end:
+                end = at + len(mark)
+    return end
+
+
+def carries_usage(data: bytes) -> bool:
+    """True when `data` may hold a usage object (not only `"usage": null` placeholders)."""
+    count = data.count(_USAGE)
+    return count > 0 and count > sum(data.count(none) for none in _NO_USAGE)
+
+
+class EventCutter:
+    """Holds the bytes of the event in progress; `push` returns what can go out (whole events)."""
+
+    __slots__ = ("_held", "_limit", "_size", "_tail", "parser")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._held: list[bytes] = []
+        self._size = 0
+        self._tail = b""  # the last bytes held, for a boundary split across chunks
+        self.parser = SseParser(limit)  # sees only the regions that carry usage
+
+    def push(self, chunk: bytes) -> bytes:
+        tail = self._tail
+        cut = last_boundary(tail + chunk if tail else chunk) - len(tail)
+        if cut <= 0:
+            self._held.append(chunk)
+            self._size += len(chunk)
+            self._tail = (tail + chunk)[-3:]
+            if self._size > self._limit:
+                raise SseEventTooLarge(f"an SSE event exceeded {self._limit} bytes")
+            return b""
+        ready = chunk if cut == len(chunk) else chunk[:cut]
+        if self._held:
+            ready = b"".join([*self._held, ready])
+        rest = chunk[cut:]
+        self._held = [rest] if rest else []
+        self._size = len(rest)
+        self._tail = rest[-3:]
+        return ready
+
+    def held(self) -> bytes:
+        return b"".join(self._held)
+
+    def rest(self) -> bytes:
+        """The bytes of an unfinished last event (the stream ended without its blank line)."""
+        held, self._held, self._size, self._tail = self._held, [], 0, b""
+        return b"".join(held)
+
+    def usage_events(self, data: bytes) -> list[SseEvent]:
+        """The events of `data` when it may carry usage; nothing otherwise (no parsing cost)."""
+        return self.parser.feed(data) if carries_usage(data) else []
