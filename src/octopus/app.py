@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from octopus.core.clock import Clock, SystemClock
-from octopus.core.live_settings import LiveSettings
+from octopus.live_settings import LiveSettings
 from octopus.services.build import build_services
 from octopus.services.container import Basics, Flusher, Services
 from octopus.settings import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from octopus.core.passwords import hash_password, hash_password_async
+from octopus.services.passwords import hash_password, hash_password_async
 from octopus.settings import Settings
 from octopus.store import users
 from octopus.store.database import open_database

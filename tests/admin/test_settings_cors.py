@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from octopus.core.live_settings import LiveSettings, LogBodyMode
+from octopus.live_settings import LiveSettings
+from octopus.records.bodies import BodyMode
 from tests.admin.conftest import data, error, url_settings
 from tests.harness import Gateway, admin_client, serve, sqlite_settings
 
@@ -48,7 +49,7 @@ async def test_list_set_persist(db_url: Any, tmp_path: Path) -> None:
         live: LiveSettings = gateway.app.services.live_settings
         assert live.log_retention_days == 90
         assert live.metrics_enabled is True
-        assert live.log_body_mode is LogBodyMode.ALL
+        assert live.log_body_mode is BodyMode.ALL
         assert live.metrics_token == "tok-0123456789secret"
         assert live.cors_allow_origins == ("https://a.com", "b.org")
         await client.aclose()
@@ -107,7 +108,7 @@ async def test_set_needs_key_and_value(admin: httpx.AsyncClient) -> None:
 async def test_listeners_hear_changes() -> None:
     live = LiveSettings({"sync_llm_interval": "6", "bogus": "1", "log_body_mode": "loud"})
     assert live.sync_llm_interval == 6
-    assert live.log_body_mode is LogBodyMode.ERRORS  # invalid stored value: the default
+    assert live.log_body_mode is BodyMode.ERRORS  # invalid stored value: the default
     heard: list[tuple[str, str]] = []
     stop = live.subscribe(lambda k, v: heard.append((k, v)), frozenset({"log_retention_days"}))
     everything: list[str] = []

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from octopus.core.model_match import NameMatcher, Rates
+from octopus.pricing.model_match import NameMatcher, Rates
 from octopus.store import backup, tables
 from octopus.store.backup_rows import parse_dump
 from octopus.store.database import Database

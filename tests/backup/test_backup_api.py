@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import URL
 
-from octopus.relay.pricing import Price
+from octopus.pricing.cost import Price
 from tests.backup.conftest import GO_DUMP, go_dump
 from tests.harness import Gateway, admin_client, serve
 from tests.prices.conftest import data, gateway_settings

@@ -9,8 +9,8 @@ import pytest
 from google import genai
 from google.genai import types
 
+from octopus.pricing.cost import Price
 from octopus.protocols import WireFormat
-from octopus.relay.pricing import Price
 from octopus.services.fan_out import FanOutSink
 from octopus.store import logs, stats
 from octopus.store.database import Database

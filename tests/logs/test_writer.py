@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from octopus.core.live_settings import LiveSettings
+from octopus.live_settings import LiveSettings
 from octopus.records.request import UsageRecord
 from octopus.relay.sink import RecordSink
 from octopus.store import logs, stats

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from octopus.core.model_match import NameMatcher, Rates, parse_models_dev, segments
+from octopus.pricing.model_match import NameMatcher, Rates, parse_models_dev, segments
 
 TABLE = {
     "claude-sonnet-4-5": "sonnet-4.5",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 
-from octopus.relay.pricing import Price
+from octopus.pricing.cost import Price
 from octopus.services.prices import PriceService
 from tests.harness import Gateway
 from tests.prices.conftest import data

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from octopus.core.clock import FakeClock
-from octopus.core.live_settings import LiveSettings
-from octopus.core.model_match import Rates
-from octopus.relay.pricing import Price, PriceBook
+from octopus.live_settings import LiveSettings
+from octopus.pricing.cost import Price, PriceBook
+from octopus.pricing.model_match import Rates
 from octopus.services.prices import PriceService, RefreshFailed
 from octopus.store import prices as store
 from octopus.store.database import Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from octopus.core.model_match import PROVIDER_FAMILIES, NameMatcher
+from octopus.pricing.model_match import PROVIDER_FAMILIES, NameMatcher
 from octopus.store.prices import snapshot_reference
 
 

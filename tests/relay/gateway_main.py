@@ -11,11 +11,11 @@ import sys
 import uvicorn
 
 from octopus.core.clock import SystemClock
+from octopus.pricing.cost import StaticPriceBook
 from octopus.protocols import WireFormat
 from octopus.records.group_mode import GroupMode
 from octopus.relay.channel_events import NullChannelEvents
 from octopus.relay.limits import InProcessLimiter
-from octopus.relay.pricing import StaticPriceBook
 from octopus.relay.service import RelayService
 from octopus.relay.sink import NullSink
 from octopus.routing.catalog import ApiKey, Catalog, Channel, ChannelKey, Group, GroupMember

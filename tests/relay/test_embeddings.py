@@ -9,8 +9,8 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from octopus.pricing.cost import Price
 from octopus.protocols import WireFormat
-from octopus.relay.pricing import Price
 from tests.fakes import embeddings as fake_emb
 from tests.fakes.gateway import World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault

@@ -9,13 +9,13 @@ import pytest
 
 from octopus.core.clock import FakeClock
 from octopus.errors import BadRequest, Forbidden, RateLimited
+from octopus.pricing.cost import Price, cost_of
 from octopus.protocols import WireFormat
 from octopus.records.bodies import BodyMode, BodyPolicy
 from octopus.records.request import UsageRecord
 from octopus.relay.body import apply_overrides, patch_top, read_head
 from octopus.relay.cutter import last_boundary
 from octopus.relay.limits import InProcessLimiter
-from octopus.relay.pricing import Price, cost_of
 from octopus.routing.catalog import ApiKey
 from octopus.upstream.providers import endpoint_url, models_url
 

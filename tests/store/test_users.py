@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from octopus.core.passwords import hash_password, hash_password_async, verify_password
+from octopus.services.passwords import hash_password, hash_password_async, verify_password
 from octopus.store import users
 from octopus.store.database import Database
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import msgspec
 
+from octopus.pricing.cost import PriceBook, cost_of
 from octopus.records.request import UsageRecord
 from octopus.relay.body import Head
 from octopus.relay.metering import estimate_tokens
-from octopus.relay.pricing import PriceBook, cost_of
 from octopus.routing.catalog import Group
 
 DEFAULT_OUTPUT_CAP = 4096  # tokens reserved when the request sets no output limit

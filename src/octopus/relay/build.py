@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from octopus.core.clock import Clock, SystemClock
+from octopus.pricing.cost import PriceBook, StaticPriceBook
 from octopus.records.bodies import BodyPolicy, BodySettings
 from octopus.relay.channel_events import ChannelEvents, NullChannelEvents
 from octopus.relay.exchange import ExchangeLimits
 from octopus.relay.limits import InProcessLimiter, KeyLimiter
-from octopus.relay.pricing import PriceBook, StaticPriceBook
 from octopus.relay.service import RelayLimits, RelayService
 from octopus.relay.sink import NullSink, RecordSink
 from octopus.routing.catalog import Catalog

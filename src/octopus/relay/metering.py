@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from octopus.core.sse import SseEvent, encode_event
+from octopus.pricing.cost import PriceBook, cost_of
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.records.request import RequestRecord, UsageRecord
-from octopus.relay.pricing import PriceBook, cost_of
 
 BYTES_PER_TOKEN = 4  # rough: JSON-wrapped text averages about four bytes per token
 

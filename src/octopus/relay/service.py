@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from octopus.core.clock import Clock
 from octopus.core.ids import RequestIds
 from octopus.errors import ClientError, GatewayError, ModelNotFound
+from octopus.pricing.cost import PriceBook
 from octopus.protocols import Codec
 from octopus.records.bodies import BodyMode, BodyPolicy, BodySettings, keep_body
 from octopus.records.request import RequestRecord
@@ -26,7 +27,6 @@ from octopus.relay.embeddings import EmbedExchanger
 from octopus.relay.exchange import ExchangeLimits, Exchanger, Job
 from octopus.relay.key_checks import KeyChecks
 from octopus.relay.limits import KeyLimiter
-from octopus.relay.pricing import PriceBook
 from octopus.relay.ready import Delivery, Ready, codec_for, error_reply
 from octopus.relay.sink import RecordSink
 from octopus.routing.catalog import ApiKey, Catalog, Group

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from octopus.core import tokens
 from octopus.core.clock import Clock
-from octopus.core.passwords import hash_password_async, verify_password_async
-from octopus.core.throttle import LoginThrottle
+from octopus.services import tokens
+from octopus.services.passwords import hash_password_async, verify_password_async
+from octopus.services.throttle import LoginThrottle
 from octopus.store import users
 from octopus.store.database import Sessions
 from octopus.store.tables import User

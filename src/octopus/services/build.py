@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from octopus.core import tokens
 from octopus.core.clock import Clock
-from octopus.core.passwords import hash_password_async
-from octopus.core.throttle import LoginThrottle
 from octopus.relay.build import RelayParts, build_relay
 from octopus.relay.limits import InProcessLimiter, KeyLimiter
+from octopus.services import tokens
 from octopus.services.accounts import AuthService, account_of
 from octopus.services.container import Basics, Services
 from octopus.services.fan_out import FanOutSink
 from octopus.services.live_log import LiveLog
 from octopus.services.metrics import GatewayMetrics
 from octopus.services.model_sync import ModelSync
+from octopus.services.passwords import hash_password_async
 from octopus.services.prices import PriceService
+from octopus.services.throttle import LoginThrottle
 from octopus.store import logs, stats, users
 from octopus.store.catalog_loader import CatalogHolder, KeyHealthRecorder
 from octopus.store.database import Database

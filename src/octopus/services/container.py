@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from octopus.core.clock import Clock
-from octopus.core.live_settings import LiveSettings
+from octopus.live_settings import LiveSettings
 from octopus.relay.limits import KeyLimiter
 from octopus.relay.service import RelayService
 from octopus.services.accounts import AuthService

@@ -9,8 +9,8 @@ import logging
 from datetime import UTC, datetime
 
 from octopus.core.clock import Clock
-from octopus.core.live_settings import LiveSettings
 from octopus.errors import GatewayError
+from octopus.live_settings import LiveSettings
 from octopus.protocols import WireFormat
 from octopus.store import channels as store
 from octopus.store.catalog_loader import CatalogHolder, resolve_proxy

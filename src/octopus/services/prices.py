@@ -1,7 +1,7 @@
 """PriceService: the relay's PriceBook (an in-memory snapshot) plus the models.dev refresh.
 
 Effective price of a model: its DB row (manual or stored) > the models.dev reference, both found
-by `core.model_match` (exact id, else the longest contiguous segment match). The snapshot is
+by `pricing.model_match` (exact id, else the longest contiguous segment match). The snapshot is
 rebuilt after every price edit, refresh and import; `price_for` never reads the database.
 """
 
@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from octopus.core.clock import Clock
-from octopus.core.live_settings import LiveSettings
-from octopus.core.model_match import NameMatcher, Rates, parse_models_dev
 from octopus.errors import GatewayError
-from octopus.relay.pricing import Price
+from octopus.live_settings import LiveSettings
+from octopus.pricing.cost import Price
+from octopus.pricing.model_match import NameMatcher, Rates, parse_models_dev
 from octopus.store import prices as store
 from octopus.store.database import Sessions
 from octopus.upstream.modelsdev import fetch_models_dev
@@ -79,7 +79,7 @@ class PriceTable:
 
 
 class PriceService:
-    """Implements `relay.pricing.PriceBook`; held as `Services.prices`."""
+    """Implements `pricing.cost.PriceBook`; held as `Services.prices`."""
 
     def __init__(
         self,

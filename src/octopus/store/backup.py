@@ -17,9 +17,9 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from octopus.core.live_settings import SettingError, UnknownSetting, normalise
 from octopus.core.logs import scrub
-from octopus.core.model_match import Rates
+from octopus.live_settings import SettingError, UnknownSetting, normalise
+from octopus.pricing.model_match import Rates
 from octopus.store import backup_stats
 from octopus.store.backup_rows import Dump, DumpError
 from octopus.store.channels import list_channels

@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from octopus.core.model_match import Rates, parse_models_dev
+from octopus.pricing.model_match import Rates, parse_models_dev
 from octopus.store.tables import Channel, LlmInfo
 
 SNAPSHOT_FILE = "prices_snapshot.json"

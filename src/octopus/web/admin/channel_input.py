@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from octopus.core.live_settings import proxy_url_problem
+from octopus.live_settings import proxy_url_problem
 from octopus.protocols import WireFormat
 from octopus.store.channels import KeySpec
 from octopus.upstream.providers import FULL_URL_MARK, PROTECTED_HEADERS

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from octopus.core.live_settings import mask_secret
 from octopus.errors import GatewayError
+from octopus.live_settings import mask_secret
 from octopus.protocols import WireFormat
 from octopus.routing.keys import KeyHealth
 from octopus.services.container import Services

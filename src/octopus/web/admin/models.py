@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from octopus.core.model_match import Rates
+from octopus.pricing.model_match import Rates
 from octopus.services.container import Services
 from octopus.services.prices import PriceService, RefreshFailed
 from octopus.store import prices as store

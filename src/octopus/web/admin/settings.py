@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from octopus.core.live_settings import SettingError, UnknownSetting, normalise
+from octopus.live_settings import SettingError, UnknownSetting, normalise
 from octopus.services.container import Services
 from octopus.store.settings_kv import put_setting
 from octopus.web.admin.access import in_session

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from urllib.parse import urlsplit
+
+from octopus.records.bodies import BodyMode
 
 log = logging.getLogger("octopus.settings")
 PROXY_SCHEMES = ("http", "https", "socks5")
@@ -28,12 +29,6 @@ class SettingError(ValueError):
 class UnknownSetting(KeyError):
     def __str__(self) -> str:
         return "setting not found"
-
-
-class LogBodyMode(StrEnum):
-    OFF = "off"
-    ERRORS = "errors"
-    ALL = "all"
 
 
 def mask_secret(secret: str) -> str:
@@ -110,7 +105,7 @@ def _origins(key: str, value: str) -> str:
 
 def _mode(key: str, value: str) -> str:
     lowered = value.lower()
-    if lowered not in {m.value for m in LogBodyMode}:
+    if lowered not in {m.value for m in BodyMode}:
         raise SettingError(f"{key} must be one of off, errors, all; got {value!r}")
     return lowered
 
@@ -146,7 +141,7 @@ SPECS: dict[str, _Spec] = {
     "stats_save_interval": _Spec("10", _integer(1)),
     "log_retention_days": _Spec("30", _integer(0)),
     "log_body_retention_days": _Spec("7", _integer(0)),
-    "log_body_mode": _Spec(LogBodyMode.ERRORS.value, _mode),
+    "log_body_mode": _Spec(BodyMode.ERRORS.value, _mode),
     "log_body_max_bytes": _Spec("65536", _integer(0, MAX_BODY_BYTES)),
     "metrics_enabled": _Spec("false", _boolean),
     "metrics_token": _Spec("", _token, secret=True),
@@ -258,8 +253,8 @@ class LiveSettings:
         return self._int("log_body_retention_days")
 
     @property
-    def log_body_mode(self) -> LogBodyMode:
-        return LogBodyMode(self._values["log_body_mode"])
+    def log_body_mode(self) -> BodyMode:
+        return BodyMode(self._values["log_body_mode"])
 
     @property
     def log_body_max_bytes(self) -> int:
