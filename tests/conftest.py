@@ -1,14 +1,15 @@
-"""Shared fixtures: real databases (a fresh one per test session and engine), settings, free ports."""
+"""Shared fixtures: real databases (a fresh one per test session and engine), settings, ports."""
 
 from __future__ import annotations
 
 import inspect
 import secrets
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -27,10 +28,18 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def free_port() -> int:
+def bound_port(server: uvicorn.Server) -> int:
+    """The port a started uvicorn server listens on: servers bind port 0, so no two tests can
+    race for a port picked in advance."""
+    return int(server.servers[0].sockets[0].getsockname()[1])
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test (bound, never listening)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
 
 
 async def _create_server_db(admin_url: str, name: str) -> URL:

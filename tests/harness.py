@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import uvicorn
 from octopus.app import Octopus, create_app
 from octopus.services.container import Services
 from octopus.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import bound_port
 
 
 @dataclass
@@ -45,11 +46,10 @@ def sqlite_settings(tmp: Path, **overrides: object) -> Settings:
 
 @contextlib.asynccontextmanager
 async def serve(settings: Settings) -> AsyncIterator[Gateway]:
-    """The full app (lifespan included) on 127.0.0.1:<free port> inside the test's event loop."""
+    """The full app (lifespan included) on 127.0.0.1:<any port> inside the test's event loop."""
     app = create_app(settings)
-    port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="on", log_config=None, access_log=False
+        app, host="127.0.0.1", port=0, lifespan="on", log_config=None, access_log=False
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -59,7 +59,7 @@ async def serve(settings: Settings) -> AsyncIterator[Gateway]:
                 task.result()
                 raise RuntimeError("gateway failed to start")
             await asyncio.sleep(0.01)
-        yield Gateway(f"http://127.0.0.1:{port}", app)
+        yield Gateway(f"http://127.0.0.1:{bound_port(server)}", app)
     finally:
         app.basics.stopping.set()
         server.should_exit = True
@@ -76,10 +76,13 @@ async def admin_client(gateway: Gateway, password: str = "admin") -> httpx.Async
     return client
 
 
+LISTENING = re.compile(r'msg="octopus listening" url=(\S+)')
+
+
 @dataclass
 class Process:
     popen: subprocess.Popen[bytes]
-    url: str
+    url: str  # empty until the process logged the port it bound
     workdir: Path
     log_path: Path
 
@@ -89,11 +92,10 @@ class Process:
 
 @contextlib.contextmanager
 def octopus_process(workdir: Path, env: dict[str, str] | None = None) -> Iterator[Process]:
-    """`octopus start` as a real process in `workdir`, on a free port; killed at the end."""
-    port = free_port()
+    """`octopus start` as a real process in `workdir` on port 0; stopped with SIGTERM at the end."""
     environ = {
         **os.environ,
-        "OCTOPUS_SERVER_PORT": str(port),
+        "OCTOPUS_SERVER_PORT": "0",
         "OCTOPUS_SERVER_HOST": "127.0.0.1",
         "OCTOPUS_PRICES_MODELS_DEV_URL": "",  # tests never reach beyond loopback
     }
@@ -107,23 +109,39 @@ def octopus_process(workdir: Path, env: dict[str, str] | None = None) -> Iterato
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    process = Process(popen, f"http://127.0.0.1:{port}", workdir, log_path)
+    process = Process(popen, "", workdir, log_path)
     try:
         wait_until_up(process)
         yield process
     finally:
-        if popen.poll() is None:
-            popen.send_signal(signal.SIGKILL)
-        popen.wait(timeout=30)
+        stop(process)
+
+
+def stop(process: Process, timeout: float = 30.0) -> int:
+    """SIGTERM and wait, as an operator stops it; SIGKILL only when it hangs (a test failure)."""
+    if process.popen.poll() is None:
+        process.popen.send_signal(signal.SIGTERM)
+    try:
+        return process.popen.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.popen.kill()
+        process.popen.wait(timeout=timeout)
+        raise AssertionError(
+            f"octopus ignored SIGTERM for {timeout:g}s:\n{process.log()}"
+        ) from None
 
 
 def wait_until_up(process: Process, timeout: float = 30.0) -> None:
+    """Read the bound port from the log (`octopus listening url=...`), then wait for answers."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.popen.poll() is not None:
             raise RuntimeError(f"octopus exited early:\n{process.log()}")
-        with contextlib.suppress(httpx.HTTPError):
-            httpx.get(process.url + "/api/v1/user/status", timeout=1)
-            return
+        if not process.url and (found := LISTENING.search(process.log())):
+            process.url = found.group(1)
+        if process.url:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.get(process.url + "/api/v1/user/status", timeout=1)
+                return
         time.sleep(0.1)
     raise RuntimeError(f"octopus did not come up:\n{process.log()}")

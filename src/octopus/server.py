@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from types import FrameType
 
 import uvicorn
@@ -21,6 +22,12 @@ class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, app: Octopus) -> None:
         super().__init__(config)
         self._octopus = app
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self.servers and self.servers[0].sockets:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            log.info("octopus listening", extra={"fields": {"url": f"http://{host}:{port}"}})
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         stopping = self._octopus.basics.stopping

@@ -77,9 +77,9 @@ class _Key:
 
 
 def _port(raw: Any) -> int:
-    port = _int(raw)
-    if not 1 <= port <= 65535:
-        raise ValueError(f"must be a port between 1 and 65535, got {port}")
+    port = _int(raw)  # 0 = any free port; the bound one is logged ("octopus listening")
+    if not 0 <= port <= 65535:
+        raise ValueError(f"must be a port between 0 and 65535, got {port}")
     return port
 
 

@@ -9,7 +9,6 @@ import httpx
 
 from octopus.protocols import WireFormat
 from tests.admin.conftest import create_channel, data, error
-from tests.conftest import free_port
 from tests.fakes.upstream import FakeUpstream, Fault
 from tests.harness import Gateway, admin_client, serve, sqlite_settings
 
@@ -53,14 +52,16 @@ async def test_fetch_model_with_saved_channel_and_headers(
     assert data(await admin.post("/api/v1/channel/fetch-model", json=masked)) == ["m-2"]
 
 
-async def test_fetch_model_errors(admin: httpx.AsyncClient, upstream: FakeUpstream) -> None:
+async def test_fetch_model_errors(
+    admin: httpx.AsyncClient, upstream: FakeUpstream, refused_port: int
+) -> None:
     base = upstream.base("bad", WireFormat.OPENAI_CHAT)
     upstream.script("bad", Fault(status=401))
     body = {"type": "openai", "base_url": base, "key": KEY}
     message = error(await admin.post("/api/v1/channel/fetch-model", json=body), 401)
     assert message.startswith("upstream responded 401")
     assert KEY not in message
-    closed = {**body, "base_url": f"http://127.0.0.1:{free_port()}/v1"}
+    closed = {**body, "base_url": f"http://127.0.0.1:{refused_port}/v1"}
     assert error(await admin.post("/api/v1/channel/fetch-model", json=closed), 502)
     no_key = await admin.post("/api/v1/channel/fetch-model", json={**body, "key": ""})
     assert "'key' is required" in error(no_key, 400)

@@ -24,7 +24,7 @@ from playwright.sync_api import (
 )
 
 from octopus.web.panel_routes import PANEL_DIR
-from tests.conftest import free_port
+from tests.conftest import bound_port
 from tests.fakes.upstream import FakeUpstream
 
 CHROMIUM = "/usr/bin/chromium"
@@ -119,16 +119,15 @@ class ThreadedServer:
     """Any ASGI app under uvicorn on a free loopback port, in a background thread."""
 
     def __init__(self, app: Any) -> None:
-        self.port = free_port()
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="off"
+            app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{bound_port(self.server)}"
 
     def __enter__(self) -> ThreadedServer:
         self.thread.start()

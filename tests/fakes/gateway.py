@@ -21,7 +21,7 @@ from octopus.relay.channel_events import ListChannelEvents
 from octopus.relay.exchange import ExchangeLimits
 from octopus.relay.limits import InProcessLimiter, KeyLimiter
 from octopus.relay.service import RelayLimits, RelayService
-from octopus.relay.sink import ListSink
+from octopus.relay.sink import ListSink, RequestRecord
 from octopus.routing.catalog import (
     ApiKey,
     Catalog,
@@ -34,7 +34,7 @@ from octopus.routing.catalog import (
 from octopus.routing.state import RoutingState
 from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.web.relay_routes import RelayApp
-from tests.conftest import free_port
+from tests.conftest import bound_port
 from tests.fakes.upstream import FakeUpstream
 
 ALNUM = string.ascii_letters + string.digits
@@ -131,6 +131,13 @@ class Gateway:
     def routing(self) -> RoutingState:
         return self.service.routing
 
+    async def records(self, count: int = 1, timeout: float = 20.0) -> list[RequestRecord]:
+        """The finished records once `count` are in (the sink hears after the client does)."""
+        async with asyncio.timeout(timeout):
+            while len(self.sink.records) < count:
+                await asyncio.sleep(0.01)
+        return list(self.sink.records)
+
 
 @contextlib.asynccontextmanager
 async def serve_relay(
@@ -155,11 +162,10 @@ async def serve_relay(
         clock=clock,
         limits=limits or RelayLimits(exchange=ExchangeLimits(connect_timeout=2.0)),
     )
-    port = free_port()
     config = uvicorn.Config(
         RelayApp(service),
         host="127.0.0.1",
-        port=port,
+        port=0,
         lifespan="off",
         log_config=None,
         access_log=False,
@@ -173,7 +179,7 @@ async def serve_relay(
             if task.done():
                 task.result()
             await asyncio.sleep(0.005)
-        yield Gateway(f"http://127.0.0.1:{port}", service, sink, events, world)
+        yield Gateway(f"http://127.0.0.1:{bound_port(server)}", service, sink, events, world)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=10)

@@ -69,6 +69,7 @@ class FakeUpstream:
         self.models: dict[str, list[str]] = {}
         self.sent: dict[str, bytes] = {}  # tag -> the last body bytes sent (non-huge)
         self.refused_keys: dict[str, int] = {}  # upstream key -> the status every call gets
+        self.aborted: list[str] = []  # tags of streams the relay hung up on before their end
         self.url = ""
         self._runner: web.AppRunner | None = None
 
@@ -172,8 +173,24 @@ class FakeUpstream:
         if fault.wire is not None:
             await self._wire(resp, tag, fault.wire)
             return resp
+        try:
+            return await self._events_out(
+                request, resp, tag, self._events(tag, kind, model, fault), fault
+            )
+        except (asyncio.CancelledError, ConnectionResetError):
+            self.aborted.append(tag)
+            raise
+
+    async def _events_out(
+        self,
+        request: web.Request,
+        resp: web.StreamResponse,
+        tag: str,
+        events: list[bytes],
+        fault: Fault,
+    ) -> web.StreamResponse:
         sent = bytearray()
-        for index, event in enumerate(self._events(tag, kind, model, fault)):
+        for index, event in enumerate(events):
             if fault.drop_after is not None and index >= fault.drop_after:
                 assert request.transport is not None
                 request.transport.close()

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
 from tests.harness import octopus_process
 
 
@@ -48,7 +47,7 @@ def test_second_start_is_a_noop_migration(tmp_path: Path) -> None:
 def _start(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     environ = {
         "PATH": "/usr/bin:/bin",
-        "OCTOPUS_SERVER_PORT": str(free_port()),
+        "OCTOPUS_SERVER_PORT": "0",
         "OCTOPUS_PRICES_MODELS_DEV_URL": "",
         **env,
     }
@@ -71,12 +70,14 @@ def test_bad_port_stops_start_with_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "data" / "data.db").exists(), "nothing half-starts"
 
 
-def test_unreachable_database_is_reported_with_password_masked(tmp_path: Path) -> None:
+def test_unreachable_database_is_reported_with_password_masked(
+    tmp_path: Path, refused_port: int
+) -> None:
     result = _start(
         tmp_path,
         {
             "OCTOPUS_DATABASE_TYPE": "postgres",
-            "OCTOPUS_DATABASE_PATH": f"postgresql://bob:hunter22@127.0.0.1:{free_port()}/octopus",
+            "OCTOPUS_DATABASE_PATH": f"postgresql://bob:hunter22@127.0.0.1:{refused_port}/octopus",
         },
     )
     assert result.returncode != 0

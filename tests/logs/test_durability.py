@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
 from tests.harness import Process, octopus_process, wait_until_up
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,10 +22,9 @@ pytestmark = pytest.mark.slow
 
 def _start_driver(workdir: Path) -> tuple[Process, Path]:
     """tests/logs/load_driver.py: the real app and server, with records reported as the relay does."""
-    port = free_port()
     env = {
         **os.environ,
-        "OCTOPUS_SERVER_PORT": str(port),
+        "OCTOPUS_SERVER_PORT": "0",
         "OCTOPUS_SERVER_HOST": "127.0.0.1",
         "PYTHONPATH": str(REPO),
     }
@@ -37,7 +35,7 @@ def _start_driver(workdir: Path) -> tuple[Process, Path]:
             [sys.executable, "-m", "tests.logs.load_driver", "8", "0.004"],
             cwd=workdir, env=env, stdout=stdout, stderr=stderr,
         )  # fmt: skip
-    process = Process(popen, f"http://127.0.0.1:{port}", workdir, log_path)
+    process = Process(popen, "", workdir, log_path)
     wait_until_up(process)
     return process, out
 

@@ -16,7 +16,6 @@ from octopus.services.prices import PriceService, RefreshFailed
 from octopus.store import prices as store
 from octopus.store.database import Database
 from octopus.upstream.aiohttp_transport import AiohttpTransport
-from tests.conftest import free_port
 from tests.prices.fake_http import FakeHttp
 
 REFERENCE = {"gpt-4o": Rates(2, 8, 1), "claude-sonnet-4-5": Rates(3, 15, 0.3, 3.75)}
@@ -145,9 +144,12 @@ async def test_a_bad_answer_keeps_the_last_table(
 
 
 async def test_offline_refresh_fails_quietly_with_one_line(
-    sqlite_database: Database, transport: AiohttpTransport, caplog: pytest.LogCaptureFixture
+    sqlite_database: Database,
+    transport: AiohttpTransport,
+    caplog: pytest.LogCaptureFixture,
+    refused_port: int,
 ) -> None:
-    prices = service(sqlite_database, transport, f"http://127.0.0.1:{free_port()}/api.json")
+    prices = service(sqlite_database, transport, f"http://127.0.0.1:{refused_port}/api.json")
     await prices.rebuild()
     with pytest.raises(RefreshFailed, match="connection failed"):
         await prices.refresh()

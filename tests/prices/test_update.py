@@ -9,7 +9,6 @@ import pytest
 
 from octopus import __version__
 from octopus.upstream.github import releases_url
-from tests.conftest import free_port
 from tests.harness import Gateway, admin_client, serve
 from tests.prices.conftest import data, gateway_settings
 from tests.prices.fake_http import FakeHttp
@@ -62,7 +61,7 @@ async def test_github_errors_are_envelope_errors(
 
 
 async def test_pat_is_sent_as_bearer_and_offline_is_a_clear_error(
-    tmp_path: Path, fake: FakeHttp
+    tmp_path: Path, fake: FakeHttp, refused_port: int
 ) -> None:
     fake.answer(RELEASE)
     settings = gateway_settings(
@@ -81,7 +80,7 @@ async def test_pat_is_sent_as_bearer_and_offline_is_a_clear_error(
         None,
         tmp_path,
         github_pat="ghp_secret_token_123456",
-        update_repository=f"http://127.0.0.1:{free_port()}/repos/a/b/releases/latest",
+        update_repository=f"http://127.0.0.1:{refused_port}/repos/a/b/releases/latest",
     )
     async with serve(offline) as gateway:
         client = await admin_client(gateway)

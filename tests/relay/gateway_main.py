@@ -22,7 +22,7 @@ from octopus.routing.catalog import ApiKey, Catalog, Channel, ChannelKey, Group,
 from octopus.routing.state import RoutingState
 from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.web.relay_routes import RelayApp
-from tests.conftest import free_port
+from tests.conftest import bound_port
 from tests.fakes.gateway import key_hash
 
 
@@ -47,11 +47,10 @@ async def main(base_url: str, key: str) -> None:
         events=NullChannelEvents(),
         clock=clock,
     )
-    port = free_port()
     config = uvicorn.Config(
         RelayApp(service),
         host="127.0.0.1",
-        port=port,
+        port=0,
         log_config=None,
         access_log=False,
         lifespan="off",
@@ -60,7 +59,7 @@ async def main(base_url: str, key: str) -> None:
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
-    sys.stdout.write(f"ready {port}\n")
+    sys.stdout.write(f"ready {bound_port(server)}\n")
     sys.stdout.flush()
     await task
     await transport.aclose()

@@ -49,8 +49,8 @@ async def test_keepalive_while_the_upstream_is_silent(fake: FakeUpstream, world:
     world.channels.append(channel(fake, 1, WireFormat.ANTHROPIC))
     world.groups.append(group("m", world.channels))
     key = world.add_key()
-    fake.script("c1", Fault(gap=0.12))
-    limits = RelayLimits(exchange=ExchangeLimits(keepalive_interval=0.03))
+    fake.script("c1", Fault(stall_after=4, stall=1.0))  # silent for ten intervals after "hello"
+    limits = RelayLimits(exchange=ExchangeLimits(keepalive_interval=0.1))
     async with serve_relay(world, limits=limits) as gw, httpx.AsyncClient(timeout=20) as http:
         resp = await http.post(
             f"{gw.url}/v1/chat/completions",
@@ -58,7 +58,11 @@ async def test_keepalive_while_the_upstream_is_silent(fake: FakeUpstream, world:
             json={"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True},
         )
     assert resp.status_code == 200
-    assert resp.content.count(b": keep-alive\n\n") >= 3  # while the upstream is silent
+    before, _, after = resp.content.partition(b": keep-alive\n\n")
+    assert after, "no keep-alive while the upstream was silent"
+    assert before.endswith(b"\n\n")  # between two events, never inside one
+    assert b"hello" in before  # the first piece came before the silence...
+    assert b"from" in after  # ...the rest after it
     assert resp.content.rstrip().endswith(b"data: [DONE]")
 
 

@@ -15,7 +15,6 @@ from octopus.protocols import WireFormat
 from octopus.relay.exchange import ExchangeLimits
 from octopus.relay.service import RelayLimits
 from octopus.routing.catalog import RelayConfig
-from tests.conftest import free_port
 from tests.fakes.gateway import World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault
 
@@ -66,8 +65,10 @@ async def test_retryable_failures_move_to_the_next_member(
         assert record.channel_name == "c2"
 
 
-async def test_connect_refused_moves_on(fake: FakeUpstream, world: World) -> None:
-    dead = replace(channel(fake, 1), base_url=f"http://127.0.0.1:{free_port()}/v1")
+async def test_connect_refused_moves_on(
+    fake: FakeUpstream, world: World, refused_port: int
+) -> None:
+    dead = replace(channel(fake, 1), base_url=f"http://127.0.0.1:{refused_port}/v1")
     world.channels.extend([dead, channel(fake, 2)])
     world.groups.append(group("m", world.channels, config=FAST))
     key = world.add_key()
@@ -138,10 +139,10 @@ async def test_attempt_cap_bounds_the_members_tried(fake: FakeUpstream, world: W
 
 
 async def test_request_deadline_stops_failover(fake: FakeUpstream, world: World) -> None:
-    config = replace(FAST, response_timeout=0.4, request_deadline=0.6)
+    config = replace(FAST, response_timeout=1.0, request_deadline=1.5)
     key = _three(fake, world, config)
     for tag in ("c1", "c2", "c3"):
-        fake.always[tag] = Fault(delay=1.0)
+        fake.always[tag] = Fault(delay=10.0)
     async with serve_relay(world) as gw:
         client = _openai(gw.url, key)
         began = time.monotonic()
@@ -150,8 +151,13 @@ async def test_request_deadline_stops_failover(fake: FakeUpstream, world: World)
         elapsed = time.monotonic() - began
         await client.close()
         assert caught.value.status_code == 504
-        assert elapsed < 1.5
         assert fake.tags() == ["c1", "c2"]
+        first, second = (await gw.records())[0].attempts
+        assert first.error == "no response within 1s"
+        # the second member only had what was left of the deadline, not a response_timeout
+        left = float(second.error.removeprefix("no response within ").removesuffix("s"))
+        assert left < 1.0
+        assert elapsed < 9.0  # nowhere near the upstreams' 10 s
 
 
 async def test_disabled_channel_never_gets_traffic(fake: FakeUpstream, world: World) -> None:

@@ -10,7 +10,6 @@ import pytest
 from octopus.errors import UpstreamConnect, UpstreamTimeout
 from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.upstream.transport import UpstreamRequest
-from tests.conftest import free_port
 from tests.fakes.fixtures import fake
 from tests.fakes.proxies import Proxy
 from tests.fakes.upstream import FakeUpstream, Fault
@@ -60,8 +59,10 @@ async def test_requests_go_through_the_channel_proxy(
         await proxy.stop()
 
 
-async def test_connect_refused_is_upstream_connect(transport: AiohttpTransport) -> None:
-    url = f"http://127.0.0.1:{free_port()}/v1/chat/completions"
+async def test_connect_refused_is_upstream_connect(
+    transport: AiohttpTransport, refused_port: int
+) -> None:
+    url = f"http://127.0.0.1:{refused_port}/v1/chat/completions"
     with pytest.raises(UpstreamConnect) as caught:
         await transport.send(UpstreamRequest("POST", url, body=BODY, secrets=("s3cr3t-key",)))
     assert "s3cr3t-key" not in str(caught.value)

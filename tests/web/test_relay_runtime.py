@@ -11,7 +11,7 @@ import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
-from tests.conftest import free_port
+from tests.conftest import bound_port
 from tests.fakes.fixtures import fake, world
 from tests.fakes.gateway import World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault
@@ -39,12 +39,11 @@ async def test_runtime_stream_and_reset(fake: FakeUpstream, world: World) -> Non
     async with serve_relay(world) as gw:
         stopping = asyncio.Event()
         admin = Starlette(routes=runtime.routes(gw.service, stopping))
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(admin, port=port, log_config=None, lifespan="off"))
+        server = uvicorn.Server(uvicorn.Config(admin, port=0, log_config=None, lifespan="off"))
         task = asyncio.create_task(server.serve())
         while not server.started:
             await asyncio.sleep(0.01)
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{bound_port(server)}"
         async with (
             httpx.AsyncClient(timeout=10) as http,
             http.stream("GET", f"{base}/api/v1/group/runtime/stream") as stream,
