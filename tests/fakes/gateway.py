@@ -17,11 +17,12 @@ from octopus.core.clock import Clock, SystemClock
 from octopus.pricing.cost import Price, StaticPriceBook
 from octopus.protocols import WireFormat
 from octopus.records.group_mode import GroupMode
+from octopus.records.request import RequestRecord
 from octopus.relay.channel_events import ListChannelEvents
 from octopus.relay.exchange import ExchangeLimits
 from octopus.relay.limits import InProcessLimiter, KeyLimiter
 from octopus.relay.service import RelayLimits, RelayService
-from octopus.relay.sink import ListSink, RequestRecord
+from octopus.relay.sink import ListSink
 from octopus.routing.catalog import (
     ApiKey,
     Catalog,
