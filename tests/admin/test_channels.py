@@ -101,7 +101,9 @@ async def test_keys_in_the_database_and_reenable(
     assert again["keys"] == [
         {
             "id": key_id,
+            "channel_id": created["id"],
             "key": "sk-on…abcd",
+            "channel_key": "sk-on…abcd",  # the Go v0.9 name
             "enabled": True,
             "disabled_reason": "",
             "remark": "team a",
@@ -181,7 +183,11 @@ async def test_update_with_masked_key_keeps_keys(admin: httpx.AsyncClient) -> No
 BAD_CHANNELS: list[tuple[dict[str, Any], str]] = [
     ({"name": "  "}, "'name' must not be empty"),
     ({"name": None}, "'name' is required"),
-    ({"type": "volcengine"}, "type must be one of openai, openai_responses, anthropic, gemini"),
+    (
+        {"type": "doubao"},
+        "type must be one of openai, openai_responses, anthropic, gemini, volcengine",
+    ),
+    ({"type": 9}, "'type' 9 is not a known channel type number (0-5)"),
     ({"base_url": "ftp://x/v1"}, "base_url must be an http:// or https:// URL with a host"),
     ({"base_url": "https:///v1"}, "base_url must be an http:// or https:// URL with a host"),
     ({"param_override": "[1]"}, "param_override must be a JSON object"),

@@ -58,8 +58,9 @@ async def test_go_dump_imports_every_table(database: Database) -> None:
             s.key: s.value for s in (await session.execute(select(tables.Setting))).scalars()
         }
 
-    # channels: the single `key` became a channel key, volcengine speaks the OpenAI API
+    # channels: the single `key` became a channel key; volcengine stays itself, speaking OpenAI
     assert sorted(catalog.channels) == [1, 2, 3, 4]
+    assert channels[3].type == "volcengine"
     assert catalog.channels[3].type == "openai"
     assert catalog.channels[3].base_url == "https://ark.cn-beijing.volces.com/api/v3"
     assert [k.secret for k in catalog.channels[2].keys] == ["sk-ant-api03-Zyx987Wvu654Tsr321Qpo098"]

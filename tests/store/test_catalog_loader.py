@@ -27,7 +27,7 @@ async def test_loader_builds_the_snapshot(database: Database) -> None:
             {**BASE, "name": "proxied", "proxy": True, "model": "a", "param_override": '{"x":1}'},
             [],
         )
-        session.add(t.Channel(name="legacy", type="volcengine", base_url="https://v", model="a"))
+        session.add(t.Channel(name="legacy", type="doubao", base_url="https://v", model="a"))
         await groups.create_group(
             session,
             {"name": "g", "mode": "weighted", "relay_config": {"max_attempts": 5, "cooldown": "x"}},

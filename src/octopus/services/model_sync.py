@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from octopus.core.clock import Clock
 from octopus.errors import GatewayError
 from octopus.live_settings import LiveSettings
-from octopus.protocols import WireFormat
+from octopus.protocols.channel_types import channel_wire
 from octopus.store import channels as store
 from octopus.store.catalog_loader import CatalogHolder, resolve_proxy
 from octopus.store.channels import StoredChannel
@@ -89,12 +89,14 @@ class ModelSync:
         key = next((k.key for k in channel.keys if k.enabled and k.key), None)
         if key is None:
             raise GatewayError("no enabled key to list models with")
-        if row.type not in WireFormat.__members__.values():
-            raise GatewayError(f"unknown channel type {row.type!r}")
+        try:
+            kind, base_url = channel_wire(row.type, row.base_url)
+        except ValueError:
+            raise GatewayError(f"unknown channel type {row.type!r}") from None
         models = await list_models(
             self._transport,
-            WireFormat(row.type),
-            row.base_url,
+            kind,
+            base_url,
             key,
             headers=[(h["header_key"], h["header_value"]) for h in row.custom_header or []],
             proxy_url=resolve_proxy(row.proxy, row.channel_proxy, self._live.proxy_url),

@@ -127,6 +127,16 @@ class PriceService:
             rows = await store.list_rows(session)
         self._table = PriceTable(rows, self._reference)
 
+    async def rebuild_prices(self) -> int:
+        """Every stored price back to the current models.dev reference (zeros when unmatched)."""
+        async with self._lock:
+            async with self._sessions() as session:
+                count = await store.rebuild_all(
+                    session, self.reference_rates, int(self._clock.time())
+                )
+            await self.rebuild()
+            return count
+
     async def refresh(self) -> int:
         """Download models.dev, replace the reference, re-price non-manual rows, rebuild.
 

@@ -6,9 +6,10 @@ import time
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from octopus.store.errors import NotFound
+from octopus.store.errors import Duplicate, NotFound
 from octopus.store.tables import ApiKey
 
 # what an admin write may change; the key itself (hash and prefix) is immutable
@@ -47,7 +48,11 @@ async def create_api_key(
         created_at=int(time.time()),
     )
     session.add(row)
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise Duplicate("an API key with this value already exists") from None
     return row
 
 

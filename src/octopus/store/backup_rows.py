@@ -25,7 +25,7 @@ CHANNEL_TYPES = {
     "openai_responses": "openai_responses",
     "anthropic": "anthropic",
     "gemini": "gemini",
-    "volcengine": "openai",  # an OpenAI-compatible API (Ark, base URL ending in /api/v3)
+    "volcengine": "volcengine",  # Ark: OpenAI Chat Completions under /api/v3, kept as itself
 }
 LEGACY_MODES = {
     1: GroupMode.ROUND_ROBIN,

@@ -12,7 +12,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from octopus.protocols import WireFormat
+from octopus.protocols.channel_types import channel_wire
 from octopus.records.group_mode import GroupMode
 from octopus.routing.catalog import (
     ApiKey,
@@ -54,7 +54,7 @@ def resolve_proxy(proxy: bool, channel_proxy: str | None, global_proxy: str | No
 def _channel(stored: StoredChannel, proxy_url: str | None) -> Channel | None:
     row = stored.row
     try:
-        kind = WireFormat(row.type)
+        kind, base_url = channel_wire(row.type, row.base_url)
     except ValueError:
         log.warning("channel %s has an unknown type %r; it is not routed", row.id, row.type)
         return None
@@ -62,7 +62,7 @@ def _channel(stored: StoredChannel, proxy_url: str | None) -> Channel | None:
         id=row.id,
         name=row.name,
         type=kind,
-        base_url=row.base_url,
+        base_url=base_url,
         keys=tuple(ChannelKey(k.id, k.key, k.enabled) for k in stored.keys),
         models=frozenset(split_models([row.model, row.custom_model])),
         enabled=row.enabled,

@@ -197,6 +197,27 @@ async def _delete_items(session: AsyncSession, item_ids: list[int]) -> None:
     )
 
 
+async def copy_channel(session: AsyncSession, channel_id: int) -> StoredChannel:
+    """A new channel with the same settings and keys, named "<name> (copy)", "(copy 2)", …"""
+    source = await get_channel(session, channel_id)
+    row = source.row
+    values: dict[str, Any] = {name: getattr(row, name) for name in CHANNEL_FIELDS}
+    values.update(name=await _free_copy_name(session, row.name))
+    values.update(model=row.model, custom_model=row.custom_model)
+    keys = [KeySpec(k.key, enabled=k.enabled, remark=k.remark) for k in source.keys]
+    return await create_channel(session, values, keys)
+
+
+async def _free_copy_name(session: AsyncSession, name: str) -> str:
+    taken = set((await session.execute(select(Channel.name))).scalars().all())
+    for number in range(1, 1000):
+        suffix = " (copy)" if number == 1 else f" (copy {number})"
+        candidate = name[: 191 - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+    raise Duplicate(f"no free name for another copy of {name!r}")
+
+
 async def set_channel_enabled(session: AsyncSession, channel_id: int, enabled: bool) -> None:
     row = await session.get(Channel, channel_id)
     if row is None:

@@ -125,6 +125,20 @@ async def refresh_automatic(
     return changed
 
 
+async def rebuild_all(
+    session: AsyncSession, resolve: Callable[[str], Rates | None], now: int
+) -> int:
+    """Go's rebuild-price: every row, hand-set ones too, takes its models.dev price or zeros."""
+    result = await session.execute(select(LlmInfo))
+    count = 0
+    for info in result.scalars():
+        rates = resolve(info.name) or Rates(0.0, 0.0, 0.0, 0.0)
+        _assign(info, PriceRow(info.name, rates, manual=False, updated_at=now))
+        count += 1
+    await session.commit()
+    return count
+
+
 async def channel_models(session: AsyncSession) -> list[ChannelModel]:
     """One entry per model of every channel (`custom_model` first, then `model`)."""
     result = await session.execute(

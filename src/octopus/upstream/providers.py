@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from octopus.protocols import WireFormat
+from octopus.protocols.channel_types import FULL_URL_MARK
 
 ANTHROPIC_VERSION = "2023-06-01"
-FULL_URL_MARK = "##"
 
 # headers a channel's custom_header may never replace: credentials and what the transport owns
 PROTECTED_HEADERS = frozenset(

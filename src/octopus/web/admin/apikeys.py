@@ -39,9 +39,31 @@ def new_key() -> str:
     return KEY_PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(KEY_LENGTH))
 
 
+CUSTOM_MIN, CUSTOM_MAX = 32, 128
+_CUSTOM_CHARS = frozenset(string.ascii_letters + string.digits + "-_.")
+
+
 def display_prefix(key: str) -> str:
     """`sk-octopus-AbCd…wxyz`: enough to recognise a key, useless to use it."""
-    return f"{key[: len(KEY_PREFIX) + 4]}…{key[-4:]}"
+    shown = len(KEY_PREFIX) + 4 if key.startswith(KEY_PREFIX) else 4
+    return f"{key[:shown]}…{key[-4:]}"
+
+
+def custom_key(body: dict[str, Any]) -> str | None:
+    """A key value the admin chose at creation (Go #206): 32–128 of [A-Za-z0-9._-]."""
+    value = body.get("api_key")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not CUSTOM_MIN <= len(value) <= CUSTOM_MAX:
+        raise AdminError(
+            400,
+            f"Invalid request parameters: 'api_key' must be {CUSTOM_MIN}-{CUSTOM_MAX} characters",
+        )
+    if not set(value) <= _CUSTOM_CHARS:
+        raise AdminError(
+            400, "Invalid request parameters: 'api_key' may use only letters, digits, '-', '_', '.'"
+        )
+    return value
 
 
 def api_key_view(row: ApiKey) -> dict[str, Any]:
@@ -49,6 +71,7 @@ def api_key_view(row: ApiKey) -> dict[str, Any]:
         "id": row.id,
         "name": row.name,
         "api_key_prefix": row.key_prefix,
+        "api_key": row.key_prefix,  # the Go field, masked: only the sha256 is stored
         "enabled": row.enabled,
         "expire_at": row.expire_at,
         "max_cost": row.max_cost,
@@ -88,8 +111,9 @@ def _values(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 
 
 async def create_api_key(services: Services, request: Request) -> Response:
-    values = _values(await json_object(request), partial=False)
-    key = new_key()
+    body = await json_object(request)
+    values = _values(body, partial=False)
+    key = custom_key(body) or new_key()
     row = await in_session(
         services,
         lambda s: store.create_api_key(s, values, hash_key(key), display_prefix(key)),

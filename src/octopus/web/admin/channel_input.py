@@ -10,13 +10,13 @@ from urllib.parse import urlsplit
 import orjson
 
 from octopus.live_settings import proxy_url_problem
-from octopus.protocols import WireFormat
+from octopus.protocols.channel_types import CHANNEL_TYPES, FULL_URL_MARK
 from octopus.store.channels import KeySpec
-from octopus.upstream.providers import FULL_URL_MARK, PROTECTED_HEADERS
+from octopus.upstream.providers import PROTECTED_HEADERS
 from octopus.web.admin.access import boolean, integer, name_list, text
 from octopus.web.admin.envelope import AdminError
 
-TYPES = ", ".join(f.value for f in WireFormat)
+TYPES = ", ".join(CHANNEL_TYPES)
 MASK = "…"
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _NULLABLE = frozenset({"param_override", "channel_proxy", "match_regex"})
@@ -43,7 +43,7 @@ def _name(body: dict[str, Any]) -> str:
 
 def _type(body: dict[str, Any]) -> str:
     value = body["type"]
-    if value not in {f.value for f in WireFormat}:
+    if value not in CHANNEL_TYPES:
         raise _bad(f"type must be one of {TYPES}, got {value!r}")
     return str(value)
 

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from octopus.errors import GatewayError
 from octopus.live_settings import mask_secret
-from octopus.protocols import WireFormat
+from octopus.protocols.channel_types import channel_wire
 from octopus.routing.keys import KeyHealth
 from octopus.services.container import Services
 from octopus.services.model_sync import SyncBusy
@@ -23,6 +23,7 @@ from octopus.store.channels import StoredChannel
 from octopus.store.records import COUNTERS
 from octopus.upstream.models import list_models
 from octopus.web.admin.access import body_id, boolean, in_session, path_id
+from octopus.web.admin.channel_compat import KEY_EDITS, from_go_shapes
 from octopus.web.admin.channel_input import MASK, channel_values, key_specs
 from octopus.web.admin.envelope import AdminError, ok
 from octopus.web.admin.json_body import json_object
@@ -36,10 +37,15 @@ def channel_view(stored: StoredChannel, stats_row: dict[str, Any] | None = None)
         "type": row.type,
         "enabled": row.enabled,
         "base_url": row.base_url,
+        # v0.11's single `key` (the first, masked); v0.9's `base_urls` and `channel_key` too
+        "key": mask_secret(stored.keys[0].key) if stored.keys else "",
+        "base_urls": [{"url": row.base_url, "delay": 0}],
         "keys": [
             {
                 "id": k.id,
+                "channel_id": row.id,
                 "key": mask_secret(k.key),
+                "channel_key": mask_secret(k.key),
                 "enabled": k.enabled,
                 "disabled_reason": k.disabled_reason,
                 "remark": k.remark,
@@ -54,9 +60,11 @@ def channel_view(stored: StoredChannel, stats_row: dict[str, Any] | None = None)
         "param_override": row.param_override,
         "channel_proxy": row.channel_proxy,
         "match_regex": row.match_regex,
+        "auto_group": 0,
         "created_at": row.created_at,
     }
-    view["stats"] = stats_row or {c: 0.0 if c.endswith("_cost") else 0 for c in COUNTERS}
+    counters = stats_row or {c: 0.0 if c.endswith("_cost") else 0 for c in COUNTERS}
+    view["stats"] = {"channel_id": row.id, **counters}  # Go's StatsChannel carries its id
     return view
 
 
@@ -89,7 +97,7 @@ def _clear_blocks(services: Services, channel_id: int) -> None:
 
 
 async def create_channel(services: Services, request: Request) -> Response:
-    body = await json_object(request)
+    body = from_go_shapes(await json_object(request))
     values = channel_values(body, partial=False)
     keys = key_specs(body, partial=False) or []
 
@@ -102,6 +110,7 @@ async def create_channel(services: Services, request: Request) -> Response:
 async def update_channel(services: Services, request: Request) -> Response:
     body = await json_object(request)
     channel_id = body_id(body)
+    body = from_go_shapes(body, await _stored_key_ids(services, body, channel_id))
     values = channel_values(body, partial=True)
     keys = key_specs(body, partial=True)
 
@@ -112,6 +121,24 @@ async def update_channel(services: Services, request: Request) -> Response:
     view = await in_session(services, action, reload=True)
     _clear_blocks(services, channel_id)
     return ok(view)
+
+
+async def _stored_key_ids(services: Services, body: dict[str, Any], channel_id: int) -> list[int]:
+    """The channel's key ids, needed only when the body edits keys the v0.9 way."""
+    if not any(body.get(name) for name in KEY_EDITS):
+        return []
+    stored = await in_session(services, lambda s: store.get_channel(s, channel_id))
+    return [k.id for k in stored.keys]
+
+
+async def copy_channel(services: Services, request: Request) -> Response:
+    """Ours (Go #111): the channel again under a free "(copy)" name, keys included."""
+    channel_id = path_id(request)
+
+    async def action(session: Any) -> dict[str, Any]:
+        return (await _views(session, [await store.copy_channel(session, channel_id)]))[0]
+
+    return ok(await in_session(services, action, reload=True))
 
 
 async def enable_channel(services: Services, request: Request) -> Response:
@@ -134,7 +161,7 @@ async def delete_channel(services: Services, request: Request) -> Response:
 
 async def fetch_model(services: Services, request: Request) -> Response:
     """Ask the upstream for its models, from the body's settings or a saved channel's (`id`)."""
-    body = await json_object(request)
+    body = from_go_shapes(await json_object(request))
     saved = None
     if body.get("id") is not None:
         channel_id = body_id(body)
@@ -143,10 +170,11 @@ async def fetch_model(services: Services, request: Request) -> Response:
     key = _fetch_key(body, saved)
     live = services.live_settings
     try:
+        kind, base_url = channel_wire(values["type"], values["base_url"])
         models = await list_models(
             services.transport,
-            WireFormat(values["type"]),
-            values["base_url"],
+            kind,
+            base_url,
             key,
             headers=[(h["header_key"], h["header_value"]) for h in values["custom_header"]],
             proxy_url=resolve_proxy(values["proxy"], values["channel_proxy"], live.proxy_url),
@@ -164,6 +192,9 @@ def _given(body: dict[str, Any]) -> dict[str, Any]:
 def _fetch_key(body: dict[str, Any], saved: StoredChannel | None) -> str:
     """The body's (first) key, else the saved channel's first enabled key."""
     raw = body.get("key")
+    listed = body.get("keys")
+    if raw is None and isinstance(listed, list) and listed and isinstance(listed[0], dict):
+        raw = listed[0].get("key")  # v0.9 sends its keys as a list
     parts = [p.strip() for p in re.split(r"[\n,]", raw)] if isinstance(raw, str) else []
     key = next((p for p in parts if p), "")
     if (not key or MASK in key) and saved is not None:
@@ -209,6 +240,7 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(f"{prefix}/update", partial(update_channel, services), methods=["POST"]),
         Route(f"{prefix}/enable", partial(enable_channel, services), methods=["POST"]),
         Route(f"{prefix}/delete/{{id}}", partial(delete_channel, services), methods=["DELETE"]),
+        Route(f"{prefix}/copy/{{id}}", partial(copy_channel, services), methods=["POST"]),
         Route(f"{prefix}/fetch-model", partial(fetch_model, services), methods=["POST"]),
         Route(f"{prefix}/sync", partial(sync_now, services), methods=["POST"]),
         Route(f"{prefix}/last-sync-time", partial(last_sync_time, services), methods=["GET"]),

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 from octopus.records.group_mode import GroupMode
 from octopus.services.container import Services
 from octopus.store import groups as store
+from octopus.store.backup_rows import LEGACY_MODES
 from octopus.store.catalog_loader import relay_config
 from octopus.store.groups import GroupChange, ItemChange, ItemSpec, StoredGroup
 from octopus.web.admin.access import body_id, in_session, integer, path_id, text
@@ -54,6 +55,8 @@ def group_view(stored: StoredGroup) -> dict[str, Any]:
 
 def _mode(body: dict[str, Any]) -> str:
     value = body["mode"]
+    if isinstance(value, int) and not isinstance(value, bool) and value in LEGACY_MODES:
+        value = LEGACY_MODES[value]  # Go v0.9's numbers, still sent by its clients
     if value not in {m.value for m in GroupMode}:
         raise _bad(f"mode must be one of {MODES}, got {value!r}")
     return str(value)

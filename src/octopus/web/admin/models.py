@@ -151,6 +151,11 @@ async def refresh_prices(services: Services, request: Request) -> Response:
     return ok({"count": count})
 
 
+async def rebuild_prices(services: Services, request: Request) -> Response:
+    """Go's rebuild-price: hand-set prices are lost; every row takes the models.dev price."""
+    return ok({"count": await services.prices.rebuild_prices()})
+
+
 async def last_update_time(services: Services, request: Request) -> Response:
     stamp = services.prices.last_update
     if stamp is None:
@@ -168,5 +173,6 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(f"{base}/channel", partial(channel_models, services), methods=["GET"]),
         Route(f"{base}/unpriced", partial(unpriced, services), methods=["GET"]),
         Route(f"{base}/update-price", partial(refresh_prices, services), methods=["POST"]),
+        Route(f"{base}/rebuild-price", partial(rebuild_prices, services), methods=["POST"]),
         Route(f"{base}/last-update-time", partial(last_update_time, services), methods=["GET"]),
     ]

@@ -4,6 +4,8 @@ export const TYPES = [
   { id: 'openai_responses', label: 'OpenAI Responses', short: 'OR', color: '#0f766e', path: '/responses', base: 'https://api.openai.com/v1' },
   { id: 'anthropic', label: 'Anthropic', short: 'AN', color: '#c96442', path: '/messages', base: 'https://api.anthropic.com/v1' },
   { id: 'gemini', label: 'Gemini', short: 'GE', color: '#4f7df3', path: '/models/{model}:generateContent', base: 'https://generativelanguage.googleapis.com/v1beta' },
+  // OpenAI Chat under Ark's /api/v3 (the gateway adds /api/v3 or /v3 when the base lacks it)
+  { id: 'volcengine', label: 'Volcengine', short: 'VE', color: '#3370ff', path: '/chat/completions', base: 'https://ark.cn-beijing.volces.com/api/v3' },
 ];
 
 export function typeInfo(id) {
@@ -16,7 +18,9 @@ export function fullUrl(type, base, model) {
   if (!raw) return '';
   if (raw.endsWith('##')) return raw.slice(0, -2);
   const path = typeInfo(type).path.replace('{model}', model || '{model}');
-  return raw.replace(/\/+$/, '') + path;
+  let base = raw.replace(/\/+$/, '');
+  if (type === 'volcengine' && !/\/v3$/.test(base)) base += /^[a-z]+:\/\/[^/]+\/./i.test(base) ? '/v3' : '/api/v3';
+  return base + path;
 }
 
 export function splitModels(text) {

@@ -71,8 +71,14 @@ function ChannelRow({ ch, onEdit, onDetail, onChanged }) {
     <${Button} size="sm" kind="ghost" icon="edit" aria-label=${t('common.edit') + ' ' + ch.name} onClick=${onEdit} /></div>`;
 }
 
-function ChannelDetail({ ch, onClose, onEdit, onDeleted }) {
+function ChannelDetail({ ch, onClose, onEdit, onDeleted, onCopied }) {
   const [run, busy, error] = useAction();
+  // Go #111: the same channel again (keys included) under a new name, to edit from there
+  const copy = () => run(async () => {
+    const made = await api('channel/copy/' + ch.id, { method: 'POST', body: {} });
+    toast(t('channels.copied', { name: made.name }));
+    onCopied(made);
+  });
   const m = metrics(ch.stats);
   const models = splitModels([ch.custom_model, ch.model].filter(Boolean).join(','));
   const remove = async () => {
@@ -84,7 +90,8 @@ function ChannelDetail({ ch, onClose, onEdit, onDeleted }) {
     ['dash.cost', fmtCost(m.cost)], ['dash.inputCost', fmtCost(m.inCost)], ['dash.outputCost', fmtCost(m.outCost)], ['dash.time', fmtMs(m.wait)]];
   return html`<${Modal} open title=${ch.name} onClose=${onClose} footer=${html`
       <${Button} kind="danger" icon="trash" busy=${busy} label=${t('common.delete')} onClick=${remove} />
-      <span class="grow"></span><${Button} kind="primary" icon="edit" label=${t('common.edit')} onClick=${onEdit} />`}>
+      <span class="grow"></span><${Button} icon="plus" busy=${busy} label=${t('channels.copy')} onClick=${copy} />
+      <${Button} kind="primary" icon="edit" label=${t('common.edit')} onClick=${onEdit} />`}>
     <div class="col">
       <${ErrorBox} error=${error} />
       <div class="kv">${rows.map(([k, v]) => html`<div key=${k}><span>${t(k)}</span><b>${v}</b></div>`)}</div>
@@ -171,6 +178,7 @@ export default function Channels() {
     ${editing && html`<${ChannelForm} channel=${editing} onClose=${() => setEditing(null)} onSaved=${saved} />`}
     ${detail && html`<${ChannelDetail} ch=${detail} onClose=${() => setDetail(null)}
       onEdit=${() => { setEditing(detail); setDetail(null); }}
-      onDeleted=${(ch) => { setDetail(null); list.setData((d) => d.filter((x) => x.id !== ch.id)); }} />`}
+      onDeleted=${(ch) => { setDetail(null); list.setData((d) => d.filter((x) => x.id !== ch.id)); }}
+      onCopied=${(ch) => { setDetail(null); list.setData((d) => [...(d || []), ch]); setEditing(ch); }} />`}
   </div>`;
 }

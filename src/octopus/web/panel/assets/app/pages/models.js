@@ -73,9 +73,19 @@ function RefreshBar({ onDone }) {
     last.reload();
     onDone();
   });
+  // Go's rebuild-price: every price back to models.dev, so it asks first
+  const rebuild = async () => {
+    if (!(await confirmAction({ title: t('models.rebuildTitle'), text: t('models.rebuildText'), confirm: t('models.rebuild') }))) return;
+    await run(async () => {
+      const res = await api('model/rebuild-price', { method: 'POST', body: {} });
+      toast(t('models.rebuilt', { n: res?.count ?? 0 }));
+      onDone();
+    });
+  };
   return html`<div class="col" style="gap:6px;margin-bottom:14px">
     <div class="row wrap"><span class="hint grow" style="min-width:220px">${t('models.lastRefresh', { time: fmtTime(last.data) })}</span>
-      <${Button} icon="refresh" busy=${busy} label=${busy ? t('models.refreshing') : t('models.refresh')} onClick=${refresh} /></div>
+      <${Button} icon="refresh" busy=${busy} label=${busy ? t('models.refreshing') : t('models.refresh')} onClick=${refresh} />
+      <${Button} kind="ghost" disabled=${busy} label=${t('models.rebuild')} onClick=${rebuild} /></div>
     ${busy && html`<${Progress} />`}<${ErrorBox} error=${error} /></div>`;
 }
 

@@ -16,7 +16,7 @@ function toDateInput(unix) {
 function KeyForm({ apiKey, groups, onClose, onSaved }) {
   const [f, setF] = useState(() => ({
     name: apiKey.name || '', enabled: apiKey.enabled !== false, expire: toDateInput(apiKey.expire_at), max_cost: apiKey.max_cost || '',
-    models: String(apiKey.supported_models || '').split(',').map((s) => s.trim()).filter(Boolean),
+    models: String(apiKey.supported_models || '').split(',').map((s) => s.trim()).filter(Boolean), value: '',
     ...Object.fromEntries(LIMITS.map((k) => [k, apiKey[k] || ''])),
   }));
   const [errors, setErrors] = useState({});
@@ -26,6 +26,7 @@ function KeyForm({ apiKey, groups, onClose, onSaved }) {
     e?.preventDefault();
     const errs = {};
     if (!f.name.trim()) errs.name = t('form.required');
+    if (f.value && !/^[A-Za-z0-9._-]{32,128}$/.test(f.value)) errs.value = t('keys.valueHint');
     for (const k of ['max_cost', ...LIMITS]) if (f[k] !== '' && !(Number(f[k]) >= 0)) errs[k] = t('form.nonNegative');
     setErrors(errs);
     if (Object.keys(errs).length) return;
@@ -34,6 +35,7 @@ function KeyForm({ apiKey, groups, onClose, onSaved }) {
       expire_at: f.expire ? Math.floor(new Date(f.expire + 'T23:59:59').getTime() / 1000) : 0,
       max_cost: Number(f.max_cost) || 0, supported_models: f.models.join(','),
       ...Object.fromEntries(LIMITS.map((k) => [k, Math.floor(Number(f[k]) || 0)])),
+      ...(!apiKey.id && f.value ? { api_key: f.value } : {}),
     };
     const res = await run(() => api(apiKey.id ? 'apikey/update' : 'apikey/create', { method: 'POST', body }));
     if (res !== undefined) onSaved(res || { ...apiKey, ...body });
@@ -43,6 +45,8 @@ function KeyForm({ apiKey, groups, onClose, onSaved }) {
     footer=${html`<${Button} label=${t('common.cancel')} onClick=${onClose} /><${Button} kind="primary" busy=${busy} label=${apiKey.id ? t('common.save') : t('common.create')} onClick=${save} />`}>
     <form class="form" onSubmit=${save} novalidate>
       <${TextField} label=${t('keys.name')} value=${f.name} onValue=${(v) => set({ name: v })} error=${errors.name} required />
+      ${!apiKey.id && html`<${TextField} label=${t('keys.value')} value=${f.value} onValue=${(v) => set({ value: v.trim() })}
+        error=${errors.value} hint=${t('keys.valueHint')} autocomplete="off" />`}
       <div class="form-row">
         <${TextField} label=${t('keys.expiry')} type="date" value=${f.expire} onValue=${(v) => set({ expire: v })} hint=${t('keys.expiryHint')} />
         <${TextField} label=${t('keys.budgetUsd')} type="number" min="0" step="any" value=${f.max_cost} error=${errors.max_cost}
