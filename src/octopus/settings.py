@@ -35,7 +35,7 @@ class Settings:
     relay_max_body_size: int = 64 * MiB
     redis_url: str = field(default="", repr=False)  # "" = routing limits kept in-process
     redis_prefix: str = "octopus:"  # lets several deployments share one Redis
-    shutdown_grace_seconds: float = 30.0
+    shutdown_grace_seconds: int = 30  # in-flight requests get this long after SIGTERM
     config_path: Path = DEFAULT_CONFIG_PATH
 
     @property
@@ -142,6 +142,7 @@ KEYS: tuple[_Key, ...] = (
     _Key("relay.max_body_size", "relay_max_body_size", _positive_int),
     _Key("redis.url", "redis_url", _redis_url),
     _Key("redis.prefix", "redis_prefix", _nonempty),
+    _Key("server.shutdown_grace_seconds", "shutdown_grace_seconds", _positive_int, in_file=False),
 )
 
 _MISSING: Any = object()

@@ -1,9 +1,12 @@
-"""SIGTERM while a stream is in flight: the stream finishes, the record is written, exit 0."""
+"""SIGTERM: requests in flight (streams and plain answers) finish and are logged, new ones are
+refused while draining, and the grace period bounds how long a request may hold the exit."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -71,5 +74,119 @@ async def test_sigterm_lets_the_stream_finish_and_flushes_the_log(tmp_path: Path
                 page = (await again.get("/api/v1/log/page")).json()["data"]
             assert page["total"] == 1
             assert page["items"][0]["status"] == "success"
+    finally:
+        await fake.stop()
+
+
+async def _logged(workdir: Path) -> list[dict[str, object]]:
+    """The request log as a restarted gateway on the same data shows it."""
+    with octopus_process(workdir) as proc:
+        async with httpx.AsyncClient(base_url=proc.url) as again:
+            login = {"username": "admin", "password": "admin"}
+            (await again.post("/api/v1/user/login", json=login)).raise_for_status()
+            page = (await again.get("/api/v1/log/page")).json()["data"]
+    return list(page["items"])
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    async with asyncio.timeout(30):
+        while not check():
+            await asyncio.sleep(0.02)
+    assert check(), what
+
+
+@pytest.mark.integration
+async def test_sigterm_lets_a_non_stream_answer_finish(tmp_path: Path) -> None:
+    fake = await FakeUpstream().start()
+    try:
+        with octopus_process(tmp_path) as proc:
+            admin, api_key = await _configure(proc.url, fake)
+            await admin.aclose()
+            fake.script("slow", Fault(delay=2.0))  # the answer is on its way when SIGTERM comes
+            client = openai.AsyncOpenAI(base_url=proc.url + "/v1", api_key=api_key, max_retries=0)
+            ask = client.chat.completions.create(
+                model="slow", messages=[{"role": "user", "content": "go"}]
+            )
+            pending = asyncio.ensure_future(ask)
+            await _until(lambda: bool(fake.calls("slow")), "the request reached the upstream")
+            proc.popen.send_signal(signal.SIGTERM)
+            answer = await pending
+            await client.close()
+            assert answer.choices[0].message.content == "hello from slow"
+            assert await asyncio.to_thread(proc.popen.wait, 30) == 0, proc.log()
+        assert [(e["status"], e["model"]) for e in await _logged(tmp_path)] == [("success", "slow")]
+    finally:
+        await fake.stop()
+
+
+@pytest.mark.integration
+async def test_no_new_request_is_taken_while_draining(tmp_path: Path) -> None:
+    fake = await FakeUpstream().start()
+    try:
+        with octopus_process(tmp_path) as proc:
+            admin, api_key = await _configure(proc.url, fake)
+            await admin.aclose()
+            pieces = [f"part{i} " for i in range(10)]
+            fake.script("slow", Fault(pieces=pieces, gap=0.3))
+            client = openai.AsyncOpenAI(base_url=proc.url + "/v1", api_key=api_key, max_retries=0)
+            stream = await client.chat.completions.create(
+                model="slow", stream=True, messages=[{"role": "user", "content": "go"}]
+            )
+            text, refused = "", False
+            async for chunk in stream:
+                text += (chunk.choices[0].delta.content or "") if chunk.choices else ""
+                if text == "part0 ":
+                    proc.popen.send_signal(signal.SIGTERM)
+                    await _until(lambda: "Shutting down" in proc.log(), "draining began")
+                    late = openai.AsyncOpenAI(
+                        base_url=proc.url + "/v1", api_key=api_key, max_retries=0
+                    )
+                    with pytest.raises(openai.APIConnectionError):
+                        await late.chat.completions.create(
+                            model="slow", messages=[{"role": "user", "content": "late"}]
+                        )
+                    await late.close()
+                    refused = True
+            await client.close()
+            assert refused
+            assert text == "".join(pieces)  # the stream in flight still finished
+            assert await asyncio.to_thread(proc.popen.wait, 30) == 0, proc.log()
+        assert len(fake.calls("slow")) == 1  # the late request never reached an upstream
+        assert [e["status"] for e in await _logged(tmp_path)] == ["success"]
+    finally:
+        await fake.stop()
+
+
+@pytest.mark.integration
+async def test_the_grace_period_ends_a_stream_that_outlasts_it(tmp_path: Path) -> None:
+    fake = await FakeUpstream().start()
+    env = {"OCTOPUS_SERVER_SHUTDOWN_GRACE_SECONDS": "1"}
+    try:
+        with octopus_process(tmp_path, env=env) as proc:
+            admin, api_key = await _configure(proc.url, fake)
+            await admin.aclose()
+            pieces = [f"part{i} " for i in range(20)]
+            fake.script("slow", Fault(pieces=pieces, gap=1.0))  # 20 s: far past the grace
+            received = b""
+            async with (
+                httpx.AsyncClient(timeout=60) as http,
+                http.stream(
+                    "POST",
+                    proc.url + "/v1/chat/completions",
+                    headers={"Authorization": f"Bearer {api_key}"},
+                    json={"model": "slow", "messages": [], "stream": True},
+                ) as resp,
+            ):
+                with contextlib.suppress(httpx.RemoteProtocolError):  # cut mid-body
+                    async for chunk in resp.aiter_raw():
+                        received += chunk
+                        if b"part0 " in received and proc.popen.poll() is None:
+                            proc.popen.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(proc.popen.wait, 30) == 0, proc.log()
+            assert b"part0 " in received
+            assert b"part19 " not in received  # cut at the grace period, not served to its end
+            assert b"[DONE]" not in received
+        logged = await _logged(tmp_path)
+        assert [(e["status"], e["model"]) for e in logged] == [("canceled", "slow")]
     finally:
         await fake.stop()
