@@ -13,6 +13,7 @@ from octopus.live_settings import LiveSettings
 from octopus.pricing.cost import Price, PriceBook
 from octopus.pricing.model_match import Rates
 from octopus.services.prices import PriceService, RefreshFailed
+from octopus.services.scheduler import Scheduler
 from octopus.store import prices as store
 from octopus.store.database import Database
 from octopus.upstream.aiohttp_transport import AiohttpTransport
@@ -188,24 +189,27 @@ async def test_schedule_refreshes_at_start_up_and_follows_the_interval_live(
     sqlite_database: Database, transport: AiohttpTransport, fake: FakeHttp
 ) -> None:
     live = LiveSettings({"model_info_update_interval": "0"})
+    clock = FakeClock()
     prices = PriceService(
-        sqlite_database.sessions, transport, FakeClock(), live, url=f"{fake.base}/api.json"
+        sqlite_database.sessions, transport, clock, live, url=f"{fake.base}/api.json"
     )
     stopping = asyncio.Event()
-    prices.start(stopping)
+    scheduler = Scheduler(clock, stopping, live)
+    scheduler.start(prices.job())
     await asyncio.sleep(0.2)
     assert fake.seen == []  # 0 disables the refresh
     live.set("model_info_update_interval", "1")  # woken; next run is due an hour later
     await asyncio.sleep(0.2)
     assert fake.seen == []
-    await prices.stop()
+    await scheduler.stop()
 
     live = LiveSettings()  # default 24 h: refresh at start-up
     prices = PriceService(
-        sqlite_database.sessions, transport, FakeClock(), live, url=f"{fake.base}/api.json"
+        sqlite_database.sessions, transport, clock, live, url=f"{fake.base}/api.json"
     )
-    prices.start(stopping)
+    scheduler = Scheduler(clock, stopping, live)
+    scheduler.start(prices.job())
     await _until(lambda: prices.last_update is not None)
     assert len(fake.seen) == 1
     stopping.set()
-    await prices.stop()
+    await scheduler.stop()

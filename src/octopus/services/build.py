@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from functools import partial
 
 from octopus.core.clock import Clock
 from octopus.relay.build import RelayParts, build_relay
@@ -17,6 +17,7 @@ from octopus.services.metrics import GatewayMetrics
 from octopus.services.model_sync import ModelSync
 from octopus.services.passwords import hash_password_async
 from octopus.services.prices import PriceService
+from octopus.services.scheduler import Job, Scheduler
 from octopus.services.throttle import LoginThrottle
 from octopus.store import logs, stats, users
 from octopus.store.catalog_loader import CatalogHolder, KeyHealthRecorder
@@ -27,17 +28,21 @@ from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.upstream.transport import Transport
 
 log = logging.getLogger("octopus.app")
+RETENTION_EVERY = 3600.0
 
 
 async def build_services(basics: Basics, db: Database) -> Services:
     auth = await _auth(db, basics.clock)
     catalog, events = await _catalog(basics, db)
     transport = _transport(basics)
+    scheduler = Scheduler(basics.clock, basics.stopping, basics.live_settings)
+    basics.flushers.append(scheduler.stop)
     sync = ModelSync(db.sessions, catalog, transport, basics.live_settings, basics.clock)
-    sync.start()
-    basics.flushers.append(sync.stop)
+    scheduler.start(sync.job())
     prices = await _prices(basics, db, transport)
+    scheduler.start(prices.job())
     writer, live_log, metrics, sink = _logs(basics, db)
+    scheduler.start(_retention(basics, db))
     limiter = await _limiter(basics, db)
     relay = build_relay(
         basics.settings,
@@ -54,7 +59,7 @@ async def build_services(basics: Basics, db: Database) -> Services:
     )
     metrics.watch_health(relay.routing.health)
     return Services(
-        basics, db, auth, catalog, events, transport, sync, prices,
+        basics, db, auth, catalog, events, transport, scheduler, sync, prices,
         writer, live_log, metrics, sink, limiter, relay,
     )  # fmt: skip
 
@@ -98,8 +103,6 @@ async def _prices(basics: Basics, db: Database, transport: Transport) -> PriceSe
         url=basics.settings.models_dev_url,
     )
     await prices.rebuild()
-    prices.start(basics.stopping)
-    basics.flushers.append(prices.stop)
     return prices
 
 
@@ -112,12 +115,13 @@ def _logs(basics: Basics, db: Database) -> tuple[BatchWriter, LiveLog, GatewayMe
     sink = FanOutSink([writer, live_log, metrics])
     writer.start()
     basics.flushers.append(writer.flush)
-    retention = asyncio.create_task(
-        logs.run_retention(db.sessions, live, basics.clock, basics.stopping),
-        name="log-retention",
-    )
-    basics.flushers.append(lambda: asyncio.wait_for(retention, timeout=10))
     return writer, live_log, metrics, sink
+
+
+def _retention(basics: Basics, db: Database) -> Job:
+    """Expired logs purged at start-up, then hourly."""
+    purge = partial(logs.purge_quietly, db.sessions, basics.live_settings, basics.clock)
+    return Job("log-retention", purge, lambda: RETENTION_EVERY)
 
 
 async def _limiter(basics: Basics, db: Database) -> KeyLimiter:

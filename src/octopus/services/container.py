@@ -17,6 +17,7 @@ from octopus.services.live_log import LiveLog
 from octopus.services.metrics import GatewayMetrics
 from octopus.services.model_sync import ModelSync
 from octopus.services.prices import PriceService
+from octopus.services.scheduler import Scheduler
 from octopus.settings import Settings
 from octopus.store.catalog_loader import CatalogHolder, KeyHealthRecorder
 from octopus.store.database import Database, Sessions
@@ -45,6 +46,7 @@ class Services:
     catalog: CatalogHolder
     channel_events: KeyHealthRecorder
     transport: Transport
+    scheduler: Scheduler  # the periodic jobs: price refresh, model sync, log retention
     model_sync: ModelSync
     prices: PriceService
     log_writer: BatchWriter

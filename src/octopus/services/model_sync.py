@@ -4,7 +4,6 @@ list of each channel with `auto_sync`; group items of vanished models go with th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -12,6 +11,7 @@ from octopus.core.clock import Clock
 from octopus.errors import GatewayError
 from octopus.live_settings import LiveSettings
 from octopus.protocols.channel_types import channel_wire
+from octopus.services.scheduler import Job
 from octopus.store import channels as store
 from octopus.store.catalog_loader import CatalogHolder, resolve_proxy
 from octopus.store.channels import StoredChannel
@@ -46,11 +46,6 @@ class ModelSync:
         self._live = live
         self._clock = clock
         self._lock = asyncio.Lock()
-        self._rescheduled = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._unsubscribe = live.subscribe(
-            lambda _k, _v: self._rescheduled.set(), frozenset({"sync_llm_interval"})
-        )
         self.last_sync_time = clock.time()
 
     def last_sync_rfc3339(self) -> str:
@@ -105,40 +100,14 @@ class ModelSync:
         async with self._sessions() as session:
             return await store.set_channel_models(session, row.id, models)
 
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._schedule())
-
-    async def stop(self) -> None:
-        self._unsubscribe()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _schedule(self) -> None:
-        due = self._clock.monotonic()  # the first run is at start-up
-        while True:
-            hours = self._live.sync_llm_interval
-            self._rescheduled.clear()
-            if hours <= 0:
-                await self._rescheduled.wait()
-                due = self._clock.monotonic() + self._live.sync_llm_interval * HOUR
-                continue
-            wait = due - self._clock.monotonic()
-            if wait > 0 and await self._interrupted(wait):
-                due = self._clock.monotonic() + self._live.sync_llm_interval * HOUR
-                continue
-            await self._run_quietly()
-            due = self._clock.monotonic() + hours * HOUR
-
-    async def _interrupted(self, seconds: float) -> bool:
-        """Sleep `seconds`; True when the interval setting changed meanwhile."""
-        try:
-            async with asyncio.timeout(seconds):
-                await self._rescheduled.wait()
-        except TimeoutError:
-            return False
-        return True
+    def job(self) -> Job:
+        """Sync at start-up, then every `sync_llm_interval` hours (0: only on demand)."""
+        return Job(
+            "model-sync",
+            self._run_quietly,
+            lambda: self._live.sync_llm_interval * HOUR,
+            frozenset({"sync_llm_interval"}),
+        )
 
     async def _run_quietly(self) -> None:
         try:

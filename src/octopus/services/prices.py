@@ -8,10 +8,8 @@ rebuilt after every price edit, refresh and import; `price_for` never reads the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from octopus.core.clock import Clock
@@ -19,6 +17,7 @@ from octopus.errors import GatewayError
 from octopus.live_settings import LiveSettings
 from octopus.pricing.cost import Price
 from octopus.pricing.model_match import NameMatcher, Rates, parse_models_dev
+from octopus.services.scheduler import Job
 from octopus.store import prices as store
 from octopus.store.database import Sessions
 from octopus.upstream.modelsdev import fetch_models_dev
@@ -26,6 +25,7 @@ from octopus.upstream.transport import Transport
 
 log = logging.getLogger("octopus.prices")
 HOUR = 3600
+INTERVAL_KEYS = frozenset({"model_info_update_interval"})
 FETCH_TIMEOUT = 120.0
 MEMO_LIMIT = 4096
 
@@ -95,14 +95,11 @@ class PriceService:
         self._transport = transport
         self._clock = clock
         self._live = live
-        self._task: asyncio.Task[None] | None = None
-        self._unsubscribe: Callable[[], None] = lambda: None
         self.url = url  # "" disables the remote refresh (the shipped snapshot stays)
         self._reference = dict(store.snapshot_reference() if reference is None else reference)
         self._ref_matcher = NameMatcher(self._reference)
         self._table = PriceTable([], self._reference)
         self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
         self.last_update: float | None = None  # unix seconds of the last successful refresh
 
     def price_for(self, model: str) -> Price | None:
@@ -167,39 +164,12 @@ class PriceService:
             raise RefreshFailed("models.dev answered without any usable price")
         return reference
 
-    def start(self, stopping: asyncio.Event) -> None:
-        """Refresh at start-up, then every `model_info_update_interval` hours (applied live)."""
-        self._unsubscribe = self._live.subscribe(
-            lambda _k, _v: self._wake.set(), frozenset({"model_info_update_interval"})
-        )
-        self._task = asyncio.get_running_loop().create_task(self._schedule(stopping))
+    def job(self) -> Job:
+        """Refresh at start-up, then every `model_info_update_interval` hours (0: never)."""
+        return Job("price-refresh", self._refresh_quietly, self._every, INTERVAL_KEYS)
 
-    async def stop(self) -> None:
-        self._unsubscribe()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _schedule(self, stopping: asyncio.Event) -> None:
-        due = self._clock.monotonic()  # the first refresh is at start-up
-        while not stopping.is_set():
-            hours = self._live.model_info_update_interval
-            self._wake.clear()
-            wait = due - self._clock.monotonic() if hours > 0 and self.url else math.inf
-            if wait > 0:
-                if await self._interrupted(wait, stopping):
-                    due = self._clock.monotonic() + self._live.model_info_update_interval * HOUR
-                continue
-            await self._refresh_quietly()
-            due = self._clock.monotonic() + hours * HOUR
-
-    async def _interrupted(self, seconds: float, stopping: asyncio.Event) -> bool:
-        """Sleep `seconds` (or until shutdown); True when the interval setting changed."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(None if math.isinf(seconds) else seconds):
-                await _first(stopping, self._wake)
-        return self._wake.is_set()
+    def _every(self) -> float:
+        return self._live.model_info_update_interval * HOUR if self.url else 0.0
 
     async def _refresh_quietly(self) -> None:
         try:
@@ -213,12 +183,3 @@ class PriceService:
             log.exception("price refresh failed; keeping the current prices")
         else:
             log.info("prices refreshed from models.dev", extra={"fields": {"models": count}})
-
-
-async def _first(*events: asyncio.Event) -> None:
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -229,30 +228,23 @@ class RetentionSettings(Protocol):
     def log_body_retention_days(self) -> int: ...
 
 
-async def run_retention(
-    sessions: async_sessionmaker[AsyncSession],
-    settings: RetentionSettings,
-    clock: Clock,
-    stop: asyncio.Event,
-    every: float = 3600.0,
+async def purge_quietly(
+    sessions: async_sessionmaker[AsyncSession], settings: RetentionSettings, clock: Clock
 ) -> None:
-    """Purge expired logs now and then every `every` seconds until `stop` is set."""
-    while not stop.is_set():
-        try:
-            deleted = await purge_expired(
-                sessions,
-                clock.time(),
-                settings.log_retention_days,
-                settings.log_body_retention_days,
+    """Purge expired logs once (a periodic job); a failure is logged and retried next time."""
+    try:
+        deleted = await purge_expired(
+            sessions,
+            clock.time(),
+            settings.log_retention_days,
+            settings.log_body_retention_days,
+        )
+        if any(deleted):
+            log.info(
+                "expired logs deleted",
+                extra={"fields": {"logs": deleted[0], "bodies": deleted[1]}},
             )
-            if any(deleted):
-                log.info(
-                    "expired logs deleted",
-                    extra={"fields": {"logs": deleted[0], "bodies": deleted[1]}},
-                )
-        except Exception as exc:
-            log.warning(
-                "log retention failed; will retry", extra={"fields": {"error": type(exc).__name__}}
-            )
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+    except Exception as exc:
+        log.warning(
+            "log retention failed; will retry", extra={"fields": {"error": type(exc).__name__}}
+        )
