@@ -120,7 +120,10 @@ class FakeUpstream:
             assert isinstance(answer.body, bytes)
             self.sent[tag] = answer.body
             return answer
-        kind, model, stream = self._parse(rest, body)
+        try:
+            kind, model, stream = self._parse(rest, body)
+        except (ValueError, StopIteration):  # as a provider does: unreadable JSON is a 400
+            return web.json_response({"error": {"message": "invalid JSON body"}}, status=400)
         if fault.status:
             data = fault.body if fault.body is not None else payloads.error_body(kind, fault.status)
             return web.Response(

@@ -4,7 +4,7 @@ one request's settled-minus-reserved difference), and every cut-short stream is 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -21,9 +21,9 @@ BUDGET = 0.75
 
 
 @pytest.fixture
-async def fake() -> Iterator[FakeUpstream]:
+async def fake() -> AsyncIterator[FakeUpstream]:
     upstream = await FakeUpstream().start()
-    yield upstream  # type: ignore[misc]
+    yield upstream
     await upstream.stop()
 
 
@@ -74,19 +74,21 @@ async def _read_then_hang_up(url: str, key: str, events: int) -> int:
     """Stream, read `events` SSE events, then close the connection; the events seen."""
     body = {"model": "g", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
     seen = 0
-    async with httpx.AsyncClient(timeout=30) as http:
-        async with http.stream(
+    async with (
+        httpx.AsyncClient(timeout=30) as http,
+        http.stream(
             "POST",
             url + "/v1/chat/completions",
             headers={"Authorization": f"Bearer {key}"},
             json=body,
-        ) as reply:
-            assert reply.status_code == 200
-            async for line in reply.aiter_lines():
-                if line.startswith("data: {"):
-                    seen += 1
-                    if seen >= events:
-                        break
+        ) as reply,
+    ):
+        assert reply.status_code == 200
+        async for line in reply.aiter_lines():
+            if line.startswith("data: {"):
+                seen += 1
+                if seen >= events:
+                    break
     return seen
 
 
