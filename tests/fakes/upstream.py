@@ -120,6 +120,11 @@ class FakeUpstream:
             assert isinstance(answer.body, bytes)
             self.sent[tag] = answer.body
             return answer
+        return await self._generate(request, tag, rest, body, fault)
+
+    async def _generate(
+        self, request: web.Request, tag: str, rest: str, body: bytes, fault: Fault
+    ) -> web.StreamResponse:
         try:
             kind, model, stream = self._parse(rest, body)
         except (ValueError, StopIteration):  # as a provider does: unreadable JSON is a 400
