@@ -18,6 +18,7 @@ from tests.security import relay_setup as s
 PER_REQUEST = 0.30  # USD: the fake's 7 output tokens at the price below, nothing for input
 OUTPUT_PRICE = PER_REQUEST / USAGE_OUT * 1_000_000
 BUDGET = 0.75
+INPUT_PRICE = 1000.0  # USD per million input tokens, for the cut-short streams
 
 
 @pytest.fixture
@@ -99,18 +100,21 @@ async def test_a_client_that_hangs_up_mid_stream_is_billed_for_what_it_got(
     pieces = [f"word{i:03d} " for i in range(150)]
     fake.always["c1"] = Fault(pieces=pieces, gap=0.01)
     with s.admin(gateway.url) as admin:
-        _priced_group(admin, fake)
+        s.add_group(admin, "g", [s.add_channel(admin, fake, "c1")])
+        s.set_price(admin, "m", input=INPUT_PRICE, output=OUTPUT_PRICE)
         key = s.add_key(admin, "stream")
         assert await _read_then_hang_up(gateway.url, key, cut_after) == cut_after
         (row,) = s.logs(admin, 1)
     assert row["status"] == "canceled"
-    usage_out = int(row["output_tokens"])
+    usage_in, usage_out = int(row["input_tokens"]), int(row["output_tokens"])
     delivered_chars = len("".join(pieces[: cut_after - 1]))  # the first event carries the role
-    assert usage_out >= max(1, delivered_chars // 4)  # at least what reached the client
+    assert usage_out >= delivered_chars // 4  # at least what reached the client
     assert usage_out <= len("".join(pieces)) // 4 + 2  # never more than the whole answer
     assert row["estimated"] is True
-    assert float(row["cost"]) == pytest.approx(usage_out * OUTPUT_PRICE / 1e6)
-    assert int(row["input_tokens"]) > 0
+    assert usage_in > 0  # the prompt was sent upstream: it is billed however the stream ends
+    cost = (usage_in * INPUT_PRICE + usage_out * OUTPUT_PRICE) / 1e6
+    assert float(row["cost"]) == pytest.approx(cost)
+    assert float(row["cost"]) > 0
 
 
 async def test_an_upstream_that_drops_mid_stream_is_billed_and_estimated(

@@ -8,7 +8,7 @@ than was delivered.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from octopus.core.sse import SseEvent, encode_event
 from octopus.pricing.cost import PriceBook, cost_of
@@ -16,6 +16,7 @@ from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.records.request import RequestRecord, UsageRecord
 
+Decode = Callable[[SseEvent], list[ev.Event]]
 BYTES_PER_TOKEN = 4  # rough: JSON-wrapped text averages about four bytes per token
 
 
@@ -39,12 +40,13 @@ class TextMeter:
     event; every later event counts its data bytes beyond that envelope.
     """
 
-    __slots__ = ("envelope", "framing", "size")
+    __slots__ = ("envelope", "framing", "learning", "size")
 
     def __init__(self, envelope: int, size: int = 0, framing: int = 8) -> None:
         self.envelope = envelope
         self.size = size
         self.framing = framing  # wire bytes of one event around its data (`data: `, blank line)
+        self.learning = False  # no text event seen yet: `learn` decodes until one comes
 
     @classmethod
     def calibrated(cls, raw: Sequence[SseEvent], decoded: Sequence[ev.Event]) -> TextMeter:
@@ -52,7 +54,19 @@ class TextMeter:
         last = len(raw[-1].data) if raw else 0
         last_text = text_size(decoded[-1]) if decoded else 0
         framing = len(encode_event(raw[-1])) - last if raw else 8
-        return cls(max(0, last - last_text), text, framing)
+        meter = cls(max(0, last - last_text), text, framing)
+        meter.learning = not last_text  # committed on a preamble (role chunk, block start)
+        return meter
+
+    def learn(
+        self, events: Sequence[SseEvent], decode: Callable[[SseEvent], list[ev.Event]]
+    ) -> None:
+        """Count decoded text exactly until the first text event measures the envelope."""
+        for sse in events:
+            text = sum(text_size(e) for e in decode(sse))
+            self.size += text
+            if text and self.learning:
+                self.envelope, self.learning = max(0, len(sse.data) - text), False
 
     def feed_wire(self, data: bytes) -> None:
         """Whole events as they came on the wire, unparsed: their bytes beyond one envelope each."""

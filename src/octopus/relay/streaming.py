@@ -181,7 +181,10 @@ class PassthroughStream:
             async for chunk in self.pre.it:
                 ready = cutter.push(chunk)
                 if ready:
-                    meter.feed_wire(ready)
+                    if meter.learning:  # once, until the first text event: decode to measure
+                        meter.learn(SseParser(len(ready) + 1).feed(ready), self.pre.decoder.feed)
+                    else:
+                        meter.feed_wire(ready)
                     for sse in cutter.usage_events(ready):
                         tap.feed(sse)
                     await responder.write(ready)
