@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +38,7 @@ def admin(url: str) -> httpx.Client:
 
 def data(reply: httpx.Response) -> Any:
     assert reply.status_code == 200, reply.text
-    return reply.json()["data"]
+    return reply.json().get("data")
 
 
 def add_channel(
@@ -103,3 +106,19 @@ def peak_rss_kib(pid: int) -> int:
 
 def no_traceback(log: str) -> None:
     assert "Traceback" not in log, log[-4000:]
+
+
+@contextlib.contextmanager
+def fake_in_thread() -> Iterator[FakeUpstream]:
+    """The fake upstream on its own event loop thread, so that blocking tests can call it."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-upstream", daemon=True)
+    thread.start()
+    fake = asyncio.run_coroutine_threadsafe(FakeUpstream().start(), loop).result(10)
+    try:
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
