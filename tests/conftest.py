@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -17,10 +18,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from octopus.store.database import Database
 from octopus.store.engine import make_engine, session_factory
 from octopus.store.migrate import upgrade
+from tests.fakes.upstream import FakeUpstream
 
 PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 MYSQL_ADMIN = "mysql+asyncmy://root@127.0.0.1:3306/test?charset=utf8mb4"
 ENGINES = ("sqlite", "mysql", "postgres")
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture(scope="session")
@@ -86,6 +89,22 @@ async def database(db_url: URL) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[FakeUpstream]:
+    """The fake provider on a loopback port."""
+    fake = await FakeUpstream().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """A client of the real Redis on 127.0.0.1:6379."""
+    client = Redis.from_url(REDIS_URL)
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from octopus.settings import Settings
 from octopus.store.database import Database, open_database
 from octopus.store.dsn import DsnError
 from octopus.store.engine import DatabaseUnavailable
-from octopus.web import metrics
+from octopus.web import health, metrics
 from octopus.web.admin import apikeys as apikey_routes
 from octopus.web.admin import backup as backup_routes
 from octopus.web.admin import channels as channel_routes
@@ -153,6 +153,7 @@ def admin_app(services: Services) -> Starlette:
             *backup_routes.routes(services),
             *update_routes.routes(services),
             *metrics.routes(services),
+            *health.routes(services),
             *panel_routes(),  # last: the panel's `/` and `/assets/...`
         ],
         middleware=[Middleware(AdminGuard, auth=services.auth)],

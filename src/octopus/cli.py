@@ -25,6 +25,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--config", type=Path, default=None, help="config file (data/config.json)"
         )
+    start = commands.choices["start"]
+    start.add_argument(
+        "--workers", type=int, default=None, help="serving processes (0 = one per core)"
+    )
+    start.add_argument("--worker-fd", type=int, default=None, help=argparse.SUPPRESS)
     reset = commands.choices["reset-password"]
     reset.add_argument("--username", default=None, help="also rename the account")
     reset.add_argument("--password", default=None, help="the new password (asked when omitted)")
@@ -40,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = Settings.load(args.config)
+        if getattr(args, "workers", None) is not None:
+            settings = settings.with_workers(args.workers)
     except ConfigError as exc:
         print(f"octopus: {exc}", file=sys.stderr)  # noqa: T201
         return 2
@@ -47,9 +54,11 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(settings.log_level)
     if args.command == "start":
-        from octopus.server import serve
+        from octopus.server import serve, serve_workers
 
-        return serve(settings)
+        if args.worker_fd is not None:
+            return serve(settings, worker_fd=args.worker_fd)
+        return serve_workers(settings, args.config)
     from octopus import maintenance
 
     if args.command == "migrate":

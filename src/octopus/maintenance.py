@@ -8,19 +8,15 @@ import sys
 from octopus.services.passwords import hash_password, hash_password_async
 from octopus.settings import Settings
 from octopus.store import users
-from octopus.store.database import open_database
-from octopus.store.dsn import DsnError
-from octopus.store.engine import DatabaseUnavailable
+from octopus.supervisor import open_or_report
 
 log = logging.getLogger("octopus.maintenance")
 MIN_PASSWORD = 6
 
 
 async def migrate(settings: Settings) -> int:
-    try:
-        db = await open_database(settings)
-    except (DsnError, DatabaseUnavailable) as exc:
-        print(f"octopus: database: {exc}", file=sys.stderr)  # noqa: T201
+    db = await open_or_report(settings)
+    if db is None:
         return 1
     await db.close()
     print("database schema is up to date")  # noqa: T201
@@ -31,10 +27,8 @@ async def reset_password(settings: Settings, password: str, username: str | None
     if len(password) < MIN_PASSWORD:
         print(f"octopus: the password needs at least {MIN_PASSWORD} characters", file=sys.stderr)  # noqa: T201
         return 2
-    try:
-        db = await open_database(settings)
-    except (DsnError, DatabaseUnavailable) as exc:
-        print(f"octopus: database: {exc}", file=sys.stderr)  # noqa: T201
+    db = await open_or_report(settings)
+    if db is None:
         return 1
     try:
         async with db.sessions() as session:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import sys
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -12,6 +14,13 @@ import uvloop
 
 from octopus.app import Octopus, create_app
 from octopus.settings import Settings
+from octopus.supervisor import (
+    Supervisor,
+    inherited_socket,
+    listen_socket,
+    prepare,
+    worker_count,
+)
 
 log = logging.getLogger("octopus.server")
 
@@ -40,8 +49,12 @@ class _Server(uvicorn.Server):
         self._captured_signals.clear()
 
 
-def serve(settings: Settings) -> int:
-    """Serve until a signal; 0 after a clean shutdown, 1 when start-up failed."""
+def serve(settings: Settings, worker_fd: int | None = None) -> int:
+    """Serve until a signal; 0 after a clean shutdown, 1 when start-up failed.
+
+    `worker_fd`: serve on the supervisor's listening socket instead of binding the port.
+    """
+    sockets = None if worker_fd is None else [inherited_socket(worker_fd)]
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -60,8 +73,32 @@ def serve(settings: Settings) -> int:
     server = _Server(config, app)
     # asyncio.run would ignore `loop="uvloop"`: build the runner on uvloop's loop ourselves
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(server.serve())
+        runner.run(server.serve(sockets=sockets))
     if not server.started:
         return 1
     log.info("octopus stopped")
     return 0
+
+
+def serve_workers(settings: Settings, config: Path | None) -> int:
+    """`server.workers`: one process as today, or a supervisor over N workers on one port."""
+    count = worker_count(settings)
+    if count == 1:
+        return serve(settings)
+    if not settings.redis_url:
+        print(  # noqa: T201
+            f"octopus: server.workers={count} needs redis.url: limits, routing state and "
+            "configuration changes are shared through Redis",
+            file=sys.stderr,
+        )
+        return 2
+    code = asyncio.run(prepare(settings))
+    if code:
+        return code
+    try:
+        sock = listen_socket(settings.host, settings.port)
+    except OSError as exc:
+        where = f"{settings.host}:{settings.port}"
+        print(f"octopus: cannot listen on {where}: {exc.strerror}", file=sys.stderr)  # noqa: T201
+        return 1
+    return Supervisor(settings, config, sock).run(count)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ class ConfigError(Exception):
 class Settings:
     host: str = "0.0.0.0"  # noqa: S104 - a gateway listens on every interface by default
     port: int = 8080
+    workers: int = 1  # serving processes on the one port; 0 = one per core
     database_type: str = "sqlite"
     database_path: str = "data/data.db"
     log_level: str = "info"
@@ -56,6 +58,11 @@ class Settings:
             if raw is not _MISSING:
                 values[key.attr] = key.parse(raw, origin)
         return cls(config_path=path, **values)
+
+    def with_workers(self, raw: Any) -> Settings:
+        """`octopus start --workers N` over the file and environment."""
+        workers = _Key("server.workers", "workers", _non_negative_int).parse(raw, "--workers")
+        return dataclasses.replace(self, workers=workers)
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,13 @@ def _positive_int(raw: Any) -> int:
     return value
 
 
+def _non_negative_int(raw: Any) -> int:
+    value = _int(raw)
+    if value < 0:
+        raise ValueError(f"must be 0 (one per core) or a positive integer, got {value}")
+    return value
+
+
 def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
     def parse(raw: Any) -> str:
         value = _text(raw).strip().lower()
@@ -132,6 +146,7 @@ def _redis_url(raw: Any) -> str:
 KEYS: tuple[_Key, ...] = (
     _Key("server.host", "host", _nonempty),
     _Key("server.port", "port", _port),
+    _Key("server.workers", "workers", _non_negative_int, in_file=False),
     _Key("database.type", "database_type", _choice(DATABASE_TYPES)),
     _Key("database.path", "database_path", _nonempty),
     _Key("log.level", "log_level", _choice(LOG_LEVELS)),

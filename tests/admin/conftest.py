@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy.engine import URL
 
 from octopus.settings import Settings
-from tests.fakes.upstream import FakeUpstream
 from tests.harness import Gateway, admin_client, serve, sqlite_settings
 
 
@@ -51,13 +50,6 @@ async def admin(gateway: Gateway) -> AsyncIterator[httpx.AsyncClient]:
     client = await admin_client(gateway)
     yield client
     await client.aclose()
-
-
-@pytest.fixture
-async def upstream() -> AsyncIterator[FakeUpstream]:
-    fake = await FakeUpstream().start()
-    yield fake
-    await fake.stop()
 
 
 def data(response: httpx.Response, status: int = 200) -> Any:

@@ -5,29 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import openai
 import pytest
 from redis.asyncio import Redis
 
 from octopus.coordination.redis_limiter import RedisLimiter
 from octopus.core.clock import SystemClock
 from octopus.errors import Forbidden, RateLimited
-from octopus.protocols import WireFormat
 from octopus.routing.catalog import ApiKey
-from tests.fakes.upstream import FakeUpstream
-from tests.harness import admin_client, serve, sqlite_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
@@ -130,48 +117,3 @@ async def test_unreachable_redis_falls_back_to_local_limits(
     limiter.settle(lease, 10, 0.0)
     await limiter.drain()
     await client.aclose()
-
-
-@pytest.mark.integration
-async def test_two_gateways_share_one_rpm_limit(tmp_path: Path, prefix: str) -> None:
-    fake = await FakeUpstream().start()
-    settings = sqlite_settings(tmp_path, redis_url=REDIS_URL, redis_prefix=prefix)
-    try:
-        async with serve(settings) as one, serve(settings) as two:
-            admin = await admin_client(one)
-            channel = await admin.post(
-                "/api/v1/channel/create",
-                json={
-                    "name": "c",
-                    "type": "openai",
-                    "base_url": fake.base("c", WireFormat.OPENAI_CHAT),
-                    "key": "sk-upstream-c-0123456789",
-                    "model": "m",
-                },
-            )
-            await admin.post(
-                "/api/v1/group/create",
-                json={
-                    "name": "g",
-                    "items": [{"channel_id": channel.json()["data"]["id"], "model_name": "m"}],
-                },
-            )
-            created = await admin.post(
-                "/api/v1/apikey/create", json={"name": f"shared-{prefix}", "max_rpm": 2}
-            )
-            api_key = created.json()["data"]["api_key"]
-            await admin.aclose()
-            await two.app.services.catalog.reload()  # the second instance sees the new rows
-            clients = [
-                openai.AsyncOpenAI(base_url=gw.url + "/v1", api_key=api_key, max_retries=0)
-                for gw in (one, two, one)
-            ]
-            ask = {"model": "g", "messages": [{"role": "user", "content": "hi"}]}
-            await clients[0].chat.completions.create(**ask)  # type: ignore[call-overload]
-            await clients[1].chat.completions.create(**ask)  # type: ignore[call-overload]
-            with pytest.raises(openai.RateLimitError):
-                await clients[2].chat.completions.create(**ask)  # type: ignore[call-overload]
-            for client in clients:
-                await client.close()
-    finally:
-        await fake.stop()

@@ -74,7 +74,7 @@ async def test_holder_and_key_health(database: Database) -> None:
     assert catalog.version == 2
     key_id = stored.keys[0].id
 
-    recorder = KeyHealthRecorder(database.sessions, holder)
+    recorder = KeyHealthRecorder(database.sessions, holder.reload)
     recorder.key_disabled(stored.row.id, key_id, "401 from upstream")
     recorder.key_disabled(stored.row.id, 999, "unknown key: ignored")
     recorder.key_resting(stored.row.id, key_id, 30.0)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from typing import TYPE_CHECKING
 
+from octopus.coordination.config_sync import ConfigSync, Reload
 from octopus.core.clock import Clock
 from octopus.relay.build import RelayParts, build_relay
 from octopus.relay.limits import InProcessLimiter, KeyLimiter
@@ -23,9 +25,13 @@ from octopus.store import logs, stats, users
 from octopus.store.catalog_loader import CatalogHolder, KeyHealthRecorder
 from octopus.store.database import Database
 from octopus.store.settings_kv import load_settings
+from octopus.store.tables import User
 from octopus.store.writer import BatchWriter
 from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.upstream.transport import Transport
+
+if TYPE_CHECKING:  # redis is imported only when configured
+    from octopus.coordination.link import RedisLink
 
 log = logging.getLogger("octopus.app")
 RETENTION_EVERY = 3600.0
@@ -33,11 +39,14 @@ RETENTION_EVERY = 3600.0
 
 async def build_services(basics: Basics, db: Database) -> Services:
     auth = await _auth(db, basics.clock)
-    catalog, events = await _catalog(basics, db)
+    link = _link(basics)
+    reloaders: list[Reload] = []
+    config = ConfigSync(db.sessions, lambda: _reload_all(reloaders), link)
+    catalog, events = await _catalog(basics, db, config)
     transport = _transport(basics)
     scheduler = Scheduler(basics.clock, basics.stopping, basics.live_settings)
     basics.flushers.append(scheduler.stop)
-    sync = ModelSync(db.sessions, catalog, transport, basics.live_settings, basics.clock)
+    sync = ModelSync(db.sessions, config.changed, transport, basics.live_settings, basics.clock)
     scheduler.start(sync.job())
     prices = await _prices(basics, db, transport)
     scheduler.start(prices.job())
@@ -58,13 +67,54 @@ async def build_services(basics: Basics, db: Database) -> Services:
         ),
     )
     metrics.watch_health(relay.routing.health)
-    return Services(
+    services = Services(
         basics, db, auth, catalog, events, transport, scheduler, sync, prices,
-        writer, live_log, metrics, sink, limiter, relay,
+        writer, live_log, metrics, sink, limiter, relay, config, link,
     )  # fmt: skip
+    reloaders.append(lambda: _reload_config(services))
+    await _follow_config(basics, config, link)
+    return services
 
 
-async def _auth(db: Database, clock: Clock) -> AuthService:
+def _link(basics: Basics) -> RedisLink | None:
+    """One Redis connection per process for pub/sub and shared state, when configured."""
+    settings = basics.settings
+    if not settings.redis_url:
+        return None
+    # imported only when configured: redis costs a single-instance gateway 6 MB of memory
+    from octopus.coordination.link import RedisLink
+
+    link = RedisLink(settings.redis_url, settings.redis_prefix)
+    basics.flushers.append(link.close)
+    return link
+
+
+async def _follow_config(basics: Basics, config: ConfigSync, link: RedisLink | None) -> None:
+    """After every subscriber registered: listen, then follow the configuration version."""
+    if link is not None:
+        await link.start()
+    await config.start()
+    basics.flushers.append(config.stop)
+
+
+async def _reload_all(reloaders: list[Reload]) -> None:
+    for reload in reloaders:
+        await reload()
+
+
+async def _reload_config(services: Services) -> None:
+    """Everything an admin write can change: settings, catalog, prices, the account."""
+    async with services.sessions() as session:
+        services.live_settings.load(await load_settings(session))
+        account = await users.first_user(session)
+    await services.catalog.reload()
+    await services.prices.rebuild()
+    if account is not None:
+        services.auth.account = account_of(account)
+
+
+async def bootstrap_account(db: Database) -> tuple[str, User]:
+    """The first account (admin/admin) and the token secret, created on the first start."""
     async with db.sessions() as session:
         if await users.ensure_admin(session, lambda: hash_password_async("admin")):
             log.warning("created the initial account admin/admin: change its password now")
@@ -72,17 +122,24 @@ async def _auth(db: Database, clock: Clock) -> AuthService:
         account = await users.first_user(session)
     if account is None:  # pragma: no cover - ensure_admin just made one
         raise RuntimeError("no admin account")
+    return secret, account
+
+
+async def _auth(db: Database, clock: Clock) -> AuthService:
+    secret, account = await bootstrap_account(db)
     return AuthService(db.sessions, secret, account_of(account), clock, LoginThrottle(clock))
 
 
-async def _catalog(basics: Basics, db: Database) -> tuple[CatalogHolder, KeyHealthRecorder]:
+async def _catalog(
+    basics: Basics, db: Database, config: ConfigSync
+) -> tuple[CatalogHolder, KeyHealthRecorder]:
     """Live settings from the DB, the routing catalog and key-health persistence."""
     live = basics.live_settings
     async with db.sessions() as session:
         live.load(await load_settings(session))
     holder = CatalogHolder(db.sessions, lambda: live.proxy_url)
     await holder.reload()
-    events = KeyHealthRecorder(db.sessions, holder)
+    events = KeyHealthRecorder(db.sessions, config.changed)
     basics.flushers.append(events.drain)
     return holder, events
 

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from octopus.coordination.config_sync import ConfigBus, ConfigSync
 from octopus.core.clock import Clock
 from octopus.live_settings import LiveSettings
 from octopus.relay.limits import KeyLimiter
@@ -55,6 +56,8 @@ class Services:
     record_sink: FanOutSink
     limiter: KeyLimiter
     relay: RelayService
+    config: ConfigSync  # admin writes call `changed()`: every process reloads
+    link: ConfigBus | None  # the Redis link when configured (its `mode` for /readyz)
 
     @property
     def settings(self) -> Settings:

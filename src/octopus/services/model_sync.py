@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from octopus.core.clock import Clock
@@ -13,7 +14,7 @@ from octopus.live_settings import LiveSettings
 from octopus.protocols.channel_types import channel_wire
 from octopus.services.scheduler import Job
 from octopus.store import channels as store
-from octopus.store.catalog_loader import CatalogHolder, resolve_proxy
+from octopus.store.catalog_loader import resolve_proxy
 from octopus.store.channels import StoredChannel
 from octopus.store.database import Sessions
 from octopus.upstream.models import list_models
@@ -35,13 +36,13 @@ class ModelSync:
     def __init__(
         self,
         sessions: Sessions,
-        holder: CatalogHolder,
+        changed: Callable[[], Awaitable[object]],
         transport: Transport,
         live: LiveSettings,
         clock: Clock,
     ) -> None:
         self._sessions = sessions
-        self._holder = holder
+        self._changed = changed  # bumps the shared configuration version and reloads
         self._transport = transport
         self._live = live
         self._clock = clock
@@ -74,7 +75,7 @@ class ModelSync:
             except GatewayError as exc:
                 errors.append(f"channel {channel.row.name}: {exc.message}")
         if changed:
-            await self._holder.reload()
+            await self._changed()
         for error in errors:
             log.warning("model sync: %s", error)
         return errors

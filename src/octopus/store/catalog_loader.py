@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -139,6 +139,7 @@ class CatalogHolder:
         self._lock = asyncio.Lock()
         self._version = 0
         self.current = Catalog()
+        self.loaded = False  # True once the first snapshot came from the database
 
     def get(self) -> Catalog:
         return self.current
@@ -150,15 +151,18 @@ class CatalogHolder:
                 catalog = await load_catalog(session, self._proxy_url(), self._version + 1)
             self._version += 1
             self.current = catalog
+            self.loaded = True
             return catalog
 
 
 class KeyHealthRecorder:
     """The relay's ChannelEvents: persists dead keys in the background, then reloads the catalog."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], holder: CatalogHolder) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], changed: Callable[[], Awaitable[object]]
+    ) -> None:
         self._sessions = sessions
-        self._holder = holder
+        self._changed = changed  # bumps the shared configuration version and reloads
         self._tasks: set[asyncio.Task[None]] = set()
 
     def key_disabled(self, channel_id: int, key_id: int, reason: str) -> None:
@@ -177,7 +181,7 @@ class KeyHealthRecorder:
                 )
             if found:
                 log.warning("channel %s key %s disabled: %s", channel_id, key_id, reason[:200])
-                await self._holder.reload()
+                await self._changed()
         except Exception:
             log.exception("could not persist a disabled channel key")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from octopus.settings import Settings
@@ -45,3 +47,13 @@ async def open_database(settings: Settings, *, migrate: bool = True) -> Database
         raise
     log.info("database ready", extra={"fields": {"url": masked(url)}})
     return Database(engine, session_factory(engine))
+
+
+async def ping(db: Database, limit: float = 2.0) -> bool:
+    """True when the database answers a trivial query within `limit` seconds."""
+    try:
+        async with asyncio.timeout(limit), db.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:  # any failure means "not ready"; the reason is logged elsewhere
+        return False
+    return True

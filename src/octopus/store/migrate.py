@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_LOCK_ID = 0x6F63746F  # "octo": the advisory lock every instance takes around migrations
+_LOCKS = {
+    "postgresql": (
+        f"SELECT pg_advisory_lock({_LOCK_ID})",
+        f"SELECT pg_advisory_unlock({_LOCK_ID})",
+    ),
+    "mysql": ("SELECT GET_LOCK('octopus_migrate', 600)", "SELECT RELEASE_LOCK('octopus_migrate')"),
+    "mariadb": (
+        "SELECT GET_LOCK('octopus_migrate', 600)",
+        "SELECT RELEASE_LOCK('octopus_migrate')",
+    ),
+}
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -24,13 +38,30 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 async def upgrade(engine: AsyncEngine) -> list[str]:
     """Bring the schema to the newest revision; returns the revisions applied (empty = no-op)."""
-    async with engine.connect() as connection:
-        before = await connection.run_sync(_current)
-    async with engine.connect() as connection:
-        await connection.run_sync(_upgrade)
-    async with engine.connect() as connection:
-        after = await connection.run_sync(_current)
+    async with _migration_lock(engine):
+        async with engine.connect() as connection:
+            before = await connection.run_sync(_current)
+        async with engine.connect() as connection:
+            await connection.run_sync(_upgrade)
+        async with engine.connect() as connection:
+            after = await connection.run_sync(_current)
     return _applied(before, after)
+
+
+@asynccontextmanager
+async def _migration_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Instances starting together on one server database migrate one after the other."""
+    statements = _LOCKS.get(engine.dialect.name)
+    if statements is None:  # SQLite: one file, its own locking; workers migrate in the supervisor
+        yield
+        return
+    take, release = statements
+    async with engine.connect() as holder:
+        await holder.execute(text(take))
+        try:
+            yield
+        finally:
+            await holder.execute(text(release))
 
 
 def _upgrade(connection: Connection) -> None:

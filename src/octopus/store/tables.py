@@ -33,6 +33,14 @@ class User(Base):
     token_version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+class ConfigVersion(Base):
+    """One row: bumped by every admin write, so each instance can tell its catalog is stale."""
+
+    __tablename__ = "config_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class Meta(Base):
     """Install-level values that are not user settings (the token signing secret)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from octopus.store.tables import Meta, User
@@ -23,7 +24,11 @@ async def ensure_admin(session: AsyncSession, password_hash: Callable[[], Awaita
     session.add(
         User(username=DEFAULT_USERNAME, password_hash=await password_hash(), token_version=1)
     )
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError:  # another instance starting at the same moment created it
+        await session.rollback()
+        return False
     return True
 
 
@@ -52,5 +57,9 @@ async def get_or_create_meta(session: AsyncSession, key: str, make: str) -> str:
     if row is not None:
         return row.value
     session.add(Meta(key=key, value=make))
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError:  # another instance starting at the same moment wrote it first
+        await session.rollback()
+        return (await session.get(Meta, key, populate_existing=True)).value  # type: ignore[union-attr]
     return make

@@ -23,8 +23,8 @@ async def in_session(
             result = await action(session)
     except StoreRefusal as exc:
         raise AdminError(exc.status, exc.message) from None
-    if reload:
-        await services.catalog.reload()
+    if reload:  # bump the shared version, reload here, tell every other process
+        await services.config.changed()
     return result
 
 

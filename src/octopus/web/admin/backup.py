@@ -64,10 +64,7 @@ async def import_dump(services: Services, request: Request) -> Response:
 
 async def _apply(services: Services, report: backup.ImportReport) -> None:
     """Make the running gateway use what was imported: settings, routing catalog, prices."""
-    for key, value in report.settings.items():
-        services.live_settings.set(key, value)
-    await services.catalog.reload()
-    await services.prices.rebuild()
+    await services.config.changed()  # settings, catalog and prices, here and everywhere
 
 
 def _relay_config(raw: dict[str, Any]) -> dict[str, Any]:

@@ -87,7 +87,7 @@ async def create_price(services: Services, request: Request) -> Response:
         created = await store.create_row(session, row)
     if not created:
         raise AdminError(409, "model already exists")
-    await services.prices.rebuild()
+    await services.config.changed()
     return ok(_row_json(row))
 
 
@@ -96,7 +96,7 @@ async def update_price(services: Services, request: Request) -> Response:
     row = _manual_row(services, await json_object(request))
     async with services.sessions() as session:
         await store.put_row(session, row)
-    await services.prices.rebuild()
+    await services.config.changed()
     return ok(_row_json(row))
 
 
@@ -107,7 +107,7 @@ async def delete_price(services: Services, request: Request) -> Response:
         deleted = await store.delete_row(session, name)
     if not deleted:
         raise not_found()
-    await services.prices.rebuild()
+    await services.config.changed()
     return ok()
 
 

@@ -15,9 +15,6 @@ from octopus.web.admin.access import in_session
 from octopus.web.admin.envelope import AdminError, ok
 from octopus.web.admin.json_body import json_object
 
-# settings the routing catalog is built from: a change rebuilds it
-ROUTING_KEYS = frozenset({"proxy_url"})
-
 
 async def list_settings(services: Services, request: Request) -> Response:
     return ok([{"key": k, "value": v} for k, v in services.live_settings.items()])
@@ -40,8 +37,7 @@ async def set_setting(services: Services, request: Request) -> Response:
             raise AdminError(400, str(exc)) from None
         await in_session(services, lambda s: put_setting(s, key, value))
         settings.set(key, value)
-        if key in ROUTING_KEYS:
-            await services.catalog.reload()
+        await services.config.changed()
     shown = dict(settings.items())[key]
     return ok({"key": key, "value": shown})
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from octopus.services.accounts import AuthService, LoginRefused
+from octopus.services.accounts import LoginRefused
 from octopus.services.container import Services
 from octopus.web.admin.auth import COOKIE, client_address
 from octopus.web.admin.envelope import fail, ok
@@ -69,7 +69,7 @@ async def status(request: Request) -> Response:
 async def change_password(services: Services, request: Request) -> Response:
     body = await json_object(request)
     return await _change(
-        services.auth,
+        services,
         lambda service: service.change_password(
             field(body, "old_password", str), field(body, "new_password", str)
         ),
@@ -80,17 +80,18 @@ async def change_password(services: Services, request: Request) -> Response:
 async def change_username(services: Services, request: Request) -> Response:
     body = await json_object(request)
     return await _change(
-        services.auth,
+        services,
         lambda service: service.change_username(field(body, "new_username", str)),
         "username changed successfully",
     )
 
 
-async def _change(auth: AuthService, action: Any, message: str) -> Response:
+async def _change(services: Services, action: Any, message: str) -> Response:
     try:
-        await action(auth)
+        await action(services.auth)
     except LoginRefused as refused:
         return fail(refused.status, refused.message)
+    await services.config.changed()  # every other process drops the old account too
     # every earlier token is now void, this one included: the caller logs in again
     response = ok(message)
     response.delete_cookie(COOKIE, path="/")
