@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from octopus.core.logs import setup_logging
 
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.debug)
     if args.command == "start":
         from octopus.server import serve, serve_workers
 

@@ -36,7 +36,13 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         if self.started and self.servers and self.servers[0].sockets:
             host, port = self.servers[0].sockets[0].getsockname()[:2]
-            log.info("octopus listening", extra={"fields": {"url": f"http://{host}:{port}"}})
+            fields = {
+                "url": f"http://{host}:{port}",
+                "timezone": self._octopus.basics.settings.timezone,
+            }
+            if self._octopus.basics.settings.debug:
+                fields["mode"] = "debug"
+            log.info("octopus listening", extra={"fields": fields})
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         stopping = self._octopus.basics.stopping
@@ -63,7 +69,7 @@ def serve(settings: Settings, worker_fd: int | None = None) -> int:
         loop="uvloop",
         http="httptools",
         lifespan="on",
-        access_log=False,
+        access_log=settings.debug,  # OCTOPUS_DEBUG: one line per request
         log_config=None,
         proxy_headers=True,
         server_header=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -9,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_CONFIG_PATH = Path("data/config.json")
 DATABASE_TYPES = ("sqlite", "mysql", "postgres", "postgresql")
@@ -38,7 +40,14 @@ class Settings:
     redis_url: str = field(default="", repr=False)  # "" = routing limits kept in-process
     redis_prefix: str = "octopus:"  # lets several deployments share one Redis
     shutdown_grace_seconds: int = 30  # in-flight requests get this long after SIGTERM
+    # IANA name: days and hours of stats, the dashboard and retention (OCTOPUS_TIMEZONE, else TZ)
+    timezone: str = "UTC"
+    debug: bool = False  # OCTOPUS_DEBUG: debug logging, SQL statements and a request line each
     config_path: Path = DEFAULT_CONFIG_PATH
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def data_dir(self) -> Path:
@@ -57,6 +66,10 @@ class Settings:
             raw, origin = _pick(key, file_values, env)
             if raw is not _MISSING:
                 values[key.attr] = key.parse(raw, origin)
+        if "timezone" not in values and env.get("TZ"):
+            # the container's TZ is the default zone; one Python cannot read (POSIX rules) is UTC
+            with contextlib.suppress(ValueError):
+                values["timezone"] = _timezone(env["TZ"])
         return cls(config_path=path, **values)
 
     def with_workers(self, raw: Any) -> Settings:
@@ -136,6 +149,28 @@ def _nonempty(raw: Any) -> str:
     return value
 
 
+def _timezone(raw: Any) -> str:
+    """An IANA zone name (`Asia/Shanghai`); a POSIX TZ's leading ':' is dropped."""
+    name = _text(raw).strip().removeprefix(":")
+    if not name or name.startswith(("/", ".")):
+        raise ValueError(f"must be an IANA time zone name like Asia/Shanghai, got {raw!r}")
+    try:
+        return ZoneInfo(name).key
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {raw!r}") from None
+
+
+def _flag(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    value = _text(raw).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"must be true or false, got {raw!r}")
+
+
 def _redis_url(raw: Any) -> str:
     value = _text(raw).strip()
     if value and not value.startswith(("redis://", "rediss://", "unix://")):
@@ -158,6 +193,8 @@ KEYS: tuple[_Key, ...] = (
     _Key("redis.url", "redis_url", _redis_url),
     _Key("redis.prefix", "redis_prefix", _nonempty),
     _Key("server.shutdown_grace_seconds", "shutdown_grace_seconds", _positive_int, in_file=False),
+    _Key("timezone", "timezone", _timezone, in_file=False),
+    _Key("debug", "debug", _flag, in_file=False),
 )
 
 _MISSING: Any = object()

@@ -63,14 +63,19 @@ def _quote(value: Any) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def setup_logging(level: str) -> None:
+def setup_logging(level: str, debug: bool = False) -> None:
+    """`debug` (OCTOPUS_DEBUG): debug level, every SQL statement (never its values) and one
+    line per HTTP request; secrets are scrubbed from every line either way."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LogfmtFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(_LEVELS.get(level, logging.INFO))
+    root.setLevel(logging.DEBUG if debug else _LEVELS.get(level, logging.INFO))
     for noisy in ("uvicorn.access", "aiosqlite", "asyncio", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if debug:
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     logging.getLogger("uvicorn.error").handlers[:] = []
     logging.getLogger("uvicorn").handlers[:] = []
     logging.getLogger("uvicorn").propagate = True

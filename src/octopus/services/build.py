@@ -177,7 +177,13 @@ def _logs(basics: Basics, db: Database) -> tuple[BatchWriter, LiveLog, GatewayMe
 
 def _retention(basics: Basics, db: Database) -> Job:
     """Expired logs purged at start-up, then hourly."""
-    purge = partial(logs.purge_quietly, db.sessions, basics.live_settings, basics.clock)
+    purge = partial(
+        logs.purge_quietly,
+        db.sessions,
+        basics.live_settings,
+        basics.clock,
+        zone=basics.settings.zone,
+    )
     return Job("log-retention", purge, lambda: RETENTION_EVERY)
 
 

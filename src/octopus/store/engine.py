@@ -31,7 +31,13 @@ class DatabaseUnavailable(Exception):
 
 
 def make_engine(url: URL) -> AsyncEngine:
-    options: dict[str, Any] = {"pool_pre_ping": True, "json_serializer": _dumps}
+    # hide_parameters: bound values (keys, hashes) never reach a log line or an error message,
+    # not even with OCTOPUS_DEBUG's SQL logging on
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "json_serializer": _dumps,
+        "hide_parameters": True,
+    }
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             from pathlib import Path

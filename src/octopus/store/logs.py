@@ -7,12 +7,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import JSON, ColumnElement, Select, Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from octopus.core.clock import Clock
+from octopus.core.zone import day_start
 from octopus.store.records import log_item, with_go_names
 from octopus.store.tables import RequestLog, RequestLogBody
 
@@ -189,15 +191,23 @@ async def purge_expired(
     log_days: int,
     body_days: int,
     batch: int = PURGE_BATCH,
+    zone: ZoneInfo | None = None,
 ) -> tuple[int, int]:
-    """Delete logs and bodies past retention in short transactions; (logs, bodies) deleted."""
+    """Delete logs and bodies past retention in short transactions; (logs, bodies) deleted.
+
+    With a `zone`, N days end at that zone's midnight (rows from the start of the day N days
+    ago stay); without one, exactly N×24 hours."""
+
+    def cutoff(days: int) -> int:
+        exact = int(now) - days * DAY
+        return exact if zone is None else day_start(exact, zone)
+
     logs = bodies = 0
     if log_days > 0:
-        cutoff = int(now) - log_days * DAY
-        logs = await _purge(sessions, RequestLog, cutoff, batch)
+        logs = await _purge(sessions, RequestLog, cutoff(log_days), batch)
         body_days = min(body_days, log_days) if body_days > 0 else log_days
     if body_days > 0:
-        bodies = await _purge(sessions, RequestLogBody, int(now) - body_days * DAY, batch)
+        bodies = await _purge(sessions, RequestLogBody, cutoff(body_days), batch)
     return logs, bodies
 
 
@@ -229,7 +239,10 @@ class RetentionSettings(Protocol):
 
 
 async def purge_quietly(
-    sessions: async_sessionmaker[AsyncSession], settings: RetentionSettings, clock: Clock
+    sessions: async_sessionmaker[AsyncSession],
+    settings: RetentionSettings,
+    clock: Clock,
+    zone: ZoneInfo | None = None,
 ) -> None:
     """Purge expired logs once (a periodic job); a failure is logged and retried next time."""
     try:
@@ -238,6 +251,7 @@ async def purge_quietly(
             clock.time(),
             settings.log_retention_days,
             settings.log_body_retention_days,
+            zone=zone,
         )
         if any(deleted):
             log.info(

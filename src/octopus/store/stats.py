@@ -1,18 +1,22 @@
 """Statistics: upsert the hourly rows a log batch adds, and every view as a sum of stats_hourly.
 
-Hours and days are UTC: `hour` is the unix second an hour starts at, `date` is YYYYMMDD in UTC.
+Rows are per UTC hour (`hour` is the unix second it starts at); days and local hours are computed
+when read, in the configured zone (octopus.core.zone).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, Table, func, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from octopus.core.zone import UTC, days_before, hour_of_day, next_day
+from octopus.core.zone import date_of as zone_date_of
+from octopus.core.zone import day_start as zone_day_start
 from octopus.store.records import COUNTERS, HOUR
 from octopus.store.tables import ApiKey, Group, StatsHourly
 
@@ -62,12 +66,12 @@ def _zero() -> dict[str, Any]:
     return {c: 0.0 if c.endswith("_cost") else 0 for c in COUNTERS}
 
 
-def date_of(unix: float) -> str:
-    return time.strftime("%Y%m%d", time.gmtime(unix))
+def date_of(unix: float, zone: ZoneInfo = UTC) -> str:
+    return zone_date_of(unix, zone)
 
 
-def day_start(unix: float) -> int:
-    return int(unix) // DAY * DAY
+def day_start(unix: float, zone: ZoneInfo = UTC) -> int:
+    return zone_day_start(unix, zone)
 
 
 async def total(
@@ -77,9 +81,10 @@ async def total(
     return _metrics(row)
 
 
-async def today(session: AsyncSession, now: float) -> dict[str, Any]:
-    start = day_start(now)
-    return {"date": date_of(now), **await total(session, start, start + DAY)}
+async def today(session: AsyncSession, now: float, zone: ZoneInfo = UTC) -> dict[str, Any]:
+    start = day_start(now, zone)
+    counters = await total(session, start, next_day(start, zone))
+    return {"date": date_of(now, zone), **counters, "timezone": zone.key}
 
 
 async def _per_hour(session: AsyncSession, start: int | None, end: int | None) -> dict[int, Any]:
@@ -92,15 +97,19 @@ async def _per_hour(session: AsyncSession, start: int | None, end: int | None) -
     return {int(r["hour"]): _metrics(r) for r in (await session.execute(query)).mappings()}
 
 
-async def daily(session: AsyncSession, now: float, days: int | None = None) -> dict[str, Any]:
-    """`{max_request_count, items}`: every day with traffic (or the last `days`), oldest first."""
-    start = day_start(now) - (days - 1) * DAY if days else None
-    by_day: dict[int, dict[str, Any]] = {}
+async def daily(
+    session: AsyncSession, now: float, days: int | None = None, zone: ZoneInfo = UTC
+) -> dict[str, Any]:
+    """`{max_request_count, items}`: every local day with traffic (or the last `days`), oldest
+    first; an hour belongs to the local day its start falls in."""
+    today_start = day_start(now, zone)
+    start = days_before(today_start, days - 1, zone) if days else None
+    by_day: dict[str, dict[str, Any]] = {}
     for hour, values in (await _per_hour(session, start, None)).items():
-        row = by_day.setdefault(day_start(hour), _zero())
+        row = by_day.setdefault(date_of(hour, zone), _zero())
         for name in COUNTERS:
             row[name] += values[name]
-    heatmap_from = day_start(now) - (HEATMAP_DAYS - 1) * DAY
+    heatmap_from = date_of(days_before(today_start, HEATMAP_DAYS - 1, zone), zone)
     peak = max(
         (
             r["request_success"] + r["request_failed"]
@@ -109,16 +118,23 @@ async def daily(session: AsyncSession, now: float, days: int | None = None) -> d
         ),
         default=0,
     )
-    items = [{"date": date_of(d), **by_day[d]} for d in sorted(by_day)]
+    items = [{"date": d, **by_day[d]} for d in sorted(by_day)]
     return {"max_request_count": peak, "items": items}
 
 
-async def hourly(session: AsyncSession, start: int, end: int) -> list[dict[str, Any]]:
-    """Every hour in [start, end) zero-filled, with `hour` (0–23 UTC), `date` and `time`."""
+async def hourly(
+    session: AsyncSession, start: int, end: int, zone: ZoneInfo = UTC
+) -> list[dict[str, Any]]:
+    """Every hour in [start, end) zero-filled, with its local `hour` (0–23), `date` and `time`."""
     start = start // HOUR * HOUR
     found = await _per_hour(session, start, end)
     return [
-        {"hour": (h % DAY) // HOUR, "date": date_of(h), "time": h, **(found.get(h) or _zero())}
+        {
+            "hour": hour_of_day(h, zone),
+            "date": date_of(h, zone),
+            "time": h,
+            **(found.get(h) or _zero()),
+        }
         for h in range(start, end, HOUR)
     ]
 

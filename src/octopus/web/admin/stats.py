@@ -1,15 +1,16 @@
-"""/api/v1/stats (reference field names; hours and days in UTC) and /api/v1/apikey/stats."""
+"""/api/v1/stats (reference field names; days and hours in the configured zone) and
+/api/v1/apikey/stats."""
 
 from __future__ import annotations
 
-import calendar
-import time
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from octopus.core.zone import date_start, next_day
 from octopus.relay.auth import hash_key
 from octopus.services.container import Services
 from octopus.store import stats
@@ -34,26 +35,29 @@ def _range(request: Request) -> tuple[int | None, int | None]:
 
 async def today(services: Services, request: Request) -> Response:
     async with services.sessions() as session:
-        return ok(await stats.today(session, _now(services)))
+        return ok(await stats.today(session, _now(services), services.settings.zone))
 
 
 async def daily(services: Services, request: Request) -> Response:
     """The Go shape: a list of days, oldest first (the heatmap's peak is the panel's to find)."""
     days = int_param(request.query_params, "days")
     async with services.sessions() as session:
-        found = await stats.daily(session, _now(services), days if days and days > 0 else None)
+        found = await stats.daily(
+            session, _now(services), days if days and days > 0 else None, services.settings.zone
+        )
     return ok(found["items"])
 
 
 async def hourly(services: Services, request: Request) -> Response:
     """Today's hours so far; `?date=YYYYMMDD` for another day; `?hours=N` for the last N hours."""
     now = int(_now(services))
-    start, end = _hour_window(request, now)
+    zone = services.settings.zone
+    start, end = _hour_window(request, now, zone)
     async with services.sessions() as session:
-        return ok(await stats.hourly(session, start, end))
+        return ok(await stats.hourly(session, start, end, zone))
 
 
-def _hour_window(request: Request, now: int) -> tuple[int, int]:
+def _hour_window(request: Request, now: int, zone: ZoneInfo) -> tuple[int, int]:
     params = request.query_params
     current_end = now // HOUR * HOUR + HOUR
     hours = int_param(params, "hours")
@@ -62,12 +66,12 @@ def _hour_window(request: Request, now: int) -> tuple[int, int]:
         return current_end - hours * HOUR, current_end
     date = params.get("date", "")
     if not date:
-        return stats.day_start(now), current_end
+        return stats.day_start(now, zone), current_end
     try:
-        start = calendar.timegm(time.strptime(date, "%Y%m%d"))
+        start = date_start(date, zone)
     except ValueError:
         raise AdminError(400, "Invalid request parameters: 'date' must be YYYYMMDD") from None
-    return start, min(start + stats.DAY, max(current_end, start + HOUR))
+    return start, min(next_day(start, zone), max(current_end, start + HOUR))
 
 
 async def total(services: Services, request: Request) -> Response:

@@ -18,9 +18,9 @@ export function fullUrl(type, base, model) {
   if (!raw) return '';
   if (raw.endsWith('##')) return raw.slice(0, -2);
   const path = typeInfo(type).path.replace('{model}', model || '{model}');
-  let base = raw.replace(/\/+$/, '');
-  if (type === 'volcengine' && !/\/v3$/.test(base)) base += /^[a-z]+:\/\/[^/]+\/./i.test(base) ? '/v3' : '/api/v3';
-  return base + path;
+  let root = raw.replace(/\/+$/, '');
+  if (type === 'volcengine' && !/\/v3$/.test(root)) root += /^[a-z]+:\/\/[^/]+\/./i.test(root) ? '/v3' : '/api/v3';
+  return root + path;
 }
 
 export function splitModels(text) {

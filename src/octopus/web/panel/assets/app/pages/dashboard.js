@@ -5,7 +5,7 @@ import { usePref } from '../store.js';
 import { Icon } from '../icons.js';
 import { ErrorBox, Seg, Skeleton, Empty, useApi } from '../ui.js';
 import { fmtCost, fmtMs, fmtNum, fmtInt, metrics, successRate } from '../format.js';
-import { TrendChart, utcKey } from './trend.js';
+import { TrendChart, utcKey, zoneToday } from './trend.js';
 
 export function StatCards({ stats }) {
   const m = metrics(stats);
@@ -24,13 +24,12 @@ export function StatCards({ stats }) {
 }
 
 
-function Heatmap({ daily }) {
+function Heatmap({ daily, tz }) {
   const cells = useMemo(() => {
     // stats/daily answers the Go shape, a list of days; the peak is taken over the shown weeks
     const byDay = new Map((Array.isArray(daily) ? daily : []).map((d) => [String(d.date), d]));
-    // days are UTC, as the server counts them
-    const now = new Date();
-    const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    // days in the server's zone, as it counts them
+    const today = zoneToday(tz);
     const weekday = new Date(today).getUTCDay();
     const out = [];
     for (let i = 52 * 7 + weekday; i >= 0; i--) {
@@ -40,7 +39,7 @@ function Heatmap({ daily }) {
     const max = out.reduce((top, c) => Math.max(top, c.m.requests), 0);
     for (const c of out) c.level = c.m.requests === 0 ? 0 : Math.min(4, Math.ceil((c.m.requests / max) * 4));
     return out;
-  }, [daily]);
+  }, [daily, tz]);
   const active = cells.filter((c) => c.m.requests > 0).length;
   const wrap = useRef(null);
   // on a narrow screen show the most recent weeks first
@@ -114,11 +113,13 @@ function Ranking() {
 export function Dashboard() {
   const total = useApi('stats/total', { poll: 30000 });
   const daily = useApi('stats/daily', { poll: 60000 });
+  const today = useApi('stats/today', { poll: 60000 });
+  const tz = today.data?.timezone || 'UTC';
   return html`<div class="stack">
     <div class="page-head"><h1>${t('nav.dashboard')}</h1></div>
     <${ErrorBox} error=${total.error} onRetry=${total.reload} />
     ${total.data === undefined && !total.error ? html`<${Skeleton} count=${4} height=${110} />` : html`<${StatCards} stats=${total.data || {}} />`}
-    <${Heatmap} daily=${daily.data} />
-    <div class="grid-2"><${TrendChart} daily=${daily.data} /><${Ranking} /></div>
+    <${Heatmap} daily=${daily.data} tz=${tz} />
+    <div class="grid-2"><${TrendChart} daily=${daily.data} tz=${tz} /><${Ranking} /></div>
   </div>`;
 }

@@ -57,7 +57,22 @@ function Live({ onOpen }) {
   </div>`;
 }
 
-const toUnix = (local) => (local ? Math.floor(new Date(local).getTime() / 1000) : undefined);
+// A datetime-local value read in the server's zone (OCTOPUS_TIMEZONE), as the stats count days.
+export function toUnix(local, tz) {
+  if (!local) return undefined;
+  const asUtc = Date.parse(local + 'Z');
+  if (Number.isNaN(asUtc)) return undefined;
+  try {
+    // the zone's offset at that moment: format the UTC reading there and compare
+    const fmt = new Intl.DateTimeFormat('en-US', { timeZone: tz || 'UTC', hourCycle: 'h23',
+      year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    const p = Object.fromEntries(fmt.formatToParts(new Date(asUtc)).map((x) => [x.type, Number(x.value)]));
+    const shown = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+    return Math.floor((asUtc - (shown - asUtc)) / 1000);
+  } catch {
+    return Math.floor(new Date(local).getTime() / 1000);
+  }
+}
 
 function Filters({ value, onChange }) {
   const channels = useApi('channel/list');
@@ -86,7 +101,9 @@ function History({ onOpen }) {
   const [filters, setFilters] = useState({});
   const [page, setPage] = useState(1);
   const [size] = usePref('logs.pageSize', 20);
-  const query = { page, page_size: size, start_time: toUnix(filters.start), end_time: toUnix(filters.end), model: filters.model,
+  const zone = useApi('stats/today');
+  const tz = zone.data?.timezone || 'UTC';
+  const query = { page, page_size: size, start_time: toUnix(filters.start, tz), end_time: toUnix(filters.end, tz), model: filters.model,
     channel_id: filters.channel_id, api_key_id: filters.api_key_id, status: filters.status };
   const res = useApi('log/page', { query });
   const items = (res.data?.items || []).map(normLog);

@@ -23,22 +23,34 @@ const SERIES = {
   tokens: [['input', 'dash.input'], ['output', 'dash.output']],
 };
 
-// Daily rows are keyed by UTC date (YYYYMMDD); hourly rows carry `time`, the hour's unix start.
+// Daily rows are keyed by the server zone's date (YYYYMMDD); days are walked as UTC midnights of
+// those calendar dates. Hourly rows carry `time`, the hour's unix start.
 export const utcKey = (d) => `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
 
-function buildData(period, metric, hourly, daily) {
+// today's date in the server's zone (stats/today tells it), as a UTC midnight
+export function zoneToday(tz) {
+  try {
+    const fmt = new Intl.DateTimeFormat('en-US', { timeZone: tz || 'UTC', year: 'numeric', month: 'numeric', day: 'numeric' });
+    const p = Object.fromEntries(fmt.formatToParts(new Date()).map((x) => [x.type, x.value]));
+    return Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day));
+  } catch {
+    const n = new Date();
+    return Date.UTC(n.getUTCFullYear(), n.getUTCMonth(), n.getUTCDate());
+  }
+}
+
+function buildData(period, metric, hourly, daily, tz) {
   const xs = [];
   const rows = [];
   if (period === 'today') {
-    const midnight = new Date().setHours(0, 0, 0, 0) / 1000;
     for (const h of hourly || []) {
-      xs.push(Number(h.time) || midnight + Number(h.hour) * 3600);
+      xs.push(Number(h.time));
       rows.push(metrics(h));
     }
   } else {
     const days = period === '7d' ? 7 : 30;
     const byDay = new Map((Array.isArray(daily) ? daily : []).map((d) => [String(d.date), d]));
-    const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+    const today = zoneToday(tz);
     for (let i = days - 1; i >= 0; i--) {
       const d = new Date(today - i * 86400e3);
       xs.push(d.getTime() / 1000);
@@ -52,7 +64,7 @@ function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
-function chartOptions(uPlot, width, metric, period) {
+function chartOptions(uPlot, width, metric, period, tz) {
   const fmt = metric === 'cost' ? fmtCost : fmtNum;
   const colors = [cssVar('--accent'), metric === 'requests' ? cssVar('--err') : cssVar('--info')];
   const axis = { stroke: cssVar('--muted'), grid: { stroke: cssVar('--border'), width: 1 }, ticks: { show: false } };
@@ -62,7 +74,8 @@ function chartOptions(uPlot, width, metric, period) {
     cursor: { points: { size: 7 } },
     legend: { live: true },
     scales: { x: { time: true } },
-    ...(period === 'today' ? {} : { tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC') }),
+    // hours in the server's zone; days are calendar dates held as UTC midnights
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), period === 'today' ? tz || 'Etc/UTC' : 'Etc/UTC'),
     axes: [
       { ...axis, values: period === 'today' ? '{HH}:00' : '{M}/{D}', incrs: period === 'today' ? [3600, 7200, 10800, 21600] : [86400, 172800, 432000] },
       { ...axis, size: 60, values: (u, vals) => vals.map((v) => (metric === 'cost' ? '$' + Number(v.toPrecision(3)) : fmtNum(v))) },
@@ -78,13 +91,12 @@ function chartOptions(uPlot, width, metric, period) {
   };
 }
 
-export function TrendChart({ daily }) {
+export function TrendChart({ daily, tz }) {
   const [period, setPeriod] = usePref('dash.period', 'today');
   const [metric, setMetric] = usePref('dash.metric', 'cost');
   const { theme, lang } = useStore(app);
-  // the hours since local midnight, so "today" is the viewer's day
-  const hours = new Date().getHours() + 1;
-  const hourly = useApi('stats/hourly', { query: { hours }, poll: 30000 });
+  // today's hours so far, in the server's zone (OCTOPUS_TIMEZONE)
+  const hourly = useApi('stats/hourly', { poll: 30000 });
   const box = useRef(null);
   const [failed, setFailed] = useState(null);
   useEffect(() => {
@@ -93,14 +105,14 @@ export function TrendChart({ daily }) {
     let gone = false;
     loadUplot().then((uPlot) => {
       if (gone || !box.current) return;
-      const data = buildData(period, metric, hourly.data, daily);
-      chart = new uPlot(chartOptions(uPlot, box.current.clientWidth || 300, metric, period), data, box.current);
+      const data = buildData(period, metric, hourly.data, daily, tz);
+      chart = new uPlot(chartOptions(uPlot, box.current.clientWidth || 300, metric, period, tz), data, box.current);
       const el = box.current;
       observer = new ResizeObserver(() => chart.setSize({ width: el.clientWidth, height: 240 }));
       observer.observe(el);
     }, setFailed);
     return () => { gone = true; observer?.disconnect(); chart?.destroy(); };
-  }, [period, metric, hourly.data, daily, theme, lang]);
+  }, [period, metric, hourly.data, daily, tz, theme, lang]);
   return html`<div class="card">
     <div class="card-title wrap"><h2>${t('dash.trend')}</h2>
       <${Seg} label=${t('dash.period')} value=${period} onChange=${setPeriod}
