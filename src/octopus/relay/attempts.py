@@ -1,5 +1,5 @@
 """The failover loop: members in the mode's order, each at most once, within the attempt cap and
-the request deadline; retry classification and health bookkeeping live here and nowhere else.
+the request deadline, with the health bookkeeping; what fails over is decided by relay/retry.py.
 
 Per member, keys rotate: a key answered 429 or 403 rests, one answered 401 rests until a probe
 decides (relay/key_checks.py); then the next key of the same channel is tried (at most
@@ -27,11 +27,12 @@ from octopus.errors import (
     UpstreamTimeout,
 )
 from octopus.records.request import Attempt, RequestRecord
+from octopus.relay import retry
 from octopus.relay.channel_events import ChannelEvents
-from octopus.relay.exchange import Job
+from octopus.relay.job import Job
 from octopus.relay.key_checks import KeyChecks
 from octopus.relay.outbound import Target
-from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, error_reply, is_client_fault
+from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, error_reply
 from octopus.relay.rounds import Rounds, RoundStopped
 from octopus.routing import balancer
 from octopus.routing.balancer import Candidate
@@ -127,7 +128,9 @@ class Attempts:
             raise
         if outcome.ready is not None and not outcome.fault:
             self._succeeded(job, group, member.id, record.api_key_id)
-        elif _counts_against(outcome):
+        elif outcome.failure is not None and retry.cools_member(
+            outcome.failure.error, stopped=outcome.stopped
+        ):
             health.record_failure(group.id, member.id, job.config)
         else:
             health.release_probe(group.id, member.id)
@@ -158,12 +161,12 @@ class Attempts:
             return _Outcome(failure=UpstreamFailure(stop), stopped=True)
         except UpstreamFailure as failure:
             _close(attempt, failure, began, self._clock)
-            if not failure.error.retryable and is_client_fault_error(failure.error):
+            if retry.is_client_fault(failure.error):
                 return _Outcome(_relay_fault(job, target, failure), failure, fault=True)
             return _Outcome(failure=failure)
         except NotSupported as exc:
             attempt.outcome, attempt.error = "skipped", exc.message
-            return _Outcome(failure=UpstreamFailure(_not_retried(exc)))
+            return _Outcome(failure=UpstreamFailure(retry.not_retried(exc)))
         except GatewayError as exc:  # the request itself cannot be converted
             attempt.outcome, attempt.error = "rejected", exc.message
             raise
@@ -202,24 +205,6 @@ class Attempts:
             self._state.health.note_sticky(group.id, until)
 
 
-def _counts_against(outcome: _Outcome) -> bool:
-    """A retryable failure cools the member down; a 429 does not: its key rests instead."""
-    failure = outcome.failure
-    if failure is None or outcome.stopped or not failure.error.retryable:
-        return False
-    return not _rate_limited(failure.error)
-
-
-def _rate_limited(error: GatewayError) -> bool:
-    return isinstance(error, MembersResting) or (
-        isinstance(error, UpstreamStatus) and error.status == 429
-    )
-
-
-def is_client_fault_error(error: GatewayError) -> bool:
-    return isinstance(error, UpstreamStatus) and is_client_fault(error)
-
-
 def _relay_fault(job: Job, target: Target, failure: UpstreamFailure) -> Ready:
     """A client fault goes back at once: as the upstream sent it, or in the client's format."""
     if failure.reply is not None and target.channel.type is job.client.format:
@@ -232,7 +217,7 @@ def _relay_fault(job: Job, target: Target, failure: UpstreamFailure) -> Ready:
 
 
 def _close(attempt: Attempt, failure: UpstreamFailure, began: float, clock: Clock) -> None:
-    attempt.outcome = "failed" if failure.error.retryable else "rejected"
+    attempt.outcome = retry.attempt_outcome(failure.error)
     attempt.status = failure.error.status if isinstance(failure.error, UpstreamStatus) else 0
     attempt.error = failure.error.message
     attempt.duration_ms = int((clock.monotonic() - began) * 1000)
@@ -255,11 +240,6 @@ def public_text(error: GatewayError) -> str:
     return error.message
 
 
-def _not_retried(exc: GatewayError) -> GatewayError:
-    exc.retryable = False
-    return exc
-
-
 def final_error(failures: list[GatewayError], plan: balancer.Plan, model: str) -> GatewayError:
     """The one error the client gets when no member answered: 429, 502, 503 or 504 as fits."""
     cooling = [plan.retry_after] if plan.cooling else []
@@ -272,11 +252,11 @@ def final_error(failures: list[GatewayError], plan: balancer.Plan, model: str) -
         return last
     if all(isinstance(f, UpstreamTimeout) for f in failures):
         return UpstreamTimeout(message)
-    if all(_rate_limited(f) for f in failures):
+    if all(retry.rate_limited(f) for f in failures):
         return _rate_limit_error(failures, cooling, message)
-    retry = min((f.retry_after for f in failures if f.retry_after), default=None)
+    wait = min((f.retry_after for f in failures if f.retry_after), default=None)
     if all(f.status in _OVERLOAD or isinstance(f, NoChannelAvailable) for f in failures):
-        return NoChannelAvailable(message, retry_after=retry)
+        return NoChannelAvailable(message, retry_after=wait)
     return UpstreamError(message)
 
 
@@ -296,8 +276,8 @@ def _rate_limit_error(
     """Every member tried was rate limited or rests (the others cool down): a 429 whose
     Retry-After is the upstream's own, or the time until the first member is usable again."""
     waits = [f.retry_after for f in failures if f.retry_after] + cooling
-    retry = max(1.0, min(waits)) if waits else None
+    wait = max(1.0, min(waits)) if waits else None
     if all(isinstance(f, MembersResting) for f in failures):
-        return MembersResting(message, retry_after=retry)
+        return MembersResting(message, retry_after=wait)
     # the providers said "rate limited": the client gets a 429 it knows how to back off on
-    return UpstreamStatus(message, status=429, kind=ErrorKind.RATE_LIMIT, retry_after=retry)
+    return UpstreamStatus(message, status=429, kind=ErrorKind.RATE_LIMIT, retry_after=wait)

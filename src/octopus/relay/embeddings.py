@@ -16,11 +16,13 @@ from octopus.errors import CannotServe, GatewayError, UpstreamTimeout
 from octopus.protocols import WireFormat
 from octopus.protocols import canonical as c
 from octopus.protocols import embeddings as emb
+from octopus.relay import retry
 from octopus.relay.body import patch_top
 from octopus.relay.context import Operation
-from octopus.relay.exchange import ExchangeLimits, Job, json_headers, read_failure
+from octopus.relay.exchange import ExchangeLimits, read_failure
+from octopus.relay.job import Job
 from octopus.relay.metering import estimate_tokens
-from octopus.relay.outbound import Target, build_request, client_headers_from
+from octopus.relay.outbound import Target, build_request, client_headers_from, json_headers
 from octopus.relay.ready import BodyReady, Delivery, Ready, UpstreamFailure, codec_for
 from octopus.upstream.providers import embeddings_url
 from octopus.upstream.transport import Transport, UpstreamResponse
@@ -57,7 +59,7 @@ class EmbedExchanger:
         except TimeoutError:
             raise UpstreamFailure(UpstreamTimeout(f"no response within {timeout:g}s")) from None
         except GatewayError as exc:
-            if not exc.retryable:
+            if not retry.fails_over(exc):
                 raise  # the request itself, or this member's dialect, cannot be served
             raise UpstreamFailure(exc) from None
 

@@ -17,16 +17,16 @@ import msgspec
 
 from octopus.core.clock import Clock
 from octopus.core.sse import encode_events
-from octopus.errors import BadRequest, GatewayError, UpstreamProtocol, UpstreamTimeout
-from octopus.protocols import Codec, Loss, WireFormat
-from octopus.protocols import canonical as c
+from octopus.errors import GatewayError, UpstreamProtocol, UpstreamTimeout
+from octopus.protocols import Codec
 from octopus.protocols import events as ev
-from octopus.relay.body import NOT_UTF8, TOO_DEEP, Head, apply_overrides, patch_top
-from octopus.relay.context import ClientRequest, HeaderList
-from octopus.relay.outbound import Target, build_request, client_headers_from
+from octopus.relay import retry
+from octopus.relay.job import Job
+from octopus.relay.outbound import Target, build_request, client_headers_from, json_headers
+from octopus.relay.paths import Path, Paths, decoded
 from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, codec_for
-from octopus.relay.streaming import ConvertedStream, PassthroughStream, prefetch
-from octopus.routing.catalog import Channel, RelayConfig
+from octopus.relay.streaming import prefetch
+from octopus.routing.catalog import Channel
 from octopus.upstream.transport import Headers, Transport, UpstreamResponse, scrub, scrub_bytes
 
 ERROR_BODY_LIMIT = 1024 * 1024
@@ -44,35 +44,23 @@ class ExchangeLimits:
 
 
 @dataclass(slots=True)
-class Job:
-    """The request-wide inputs every attempt needs."""
-
-    client: ClientRequest
-    head: Head
-    codec: Codec
-    config: RelayConfig
-    deadline: float  # monotonic
-    losses: list[Loss] = field(default_factory=list)
-    canon: c.CanonRequest | None = None  # decoded once, on the first converting attempt
-    capture: int = 0  # streamed response bytes to keep for the request log
-    last_chance: bool = False  # no member left to fail over to after this attempt
-
-
-@dataclass(slots=True)
 class Exchanger:
     transport: Transport
     clock: Clock
     limits: ExchangeLimits
+    paths: Paths = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.paths = Paths.build(self.clock, self.limits.keepalive_interval)
 
     async def prepare(self, job: Job, target: Target) -> Ready:
-        same = target.channel.type is job.client.format
+        path = self.paths.for_attempt(job, target)
         upstream = codec_for(target.channel.type)
-        body = upstream_body(job, target, upstream, same=same)
         request = build_request(
             target,
-            body,
+            path.request_body(job, target, upstream),
             stream=job.head.stream,
-            client_headers=job.client.headers if same else None,
+            client_headers=path.client_headers(job),
             timeouts=(self.limits.connect_timeout, self.limits.stream_idle_timeout),
         )
         timeout = job.config.first_token_timeout if job.head.stream else job.config.response_timeout
@@ -80,14 +68,14 @@ class Exchanger:
         try:
             async with asyncio.timeout(timeout):
                 resp = await self.transport.send(request)
-                return await self._answer(job, target, resp, upstream, same=same)
+                return await self._answer(job, target, resp, upstream, path)
         except TimeoutError:
             what = "first token" if job.head.stream else "response"
             raise UpstreamFailure(UpstreamTimeout(f"no {what} within {timeout:g}s")) from None
         except UpstreamFailure:
             raise
         except GatewayError as exc:
-            if not exc.retryable:
+            if not retry.fails_over(exc):
                 raise  # a client fault found while converting
             raise UpstreamFailure(exc) from None
         except Exception as exc:  # a codec could not handle this answer: try another member
@@ -96,14 +84,16 @@ class Exchanger:
             raise UpstreamFailure(error) from exc
 
     async def _answer(
-        self, job: Job, target: Target, resp: UpstreamResponse, upstream: Codec, *, same: bool
+        self, job: Job, target: Target, resp: UpstreamResponse, upstream: Codec, path: Path
     ) -> Ready:
         try:
             if resp.status >= 400:
                 raise await read_failure(resp, upstream, target.channel)
             is_sse = (resp.header("content-type") or "").startswith("text/event-stream")
             if job.head.stream and is_sse:
-                return await self._stream(job, target, resp, upstream, same=same)
+                limit, early = self.limits.max_sse_event_size, job.last_chance
+                pre = await prefetch(resp, upstream, limit, commit_early=early)
+                return path.stream(job, target, resp, pre, upstream)
             if is_sse:
                 return await self._accumulate(job, resp, upstream)
             data = await resp.read(self.limits.max_response_size)
@@ -113,33 +103,7 @@ class Exchanger:
             raise
         if job.head.stream:
             return self._stream_from_body(job, data, upstream, resp.headers)
-        if same:
-            usage = upstream.usage_from_response(data)
-            if usage is None:
-                _require_json(data)  # a proxy's HTML page under 200 is a failure, not an answer
-            headers = client_headers_from(resp.headers, all_headers=True)
-            return BodyReady(resp.status, headers, data, usage)
-        canon = _decoded(upstream, data)
-        out = job.codec.encode_response(canon, job.losses)
-        return BodyReady(200, json_headers(resp.headers), out, canon.usage)
-
-    async def _stream(
-        self, job: Job, target: Target, resp: UpstreamResponse, upstream: Codec, *, same: bool
-    ) -> Ready:
-        early = job.last_chance
-        pre = await prefetch(resp, upstream, self.limits.max_sse_event_size, commit_early=early)
-        keepalive = self.limits.keepalive_interval
-        if same:
-            headers = client_headers_from(resp.headers, all_headers=True)
-            return PassthroughStream(
-                resp, pre, headers, upstream, self.clock, job.capture, keepalive_interval=keepalive
-            )
-        headers = client_headers_from(resp.headers, all_headers=False)
-        headers += [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
-        model = target.member.model_name
-        return ConvertedStream(
-            resp, pre, headers, job.codec, model, self.clock, keepalive, job.capture
-        )
+        return path.answer(job, resp, data, upstream)
 
     async def _accumulate(self, job: Job, resp: UpstreamResponse, upstream: Codec) -> Ready:
         """A non-stream client served by a streaming answer: fold the events into one response."""
@@ -164,7 +128,7 @@ class Exchanger:
 
     def _stream_from_body(self, job: Job, data: bytes, upstream: Codec, headers: Headers) -> Ready:
         """A stream client served by a JSON answer: replay it as one short stream."""
-        canon = _decoded(upstream, data)
+        canon = decoded(upstream, data)
         encoder = job.codec.stream_encoder(canon.model or job.head.model)
         sse = [s for e in ev.response_events(canon) for s in encoder.feed(e)] + encoder.close()
         out = [
@@ -172,34 +136,6 @@ class Exchanger:
             ("content-type", "text/event-stream"),
         ]
         return BodyReady(200, out, encode_events(sse), canon.usage)
-
-
-def upstream_body(job: Job, target: Target, upstream: Codec, *, same: bool) -> bytes:
-    """Same protocol: patch the model (and usage reporting) only. Otherwise convert."""
-    channel, model = target.channel, target.member.model_name
-    if same:
-        if job.client.format is WireFormat.GEMINI:  # the model lives in the URL
-            return apply_overrides(job.client.body, channel.param_override)
-        include_usage = job.client.format is WireFormat.OPENAI_CHAT and job.head.stream
-        if model == job.head.model and not include_usage and not channel.param_override:
-            return job.client.body
-        return patch_top(
-            job.head.top, model=model, include_usage=include_usage, overrides=channel.param_override
-        )
-    if job.canon is None:
-        try:
-            job.canon = job.codec.decode_request(
-                job.client.body, model=job.head.model, stream=job.head.stream
-            )
-        except RecursionError:
-            raise BadRequest(TOO_DEEP) from None
-        except UnicodeDecodeError:
-            raise BadRequest(NOT_UTF8) from None
-    canon = msgspec.structs.replace(job.canon, model=model)
-    losses: list[Loss] = []
-    body = upstream.encode_request(canon, losses)
-    job.losses = losses
-    return apply_overrides(body, channel.param_override)
 
 
 async def read_failure(
@@ -213,14 +149,6 @@ async def read_failure(
     return UpstreamFailure(
         err, (resp.status, client_headers_from(resp.headers, all_headers=True), body)
     )
-
-
-def _require_json(data: bytes) -> None:
-    try:
-        _json_object.decode(data)
-    except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
-        error = UpstreamProtocol("upstream answered 200 with a non-JSON body")
-        raise UpstreamFailure(error) from None
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -238,18 +166,3 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         return None
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _decoded(upstream: Codec, data: bytes) -> c.CanonResponse:
-    try:
-        canon = upstream.decode_response(data)
-    except (RecursionError, UnicodeDecodeError, msgspec.MsgspecError):
-        error = UpstreamProtocol("upstream answered with an unreadable body")
-        raise UpstreamFailure(error) from None
-    if canon.error is not None:
-        raise UpstreamFailure(UpstreamProtocol(f"upstream response failed: {canon.error.message}"))
-    return canon
-
-
-def json_headers(upstream: Headers) -> HeaderList:
-    return [*client_headers_from(upstream, all_headers=False), ("content-type", "application/json")]

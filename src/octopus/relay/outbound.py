@@ -70,7 +70,7 @@ def build_request(
     client_headers: Mapping[str, str] | None,
     timeouts: tuple[float, float],
 ) -> UpstreamRequest:
-    """`client_headers` is passed only on the same-protocol path (None when converting)."""
+    """`client_headers` come only on the passthrough path (relay/paths.py), None otherwise."""
     channel, key, model = target.channel, target.key, target.member.model_name
     kind = channel.type
     headers: dict[str, tuple[str, str]] = {}
@@ -116,3 +116,8 @@ def client_headers_from(upstream: Headers, *, all_headers: bool) -> list[tuple[s
         if relayed and (all_headers or lowered not in _OWN_FRAMING):
             out.append((lowered, value))
     return out
+
+
+def json_headers(upstream: Headers) -> list[tuple[str, str]]:
+    """The allowed upstream headers of an answer we re-encoded as JSON."""
+    return [*client_headers_from(upstream, all_headers=False), ("content-type", "application/json")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from octopus.errors import GatewayError, NotSupported, UpstreamStatus
+from octopus.errors import GatewayError, NotSupported
 from octopus.protocols import Codec, WireFormat, get_codec
 from octopus.protocols import canonical as c
 from octopus.relay.context import HeaderList, Responder
@@ -95,8 +95,3 @@ def error_reply(codec: Codec, err: GatewayError) -> BodyReady:
     if err.retry_after:
         headers.append(("retry-after", str(max(1, round(err.retry_after)))))
     return BodyReady(status, headers, body)
-
-
-def is_client_fault(err: UpstreamStatus) -> bool:
-    """Upstream statuses that mean the request itself is wrong; a retry cannot fix them."""
-    return not err.retryable and err.status not in (401, 403)

@@ -24,7 +24,8 @@ from octopus.relay.body import Head, read_head
 from octopus.relay.channel_events import ChannelEvents
 from octopus.relay.context import ClientRequest, Operation, Responder
 from octopus.relay.embeddings import EmbedExchanger
-from octopus.relay.exchange import ExchangeLimits, Exchanger, Job
+from octopus.relay.exchange import ExchangeLimits, Exchanger
+from octopus.relay.job import Job
 from octopus.relay.key_checks import KeyChecks
 from octopus.relay.limits import KeyLimiter
 from octopus.relay.ready import Delivery, Ready, codec_for, error_reply

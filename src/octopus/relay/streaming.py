@@ -17,6 +17,7 @@ from octopus.core.sse import SseEvent, SseEventTooLarge, SseParser, encode_event
 from octopus.errors import GatewayError, UpstreamProtocol
 from octopus.protocols import Codec, StreamDecoder, StreamEncoder, UsageTap
 from octopus.protocols import events as ev
+from octopus.relay import retry
 from octopus.relay.context import HeaderList, Responder
 from octopus.relay.cutter import EventCutter
 from octopus.relay.keepalive import Keepalive
@@ -64,12 +65,11 @@ class Prefetched:
             if not self.content:
                 error = codec.first_event_error(sse)
                 if error is not None:
-                    error.retryable = True  # an error as the first event: another member may work
-                    raise UpstreamFailure(error)
+                    raise UpstreamFailure(retry.in_band(error))
             self.sse.append(sse)
             for event in self.decoder.feed(sse):
                 if isinstance(event, ev.StreamError):
-                    raise UpstreamFailure(_retryable(event.to_error()))
+                    raise UpstreamFailure(retry.in_band(event.to_error()))
                 self.content = self.content or isinstance(event, _CONTENT)
                 self.events.append(event)
 
@@ -105,11 +105,6 @@ async def prefetch(
     if not pre.content:
         raise UpstreamFailure(UpstreamProtocol("upstream stream ended before the first event"))
     return pre
-
-
-def _retryable(err: GatewayError) -> GatewayError:
-    err.retryable = True
-    return err
 
 
 def _as_gateway_error(exc: Exception) -> GatewayError:
