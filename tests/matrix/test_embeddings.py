@@ -168,5 +168,6 @@ async def refused(cell: Cell) -> None:
         assert raised.value.code == 400
         message = str(raised.value.message)
     assert "has no embeddings API" in message
+    assert f"'{cell.tag}'" not in message  # channels are named to clients by number only
     assert cell.bench.fake.calls(cell.tag) == []
     assert cell.record().http_status == 400

@@ -102,7 +102,8 @@ def _dialect(target: Target) -> WireFormat:
 
 
 def _cannot(target: Target, why: str) -> CannotServe:
-    return CannotServe(f"channel '{target.channel.name}' {why}")
+    # clients may see this text: the channel by number, never by name (docs/security.md)
+    return CannotServe(f"channel #{target.channel.id} {why}")
 
 
 def _plan(job: Job, target: Target) -> _Call:
