@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from octopus.core.sse import SseParser
+from octopus.protocols.sse import SseParser
 
 
 async def post_stream(

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from octopus.core.sse import SseEvent, SseParser, encode_events
 from octopus.protocols import WireFormat, get_codec
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
+from octopus.protocols.sse import SseEvent, SseParser, encode_events
 from tests.fixture_paths import PROTOCOL_FIXTURES
 
 ROOT = PROTOCOL_FIXTURES

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from octopus.core.sse import SseEvent
 from octopus.protocols import WireFormat, get_codec
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
+from octopus.protocols.sse import SseEvent
 from tests.protocols import golden
 from tests.protocols.golden import decode, sse
 

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from octopus.core.sse import SseEvent, SseParser
 from octopus.errors import (
     BadRequest,
     ErrorKind,
@@ -20,6 +19,7 @@ from octopus.errors import (
     UpstreamTimeout,
 )
 from octopus.protocols import WireFormat, get_codec
+from octopus.protocols.sse import SseEvent, SseParser
 from tests.protocols import golden
 
 A, G, OC, OR = (

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from octopus.core.sse import SseEvent
 from octopus.protocols import WireFormat
 from octopus.protocols import events as ev
+from octopus.protocols.sse import SseEvent
 from tests.protocols import golden
 
 

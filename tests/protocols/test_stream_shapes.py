@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from octopus.core.sse import SseEvent, SseParser
 from octopus.errors import RateLimited
 from octopus.protocols import WireFormat, get_codec
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
+from octopus.protocols.sse import SseEvent, SseParser
 from tests.protocols import golden
 
 A, G, OC, OR = (
@@ -235,7 +235,7 @@ def test_encode_stream_error_is_read_as_an_error(fmt):
 
 
 def _wire(event: SseEvent) -> bytes:
-    from octopus.core.sse import encode_event
+    from octopus.protocols.sse import encode_event
 
     return encode_event(event)
 

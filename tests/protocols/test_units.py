@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from octopus.core.sse import SseEvent, SseParser
 from octopus.protocols import WireFormat, get_codec, schema, thinking
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
+from octopus.protocols.sse import SseEvent, SseParser
 from tests.protocols import golden
 
 

@@ -18,7 +18,7 @@ import httpx
 import orjson
 import pytest
 
-from octopus.core.sse import SseEventTooLarge, SseParser
+from octopus.protocols.sse import SseEventTooLarge, SseParser
 from octopus.relay.cutter import EventCutter
 from octopus.relay.exchange import ExchangeLimits
 from octopus.relay.service import RelayLimits

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from octopus.core.sse import SseEvent
 from octopus.errors import GatewayError, UpstreamStatus
 from octopus.protocols import canonical as c
 from octopus.protocols.codec import StreamDecoder, StreamEncoder, UsageTap
 from octopus.protocols.formats import WireFormat
+from octopus.protocols.sse import SseEvent
 
 
 class RequestModule(Protocol):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from octopus.core.sse import SseEvent
 from octopus.errors import GatewayError, UpstreamStatus
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.protocols.canonical import Loss
 from octopus.protocols.formats import WireFormat
+from octopus.protocols.sse import SseEvent
 
 
 class StreamDecoder(Protocol):

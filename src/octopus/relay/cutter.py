@@ -10,7 +10,7 @@ a usage object, the one thing metering needs after commit.
 
 from __future__ import annotations
 
-from octopus.core.sse import SseEvent, SseEventTooLarge, SseParser
+from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser
 
 _MARKS = (b"\r\r", b"\n\r\n", b"\r\n\n")  # blank lines when CR is in play ("\r\n\r\n" included)
 _USAGE = b'"usage'  # "usage" (OpenAI, Anthropic) and "usageMetadata" (Gemini)

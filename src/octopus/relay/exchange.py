@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 import msgspec
 
 from octopus.core.clock import Clock
-from octopus.core.sse import encode_events
 from octopus.errors import GatewayError, UpstreamProtocol, UpstreamTimeout
 from octopus.protocols import Codec
 from octopus.protocols import events as ev
+from octopus.protocols.sse import encode_events
 from octopus.relay import retry
 from octopus.relay.job import Job
 from octopus.relay.outbound import Target, build_request, client_headers_from, json_headers

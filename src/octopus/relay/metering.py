@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from octopus.core.sse import SseEvent, encode_event
 from octopus.pricing.cost import PriceBook, cost_of
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
+from octopus.protocols.sse import SseEvent, encode_event
 from octopus.records.request import RequestRecord, UsageRecord
 
 Decode = Callable[[SseEvent], list[ev.Event]]

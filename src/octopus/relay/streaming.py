@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from octopus.core.clock import Clock
-from octopus.core.sse import SseEvent, SseEventTooLarge, SseParser, encode_events
 from octopus.errors import GatewayError, UpstreamProtocol
 from octopus.protocols import Codec, StreamDecoder, StreamEncoder, UsageTap
 from octopus.protocols import events as ev
+from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser, encode_events
 from octopus.relay import retry
 from octopus.relay.context import HeaderList, Responder
 from octopus.relay.cutter import EventCutter

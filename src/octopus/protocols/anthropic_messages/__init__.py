@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import msgspec
 
-from octopus.core.sse import SseEvent
 from octopus.protocols import canonical as c
 from octopus.protocols.anthropic_messages import errors, request, response
 from octopus.protocols.anthropic_messages import wire as w
@@ -12,6 +11,7 @@ from octopus.protocols.anthropic_messages.stream_in import MessagesStreamDecoder
 from octopus.protocols.anthropic_messages.stream_out import MessagesStreamEncoder
 from octopus.protocols.assembled import WireCodec
 from octopus.protocols.formats import WireFormat
+from octopus.protocols.sse import SseEvent
 
 PING = b'event: ping\ndata: {"type": "ping"}\n\n'
 _USAGE = msgspec.json.Decoder(w.UsageOnly)

@@ -6,10 +6,10 @@ from typing import Any
 
 import msgspec
 
-from octopus.core.sse import SseEvent
 from octopus.errors import ErrorKind, GatewayError, UpstreamStatus
 from octopus.protocols import failures, jsonio
 from octopus.protocols.anthropic_messages import wire as w
+from octopus.protocols.sse import SseEvent
 
 _TYPES = {
     ErrorKind.INVALID_REQUEST: "invalid_request_error",

@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 import msgspec
 
-from octopus.core.sse import SseEvent
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.protocols.anthropic_messages import wire as w
 from octopus.protocols.anthropic_messages.errors import in_band_error
 from octopus.protocols.anthropic_messages.response import STOP_IN, decode_usage, merge_usage
 from octopus.protocols.formats import WireFormat
+from octopus.protocols.sse import SseEvent
 
 FMT = WireFormat.ANTHROPIC
 _EVENT = msgspec.json.Decoder(w.StreamEvent)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from octopus.core.sse import SseEvent
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.protocols import jsonio
 from octopus.protocols.anthropic_messages.errors import error_event
 from octopus.protocols.anthropic_messages.response import STOP_OUT, encode_usage
 from octopus.protocols.formats import WireFormat
+from octopus.protocols.sse import SseEvent
 
 FMT = WireFormat.ANTHROPIC
 

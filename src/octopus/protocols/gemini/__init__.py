@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import msgspec
 
-from octopus.core.sse import SseEvent
 from octopus.protocols import canonical as c
 from octopus.protocols.assembled import WireCodec
 from octopus.protocols.formats import WireFormat
@@ -12,6 +11,7 @@ from octopus.protocols.gemini import errors, request, response
 from octopus.protocols.gemini import wire as w
 from octopus.protocols.gemini.stream_in import GeminiStreamDecoder
 from octopus.protocols.gemini.stream_out import GeminiStreamEncoder
+from octopus.protocols.sse import SseEvent
 
 _USAGE = msgspec.json.Decoder(w.UsageOnly)
 # a blank line: google-genai reads any other non-`data:` line (an SSE comment too) as JSON

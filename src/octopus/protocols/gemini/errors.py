@@ -7,10 +7,10 @@ from typing import Any
 
 import msgspec
 
-from octopus.core.sse import SseEvent
 from octopus.errors import ErrorKind, GatewayError, UpstreamStatus
 from octopus.protocols import failures, jsonio
 from octopus.protocols.gemini import wire as w
+from octopus.protocols.sse import SseEvent
 
 _STATUSES = {
     ErrorKind.INVALID_REQUEST: "INVALID_ARGUMENT",

@@ -6,7 +6,6 @@ from typing import Any
 
 import msgspec
 
-from octopus.core.sse import SseEvent
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.protocols import jsonio
@@ -15,6 +14,7 @@ from octopus.protocols.gemini import wire as w
 from octopus.protocols.gemini.errors import in_band_error
 from octopus.protocols.gemini.parts import new_call_id
 from octopus.protocols.gemini.response import decode_usage, stop_of
+from octopus.protocols.sse import SseEvent
 
 FMT = WireFormat.GEMINI
 _CHUNK = msgspec.json.Decoder(w.Response)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from octopus.core.sse import SseEvent
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.protocols import jsonio
 from octopus.protocols.formats import WireFormat
 from octopus.protocols.gemini.errors import error_body
 from octopus.protocols.gemini.response import FINISH_OUT, encode_usage
+from octopus.protocols.sse import SseEvent
 
 FMT = WireFormat.GEMINI
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import msgspec
 
-from octopus.core.sse import SseEvent
 from octopus.errors import ErrorKind
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.protocols.openai_chat import wire as w
 from octopus.protocols.openai_chat.response import FINISH_IN, decode_usage
+from octopus.protocols.sse import SseEvent
 
 _DONE = b"[DONE]"
 _CHUNK = msgspec.json.Decoder(w.Chunk)

@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from octopus.core.sse import SseEvent
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.protocols import jsonio
 from octopus.protocols.formats import WireFormat
 from octopus.protocols.openai_chat.errors import error_body
 from octopus.protocols.openai_chat.response import FINISH_OUT, encode_usage
+from octopus.protocols.sse import SseEvent
 
 FMT = WireFormat.OPENAI_CHAT
 DONE = SseEvent(data=b"[DONE]")

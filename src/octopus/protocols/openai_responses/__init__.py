@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import msgspec
 
-from octopus.core.sse import KEEPALIVE, SseEvent
 from octopus.protocols import canonical as c
 from octopus.protocols.assembled import WireCodec
 from octopus.protocols.formats import WireFormat
@@ -12,6 +11,7 @@ from octopus.protocols.openai_responses import errors, request, response
 from octopus.protocols.openai_responses import wire as w
 from octopus.protocols.openai_responses.stream_in import ResponsesStreamDecoder
 from octopus.protocols.openai_responses.stream_out import ResponsesStreamEncoder
+from octopus.protocols.sse import KEEPALIVE, SseEvent
 
 _USAGE = msgspec.json.Decoder(w.UsageOnly)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import msgspec
 
-from octopus.core.sse import SseEvent
 from octopus.errors import ErrorKind, GatewayError, UpstreamStatus
 from octopus.protocols import failures, jsonio
 from octopus.protocols.openai_chat import errors as chat_errors
 from octopus.protocols.openai_responses import wire as w
 from octopus.protocols.openai_responses.response import error_code, response_object
+from octopus.protocols.sse import SseEvent
 
 _EVENT = msgspec.json.Decoder(w.StreamEvent)
 _STATUS = {ErrorKind.RATE_LIMIT: 429, ErrorKind.OVERLOADED: 503, ErrorKind.INVALID_REQUEST: 400}

@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 import msgspec
 
-from octopus.core.sse import SseEvent
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.protocols.formats import WireFormat
 from octopus.protocols.openai_responses import wire as w
 from octopus.protocols.openai_responses.errors import in_band_error
 from octopus.protocols.openai_responses.response import decode_usage, stop_of
+from octopus.protocols.sse import SseEvent
 
 FMT = WireFormat.OPENAI_RESPONSES
 _EVENT = msgspec.json.Decoder(w.StreamEvent)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from octopus.core.sse import SseEvent
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.protocols import jsonio
 from octopus.protocols.formats import WireFormat
 from octopus.protocols.openai_responses.errors import failure_events
 from octopus.protocols.openai_responses.response import finish_object, response_object
+from octopus.protocols.sse import SseEvent
 
 FMT = WireFormat.OPENAI_RESPONSES
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from octopus.core.sse import SseEvent, encode_event
+from octopus.protocols.sse import SseEvent, encode_event
 from octopus.services.container import Services
 from octopus.services.live_log import LiveLog, Queue
 from octopus.store import logs

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from octopus.core.sse import SseEvent, encode_event
+from octopus.protocols.sse import SseEvent, encode_event
 from octopus.records.group_mode import GroupMode
 from octopus.relay.service import RelayService
 from octopus.web.admin.envelope import AdminError, ok

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from octopus.core.sse import SseEvent, SseEventTooLarge, SseParser, encode_event
+from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser, encode_event
 
 
 def _parse(raw: bytes, step: int) -> list[SseEvent]:
