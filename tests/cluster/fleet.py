@@ -21,6 +21,7 @@ class Routing:
     group_id: int
     api_key: str
     key_id: int
+    item_ids: list[int]
 
 
 async def make_channel(admin: httpx.AsyncClient, upstream: FakeUpstream, tag: str) -> int:
@@ -60,8 +61,9 @@ async def make_routing(
     group.raise_for_status()
     created = await admin.post("/api/v1/apikey/create", json={"name": "k", **(key or {})})
     created.raise_for_status()
-    data = created.json()["data"]
-    return Routing(channel_ids, int(group.json()["data"]["id"]), data["api_key"], int(data["id"]))
+    data, made = created.json()["data"], group.json()["data"]
+    items = [int(i["id"]) for i in made["items"]]
+    return Routing(channel_ids, int(made["id"]), data["api_key"], int(data["id"]), items)
 
 
 def sdk(instance: Instance, api_key: str) -> openai.AsyncOpenAI:

@@ -78,12 +78,8 @@ class Attempts:
     async def run(self, job: Job, group: Group, catalog: Catalog, record: RequestRecord) -> Ready:
         """A Ready to deliver (success, or a client fault relayed as is); else the final error."""
         state, config = self._state, job.config
-        sticky = (
-            state.sticky.get(record.api_key_id, group.id) if config.sticky_seconds > 0 else None
-        )
-        plan = balancer.plan(
-            group, state.health, rng=state.rng, turn=state.turns.next(group.id), sticky_item=sticky
-        )
+        turn, sticky = await state.begin(group, record.api_key_id, config.sticky_seconds)
+        plan = balancer.plan(group, state.health, rng=state.rng, turn=turn, sticky_item=sticky)
         failures: list[GatewayError] = []
         tried = 0
         for index, candidate in enumerate(plan.candidates):
@@ -92,7 +88,7 @@ class Attempts:
             channel = catalog.channels.get(candidate.member.channel_id)
             if channel is None or not channel.enabled:
                 continue  # a disabled channel never receives traffic
-            if candidate.probe and not state.health.claim_probe(group.id, candidate.member.id):
+            if candidate.probe and not await state.claim_probe(group.id, candidate.member.id):
                 continue
             if tried and config.retry_interval > 0:
                 await asyncio.sleep(
@@ -201,7 +197,7 @@ class Attempts:
     def _succeeded(self, job: Job, group: Group, item_id: int, key_id: int) -> None:
         self._state.health.record_success(group.id, item_id)
         if job.config.sticky_seconds > 0:
-            until = self._state.sticky.pin(key_id, group.id, item_id, job.config.sticky_seconds)
+            until = self._state.pin(key_id, group.id, item_id, job.config.sticky_seconds)
             self._state.health.note_sticky(group.id, until)
 
 

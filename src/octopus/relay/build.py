@@ -29,6 +29,7 @@ class RelayParts:
     events: ChannelEvents = field(default_factory=NullChannelEvents)
     clock: Clock = field(default_factory=SystemClock)
     bodies: BodySettings = field(default_factory=BodyPolicy)  # live: log_body_mode/_max_bytes
+    routing: RoutingState | None = None  # default: RoutingState.in_memory(clock)
 
 
 def limits_from(settings: Settings, bodies: BodySettings | None = None) -> RelayLimits:
@@ -58,7 +59,7 @@ def build_relay(
         sink=parts.sink,
         prices=parts.prices,
         limiter=parts.limiter or InProcessLimiter(parts.clock),
-        routing=RoutingState.in_memory(parts.clock),
+        routing=parts.routing or RoutingState.in_memory(parts.clock),
         events=parts.events,
         clock=parts.clock,
         limits=limits_from(settings, parts.bodies),

@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from octopus.core.clock import Clock
+from octopus.records.group_mode import GroupMode
 from octopus.routing.affinity import InMemoryRoundRobin, InMemoryStickiness, RoundRobin, Stickiness
+from octopus.routing.catalog import Group
 from octopus.routing.health import InMemoryHealth, MemberHealth
 from octopus.routing.keys import InMemoryKeyHealth, KeyHealth
+
+
+class SharedRouting(Protocol):
+    """The fleet-wide part of routing (Redis); every call answers None while it is away."""
+
+    async def route(
+        self, group_id: int, key_id: int, turn: bool, sticky: bool
+    ) -> tuple[int, int | None] | None:
+        """The next round-robin turn and the sticky member, in one round trip."""
+        ...
+
+    async def claim_probe(self, group_id: int, item_id: int) -> bool | None: ...
+    def pin(self, key_id: int, group_id: int, item_id: int, seconds: float) -> None: ...
+    def clear(self, group_id: int) -> None: ...
 
 
 @dataclass(slots=True)
@@ -18,6 +35,40 @@ class RoutingState:
     sticky: Stickiness
     turns: RoundRobin
     rng: random.Random = field(default_factory=random.Random)
+    shared: SharedRouting | None = None  # several instances: turns, pins and probes in Redis
+
+    async def begin(
+        self, group: Group, key_id: int, sticky_seconds: float
+    ) -> tuple[int, int | None]:
+        """This request's round-robin turn and sticky member (one round trip when shared)."""
+        turn = group.mode is GroupMode.ROUND_ROBIN and len(group.members) > 1
+        sticky = sticky_seconds > 0
+        if self.shared is not None and (turn or sticky):
+            answer = await self.shared.route(group.id, key_id, turn, sticky)
+            if answer is not None:
+                return answer
+        return (
+            self.turns.next(group.id) if turn else 0,
+            self.sticky.get(key_id, group.id) if sticky else None,
+        )
+
+    async def claim_probe(self, group_id: int, item_id: int) -> bool:
+        """Win the one recovery probe of a member: here, then across the fleet."""
+        if not self.health.claim_probe(group_id, item_id):
+            return False
+        if self.shared is None:
+            return True
+        won = await self.shared.claim_probe(group_id, item_id)
+        if won is False:  # another instance probes it; its verdict will reach us
+            self.health.release_probe(group_id, item_id)
+            return False
+        return True
+
+    def pin(self, key_id: int, group_id: int, item_id: int, seconds: float) -> float:
+        until = self.sticky.pin(key_id, group_id, item_id, seconds)
+        if self.shared is not None:
+            self.shared.pin(key_id, group_id, item_id, seconds)
+        return until
 
     @classmethod
     def in_memory(cls, clock: Clock, seed: int | None = None) -> RoutingState:
@@ -33,3 +84,5 @@ class RoutingState:
         """Clear cooldowns, probes and pins of one group (the admin's "reset")."""
         self.health.reset(group_id)
         self.sticky.clear(group_id)
+        if self.shared is not None:
+            self.shared.clear(group_id)

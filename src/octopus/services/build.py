@@ -10,6 +10,8 @@ from octopus.coordination.config_sync import ConfigSync, Reload
 from octopus.core.clock import Clock
 from octopus.relay.build import RelayParts, build_relay
 from octopus.relay.limits import InProcessLimiter, KeyLimiter
+from octopus.routing.affinity import InMemoryRoundRobin, InMemoryStickiness
+from octopus.routing.state import RoutingState
 from octopus.services import tokens
 from octopus.services.accounts import AuthService, account_of
 from octopus.services.container import Basics, Services
@@ -19,7 +21,7 @@ from octopus.services.metrics import GatewayMetrics
 from octopus.services.model_sync import ModelSync
 from octopus.services.passwords import hash_password_async
 from octopus.services.prices import PriceService
-from octopus.services.scheduler import Job, Scheduler
+from octopus.services.scheduler import Job, JobLease, Scheduler
 from octopus.services.throttle import LoginThrottle
 from octopus.store import logs, stats, users
 from octopus.store.catalog_loader import CatalogHolder, KeyHealthRecorder
@@ -44,7 +46,7 @@ async def build_services(basics: Basics, db: Database) -> Services:
     config = ConfigSync(db.sessions, lambda: _reload_all(reloaders), link)
     catalog, events = await _catalog(basics, db, config)
     transport = _transport(basics)
-    scheduler = Scheduler(basics.clock, basics.stopping, basics.live_settings)
+    scheduler = Scheduler(basics.clock, basics.stopping, basics.live_settings, _lease(link))
     basics.flushers.append(scheduler.stop)
     sync = ModelSync(db.sessions, config.changed, transport, basics.live_settings, basics.clock)
     scheduler.start(sync.job())
@@ -64,6 +66,7 @@ async def build_services(basics: Basics, db: Database) -> Services:
             events=events,
             clock=basics.clock,
             bodies=basics.live_settings,
+            routing=_routing(basics.clock, link),
         ),
     )
     metrics.watch_health(relay.routing.health)
@@ -87,6 +90,31 @@ def _link(basics: Basics) -> RedisLink | None:
     link = RedisLink(settings.redis_url, settings.redis_prefix)
     basics.flushers.append(link.close)
     return link
+
+
+def _routing(clock: Clock, link: RedisLink | None) -> RoutingState | None:
+    """Cooldowns, probes, turns, pins and key rests shared by the fleet when Redis is."""
+    if link is None:
+        return None  # one instance: the relay keeps them in memory
+    from octopus.coordination.routing import RedisRouting, SharedHealth, SharedKeyHealth
+
+    health = SharedHealth(clock, link)
+    return RoutingState(
+        health=health,
+        keys=SharedKeyHealth(clock, link),
+        sticky=InMemoryStickiness(clock),
+        turns=InMemoryRoundRobin(),
+        shared=RedisRouting(link, health),
+    )
+
+
+def _lease(link: RedisLink | None) -> JobLease | None:
+    """Background jobs run once per period across the fleet when Redis is shared."""
+    if link is None:
+        return None  # one instance: every run is granted
+    from octopus.coordination.lease import RedisLease
+
+    return RedisLease(link)
 
 
 async def _follow_config(basics: Basics, config: ConfigSync, link: RedisLink | None) -> None:

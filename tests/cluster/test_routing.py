@@ -1,0 +1,76 @@
+"""Routing health shared by real instances: cooldowns, the single probe, round-robin turns."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+import orjson
+import pytest
+
+from tests.cluster.fleet import answers, make_routing
+from tests.cluster.harness import Cluster, Instance, login, wait_ready, within
+from tests.fakes.upstream import FakeUpstream, Fault
+
+pytestmark = pytest.mark.integration
+
+
+async def _three(cluster: Cluster) -> list[Instance]:
+    instances = [cluster.launch(name) for name in ("a", "b", "c")]
+    await asyncio.gather(*(wait_ready(i) for i in instances))
+    return instances
+
+
+async def _snapshot(admin: httpx.AsyncClient, group_id: int) -> dict[str, object]:
+    """The first runtime event of the group (the live SSE starts with one per group)."""
+    async with admin.stream("GET", "/api/v1/group/runtime/stream") as stream:
+        async for line in stream.aiter_lines():
+            if line.startswith("data:"):
+                snap: dict[str, object] = orjson.loads(line[5:])
+                if snap["group_id"] == group_id:
+                    return snap
+    raise AssertionError("no runtime event for the group")
+
+
+async def test_a_cooldown_earned_on_one_instance_is_seen_by_all_within_a_second(
+    pg_cluster: Cluster, upstream: FakeUpstream
+) -> None:
+    a, b, c = await _three(pg_cluster)
+    admin = await login(a)
+    routing = await make_routing(
+        admin, upstream, ("bad", "good"), mode="failover", relay_config={"cooldown": 120}
+    )
+    await asyncio.sleep(1.2)  # the group is live everywhere
+    upstream.script("bad", *[Fault(status=500)] * 50)
+    assert await answers(a, routing.api_key) == 200  # `bad` failed, `good` answered
+    assert len(upstream.calls("bad")) == 1
+    bad_item = min(routing.item_ids)
+    watchers = [await login(i) for i in (b, c)]
+
+    async def everyone_cools_it() -> bool:
+        snaps = [await _snapshot(w, routing.group_id) for w in watchers]
+        return all(str(bad_item) in s["cooldowns"] for s in snaps)  # type: ignore[operator]
+
+    await within(everyone_cools_it, 1.0, "cooldown earned on a, seen on b and c")
+    for gateway in (b, c, b, c):
+        assert await answers(gateway, routing.api_key) == 200
+    assert len(upstream.calls("bad")) == 1, "no other instance tried the cooling member"
+    for client in (admin, *watchers):
+        await client.aclose()
+
+
+async def test_round_robin_is_fair_across_instances(
+    pg_cluster: Cluster, upstream: FakeUpstream
+) -> None:
+    instances = await _three(pg_cluster)
+    admin = await login(instances[0])
+    routing = await make_routing(admin, upstream, ("r1", "r2", "r3"), mode="round_robin")
+    await admin.aclose()
+    await asyncio.sleep(1.2)
+    codes = [await answers(instances[n % 3], routing.api_key) for n in range(100)]
+    assert codes == [200] * 100
+    shares = Counter(r.tag for r in upstream.received)
+    print(f"round robin over 3 instances, 100 requests: {dict(shares)}")  # noqa: T201
+    for tag in ("r1", "r2", "r3"):
+        assert abs(shares[tag] - 100 / 3) <= 5, shares
