@@ -107,6 +107,7 @@ async def test_keys_in_the_database_and_reenable(
             "enabled": True,
             "disabled_reason": "",
             "remark": "team a",
+            "name": "",  # Go v0.13 key names
         }
     ]
     assert catalog(gateway_db).channels[created["id"]].keys[0].enabled is True

@@ -147,3 +147,32 @@ async def test_copy_a_channel_with_its_keys(
     assert fetched == ["claude-x"]
     assert upstream.calls("main")[-1].headers["x-api-key"] == "sk-ant-one-0123456789"
     error(await admin.post("/api/v1/channel/copy/999", json={}), 404)
+
+
+async def test_group_match_regex_drives_auto_add(admin: httpx.AsyncClient) -> None:
+    channel = {
+        "name": "many",
+        "type": "openai",
+        "base_url": "https://up.example/v1",
+        "key": "sk-many-0123456789",
+        "model": "claude-3-haiku,claude-sonnet-4,gpt-4o,my-claude-proxy",
+    }
+    data(await admin.post("/api/v1/channel/create", json=channel))
+    made = data(
+        await admin.post("/api/v1/group/create", json={"name": "claude", "match_regex": "^claude-"})
+    )
+    assert made["match_regex"] == "^claude-"
+    picked = data(await admin.post("/api/v1/group/auto-add", json={"name": "claude"}))
+    assert [c["model_name"] for c in picked] == ["claude-3-haiku", "claude-sonnet-4"]
+    by_name = data(
+        await admin.post("/api/v1/group/auto-add", json={"name": "claude", "match_regex": ""})
+    )
+    assert len(by_name) == 3  # no regex: every model containing the name
+    asked = await admin.get("/api/v1/group/candidates", params={"name": "x", "match_regex": "4o$"})
+    assert [c["model_name"] for c in data(asked)] == ["gpt-4o"]
+    bad = await admin.post("/api/v1/group/update", json={"id": made["id"], "match_regex": "(["})
+    assert "match_regex does not compile" in error(bad, 400)
+    cleared = data(
+        await admin.post("/api/v1/group/update", json={"id": made["id"], "match_regex": ""})
+    )
+    assert cleared["match_regex"] == ""

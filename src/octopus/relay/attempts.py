@@ -37,6 +37,7 @@ from octopus.relay.rounds import Rounds, RoundStopped
 from octopus.routing import balancer
 from octopus.routing.balancer import Candidate
 from octopus.routing.catalog import Catalog, Channel, Group
+from octopus.routing.protocols import for_client
 from octopus.routing.state import RoutingState
 
 MAX_KEY_TRIES = 3
@@ -88,6 +89,10 @@ class Attempts:
             channel = catalog.channels.get(candidate.member.channel_id)
             if channel is None or not channel.enabled:
                 continue  # a disabled channel never receives traffic
+            # a generic channel answers in the client's protocol when its grant allows it
+            channel = for_client(channel, candidate.member.model_name, job.client.format)
+            if channel is None:
+                continue  # no protocol granted for this model
             if candidate.probe and not await state.claim_probe(group.id, candidate.member.id):
                 continue
             if tried and config.retry_interval > 0:

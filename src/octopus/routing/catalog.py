@@ -34,6 +34,10 @@ class Channel:
     )
     custom_headers: tuple[tuple[str, str], ...] = ()
     param_override: Mapping[str, bytes] = field(default_factory=dict)  # top-level key -> raw JSON
+    # a generic (Go v0.13) channel: the base each protocol is reached at, and per model the
+    # protocols its grants allow with the key ids granted for each; empty for a typed channel
+    endpoints: Mapping[WireFormat, str] = field(default_factory=dict)
+    grants: Mapping[str, Mapping[WireFormat, frozenset[int]]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

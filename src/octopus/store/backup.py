@@ -84,6 +84,7 @@ def _channel_json(row: Channel, keys: Sequence[ChannelKey]) -> dict[str, Any]:
             "enabled": k.enabled,
             "remark": k.remark,
             "disabled_reason": k.disabled_reason,
+            "name": k.name,
         }
         for k in keys
     ]

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from octopus.records.group_mode import GroupMode
+from octopus.store.backup_generic import generic_columns, generic_type, models_text
 from octopus.store.channels import normalise_models, split_models
 from octopus.store.errors import StoreRefusal
 
@@ -188,10 +189,10 @@ class Row:
 
 
 def _channel(row: Row) -> dict[str, Any]:
-    kind = row.raw.get("type")
+    kind = row.raw.get("type") or generic_type(row.raw)
     if not isinstance(kind, str) or kind not in CHANNEL_TYPES:
         raise row.fail("type", f"unknown channel type {kind!r}")
-    model, custom = normalise_models(row.text("model"), row.text("custom_model"))
+    model, custom = normalise_models(models_text(row.raw), row.text("custom_model"))
     return {
         "id": row.id(),
         "name": row.name(),
@@ -207,6 +208,7 @@ def _channel(row: Row) -> dict[str, Any]:
         "channel_proxy": row.optional_text("channel_proxy"),
         "match_regex": row.optional_text("match_regex"),
         "created_at": row.integer("created_at"),
+        **generic_columns(row.raw),
     }
 
 
@@ -271,6 +273,7 @@ def _listed_key(row: Row, item: Any) -> dict[str, Any]:
         "enabled": enabled if isinstance(enabled, bool) else True,
         "remark": str(item.get("remark") or "")[:255],
         "disabled_reason": str(item.get("disabled_reason") or "")[:1024],
+        "name": str(item.get("name") or "")[:191],  # v0.13: grants name their keys
     }
 
 
@@ -296,6 +299,7 @@ def _group(row: Row, relay_config: RelayConfigCheck) -> dict[str, Any]:
         "active_item_id": max(0, row.integer("active_item_id")),
         "relay_config": checked,
         "created_at": row.integer("created_at"),
+        "match_regex": row.optional_text("match_regex"),
     }
 
 

@@ -12,7 +12,14 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from octopus.protocols.channel_types import channel_wire
+from octopus.protocols import WireFormat
+from octopus.protocols.channel_types import (
+    GENERIC,
+    PATH_FIELDS,
+    channel_wire,
+    generic_endpoint,
+    protocols_in,
+)
 from octopus.records.group_mode import GroupMode
 from octopus.routing.catalog import (
     ApiKey,
@@ -73,7 +80,33 @@ def _channel(stored: StoredChannel, proxy_url: str | None) -> Channel | None:
             if isinstance(h, dict) and h.get("header_key")
         ),
         param_override=_overrides(row.param_override),
+        **_generic(stored),
     )
+
+
+def _generic(stored: StoredChannel) -> dict[str, Any]:
+    """A generic channel's endpoints per protocol and its grants as model -> protocol -> key ids."""
+    row = stored.row
+    if row.dialect != GENERIC:
+        return {}
+    endpoints: dict[WireFormat, str] = {}
+    for kind in PATH_FIELDS:
+        path = (row.protocol_paths or {}).get(kind.value)
+        if path:
+            endpoints[kind] = generic_endpoint(row.base_url, kind, path)
+    if not row.grants:
+        return {"endpoints": endpoints}
+    ids = {k.name: k.id for k in stored.keys if k.name}
+    grants: dict[str, dict[WireFormat, set[int]]] = {}
+    for grant in row.grants:
+        key_id = ids.get(str(grant.get("key_name", "")))
+        if key_id is None:
+            continue  # a grant naming a key that is gone grants nothing
+        per_model = grants.setdefault(str(grant.get("model_name", "")), {})
+        for kind in protocols_in(int(grant.get("protocols", 0))):
+            per_model.setdefault(kind, set()).add(key_id)
+    frozen = {m: {k: frozenset(v) for k, v in g.items()} for m, g in grants.items()}
+    return {"endpoints": endpoints, "grants": frozen}
 
 
 def _overrides(text: str | None) -> Mapping[str, bytes]:

@@ -27,6 +27,9 @@ CHANNEL_FIELDS = frozenset(
         "param_override",
         "channel_proxy",
         "match_regex",
+        "dialect",
+        "protocol_paths",
+        "grants",
     }
 )
 
@@ -49,6 +52,7 @@ class KeySpec:
     id: int | None = None
     enabled: bool | None = None
     remark: str | None = None
+    name: str | None = None  # Go v0.13 named keys; grants refer to keys by name
 
 
 def split_models(value: str | Iterable[str] | None) -> list[str]:
@@ -143,7 +147,7 @@ async def _apply_keys(
     for spec in specs:
         if spec.id is None and spec.key in by_secret and by_secret[spec.key] not in kept:
             # a key sent again in full is the stored one: it keeps its id and state
-            spec = KeySpec(None, by_secret[spec.key], spec.enabled, spec.remark)
+            spec = KeySpec(None, by_secret[spec.key], spec.enabled, spec.remark, spec.name)
         if spec.id is None:
             if not spec.key:
                 raise Invalid("a new key needs its 'key' value")
@@ -166,6 +170,7 @@ def _new_key(channel_id: int, spec: KeySpec) -> ChannelKey:
         enabled=True if spec.enabled is None else spec.enabled,
         disabled_reason="",
         remark=spec.remark or "",
+        name=spec.name or "",
     )
 
 
@@ -178,6 +183,8 @@ def _change_key(key: ChannelKey, spec: KeySpec) -> None:
         key.enabled = spec.enabled
     if spec.remark is not None:
         key.remark = spec.remark
+    if spec.name is not None:
+        key.name = spec.name
 
 
 async def _drop_vanished_items(session: AsyncSession, channel_id: int, models: set[str]) -> None:
@@ -204,7 +211,7 @@ async def copy_channel(session: AsyncSession, channel_id: int) -> StoredChannel:
     values: dict[str, Any] = {name: getattr(row, name) for name in CHANNEL_FIELDS}
     values.update(name=await _free_copy_name(session, row.name))
     values.update(model=row.model, custom_model=row.custom_model)
-    keys = [KeySpec(k.key, enabled=k.enabled, remark=k.remark) for k in source.keys]
+    keys = [KeySpec(k.key, enabled=k.enabled, remark=k.remark, name=k.name) for k in source.keys]
     return await create_channel(session, values, keys)
 
 

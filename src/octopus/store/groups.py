@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -172,15 +173,28 @@ async def delete_group(session: AsyncSession, group_id: int) -> None:
     await session.commit()
 
 
-async def candidates(session: AsyncSession, name: str) -> list[tuple[int, str, str]]:
-    """(channel id, channel name, model) for every channel model containing `name`, any case."""
+async def candidates(
+    session: AsyncSession, name: str, pattern: re.Pattern[str] | None = None
+) -> list[tuple[int, str, str]]:
+    """(channel id, channel name, model) for every channel model `pattern` finds (Go v0.9's
+    group match_regex), else every one containing `name`, any case."""
     needle = name.strip().lower()
+
+    def wanted(model: str) -> bool:
+        if pattern is not None:
+            return pattern.search(model) is not None
+        return bool(needle) and needle in model.lower()
+
     rows = (await session.execute(select(Channel).order_by(Channel.id))).scalars().all()
     found: list[tuple[int, str, str]] = []
     for row in rows:
-        models = split_models([row.model, row.custom_model])
-        found += [(row.id, row.name, m) for m in models if needle and needle in m.lower()]
-    return found
+        found += [(row.id, row.name, m) for m in split_models([row.model, row.custom_model])]
+    return [entry for entry in found if wanted(entry[2])]
+
+
+async def match_regex_of(session: AsyncSession, name: str) -> str | None:
+    stmt = select(Group.match_regex).where(Group.name == name.strip())
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def _check_name(session: AsyncSession, name: str, group_id: int | None) -> None:

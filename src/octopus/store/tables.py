@@ -71,6 +71,11 @@ class Channel(Base):
     channel_proxy: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     match_regex: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the Go v0.13 model: "generic" = one base URL serving the protocols in protocol_paths
+    # ({protocol: path}), each model × key allowed the protocols its grant's bitmask names
+    dialect: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    protocol_paths: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    grants: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
 
 class ChannelKey(Base):
@@ -83,6 +88,7 @@ class ChannelKey(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str] = mapped_column(String(1024), default="")
     remark: Mapped[str] = mapped_column(String(255), default="")
+    name: Mapped[str] = mapped_column(String(191), default="", server_default="")  # v0.13
 
 
 class Group(Base):
@@ -93,6 +99,8 @@ class Group(Base):
     active_item_id: Mapped[int] = mapped_column(Integer, default=0)
     relay_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    # auto-add picks the channel models this regex matches (Go v0.9); empty = name substring
+    match_regex: Mapped[str | None] = mapped_column(String(1024), nullable=True)
 
 
 class GroupItem(Base):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from octopus.protocols.channel_types import GENERIC, PATH_FIELDS
 from octopus.web.admin.envelope import AdminError
 
 # v0.9's OutboundType numbers; 5 (OpenAI embeddings) is an OpenAI channel here
@@ -40,6 +41,23 @@ def from_go_shapes(body: dict[str, Any], stored_key_ids: list[int] | None = None
         out["keys"] = [_key(item) for item in out["keys"]]
     if out.get("keys") is None and any(out.get(name) for name in KEY_EDITS):
         out["keys"] = _edited_keys(out, stored_key_ids or [])
+    return _from_v013(out)
+
+
+def _from_v013(out: dict[str, Any]) -> dict[str, Any]:
+    """`models` → `model`; the path fields → `protocol_paths`; a generic channel's `type` is the
+    first protocol it serves when none is given."""
+    if out.get("model") is None and out.get("models") is not None:
+        out["model"] = out["models"]
+    given = {kind.value: out[field] for kind, field in PATH_FIELDS.items() if field in out}
+    if given:
+        if any(v is not None and not isinstance(v, str) for v in given.values()):
+            raise _bad("the protocol path fields must be strings")
+        out["protocol_paths"] = {k: v or "" for k, v in given.items()}  # "" removes a path
+    if out.get("dialect") == GENERIC and out.get("type") is None:
+        if not any((out.get("protocol_paths") or {}).values()):
+            raise _bad(f"a generic channel needs at least one of {', '.join(PATH_FIELDS.values())}")
+        out["type"] = next(k for k, v in out["protocol_paths"].items() if v)
     return out
 
 

@@ -14,12 +14,15 @@ from octopus.protocols.channel_types import CHANNEL_TYPES, FULL_URL_MARK
 from octopus.store.channels import KeySpec
 from octopus.upstream.providers import PROTECTED_HEADERS
 from octopus.web.admin.access import boolean, integer, name_list, text
+from octopus.web.admin.channel_generic import dialect, grants, protocol_paths
 from octopus.web.admin.envelope import AdminError
 
 TYPES = ", ".join(CHANNEL_TYPES)
 MASK = "…"
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_NULLABLE = frozenset({"param_override", "channel_proxy", "match_regex"})
+_NULLABLE = frozenset(
+    {"param_override", "channel_proxy", "match_regex", "protocol_paths", "grants"}
+)
 _DEFAULTS: dict[str, Any] = {
     "enabled": True,
     "model": "",
@@ -30,6 +33,9 @@ _DEFAULTS: dict[str, Any] = {
     "param_override": None,
     "channel_proxy": None,
     "match_regex": None,
+    "dialect": "",
+    "protocol_paths": None,
+    "grants": None,
 }
 
 
@@ -130,6 +136,9 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "param_override": _override,
     "channel_proxy": _channel_proxy,
     "match_regex": _regex,
+    "dialect": dialect,
+    "protocol_paths": protocol_paths,
+    "grants": grants,
 }
 REQUIRED = ("name", "type", "base_url")
 
@@ -202,4 +211,5 @@ def _key_item(index: int, item: Any) -> KeySpec:
         id=key_id,
         enabled=boolean(item, "enabled") if item.get("enabled") is not None else None,
         remark=text(item, "remark", 255) if item.get("remark") is not None else None,
+        name=text(item, "name") if item.get("name") is not None else None,
     )

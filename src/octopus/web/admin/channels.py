@@ -19,11 +19,18 @@ from octopus.services.model_sync import SyncBusy
 from octopus.store import channels as store
 from octopus.store import stats
 from octopus.store.catalog_loader import resolve_proxy
-from octopus.store.channels import StoredChannel
+from octopus.store.channels import KeySpec, StoredChannel
 from octopus.store.records import COUNTERS
 from octopus.upstream.models import list_models
 from octopus.web.admin.access import body_id, boolean, in_session, path_id
 from octopus.web.admin.channel_compat import KEY_EDITS, from_go_shapes
+from octopus.web.admin.channel_generic import (
+    check_references,
+    generic_fields,
+    listing_target,
+    merge_paths,
+    require_paths,
+)
 from octopus.web.admin.channel_input import MASK, channel_values, key_specs
 from octopus.web.admin.envelope import AdminError, ok
 from octopus.web.admin.json_body import json_object
@@ -49,6 +56,7 @@ def channel_view(stored: StoredChannel, stats_row: dict[str, Any] | None = None)
                 "enabled": k.enabled,
                 "disabled_reason": k.disabled_reason,
                 "remark": k.remark,
+                "name": k.name,
             }
             for k in stored.keys
         ],
@@ -62,6 +70,7 @@ def channel_view(stored: StoredChannel, stats_row: dict[str, Any] | None = None)
         "match_regex": row.match_regex,
         "auto_group": 0,
         "created_at": row.created_at,
+        **generic_fields(row, [k.name for k in stored.keys if k.name]),
     }
     counters = stats_row or {c: 0.0 if c.endswith("_cost") else 0 for c in COUNTERS}
     view["stats"] = {"channel_id": row.id, **counters}  # Go's StatsChannel carries its id
@@ -100,6 +109,9 @@ async def create_channel(services: Services, request: Request) -> Response:
     body = from_go_shapes(await json_object(request))
     values = channel_values(body, partial=False)
     keys = key_specs(body, partial=False) or []
+    merge_paths(values, None)
+    require_paths(values)
+    check_references(values, {k.name for k in keys if k.name})
 
     async def action(session: Any) -> dict[str, Any]:
         return (await _views(session, [await store.create_channel(session, values, keys)]))[0]
@@ -115,6 +127,7 @@ async def update_channel(services: Services, request: Request) -> Response:
     keys = key_specs(body, partial=True)
 
     async def action(session: Any) -> dict[str, Any]:
+        _check_update(await store.get_channel(session, channel_id), values, keys)
         stored = await store.update_channel(session, channel_id, values, keys)
         return (await _views(session, [stored]))[0]
 
@@ -123,12 +136,52 @@ async def update_channel(services: Services, request: Request) -> Response:
     return ok(view)
 
 
+def _check_update(
+    stored: StoredChannel, values: dict[str, Any], keys: list[KeySpec] | None
+) -> None:
+    """A generic channel's grants still name its models, keys and protocols after the update."""
+    row = stored.row
+    merge_paths(values, row.protocol_paths)
+    merged = {
+        name: values.get(name, getattr(row, name))
+        for name in ("dialect", "model", "custom_model", "protocol_paths", "grants")
+    }
+    require_paths(merged)
+    names = {k.name for k in stored.keys if k.name}
+    if keys is not None:
+        by_id = {k.id: k.name for k in stored.keys}
+        names = {k.name if k.name is not None else by_id.get(k.id or 0, "") for k in keys}
+    check_references(merged, names - {""})
+
+
 async def _stored_key_ids(services: Services, body: dict[str, Any], channel_id: int) -> list[int]:
     """The channel's key ids, needed only when the body edits keys the v0.9 way."""
     if not any(body.get(name) for name in KEY_EDITS):
         return []
     stored = await in_session(services, lambda s: store.get_channel(s, channel_id))
     return [k.id for k in stored.keys]
+
+
+async def channel_stats(services: Services, request: Request) -> Response:
+    """Go v0.13: every channel's statistics, `[{channel_id, …counters}]`."""
+
+    async def action(session: Any) -> list[dict[str, Any]]:
+        by_id = await stats.channel_stats(session)
+        rows = await store.list_channels(session)
+        zero = {c: 0.0 if c.endswith("_cost") else 0 for c in COUNTERS}
+        return [{"channel_id": c.row.id, **(by_id.get(c.row.id) or zero)} for c in rows]
+
+    return ok(await in_session(services, action))
+
+
+async def channel_detail(services: Services, request: Request) -> Response:
+    """Go v0.13: one channel in full (keys masked), with its statistics."""
+    channel_id = path_id(request)
+
+    async def action(session: Any) -> dict[str, Any]:
+        return (await _views(session, [await store.get_channel(session, channel_id)]))[0]
+
+    return ok(await in_session(services, action))
 
 
 async def copy_channel(services: Services, request: Request) -> Response:
@@ -161,7 +214,7 @@ async def delete_channel(services: Services, request: Request) -> Response:
 
 async def fetch_model(services: Services, request: Request) -> Response:
     """Ask the upstream for its models, from the body's settings or a saved channel's (`id`)."""
-    body = from_go_shapes(await json_object(request))
+    body = from_go_shapes(_v013_fetch(await json_object(request)))
     saved = None
     if body.get("id") is not None:
         channel_id = body_id(body)
@@ -170,7 +223,7 @@ async def fetch_model(services: Services, request: Request) -> Response:
     key = _fetch_key(body, saved)
     live = services.live_settings
     try:
-        kind, base_url = channel_wire(values["type"], values["base_url"])
+        kind, base_url = listing_target(values) or channel_wire(values["type"], values["base_url"])
         models = await list_models(
             services.transport,
             kind,
@@ -183,6 +236,18 @@ async def fetch_model(services: Services, request: Request) -> Response:
     except GatewayError as exc:
         raise AdminError(exc.status, exc.message) from None
     return ok(models)
+
+
+def _v013_fetch(body: dict[str, Any]) -> dict[str, Any]:
+    """v0.13 asks with `{channel, key}`: the channel object, and a key value or a key's name."""
+    channel = body.get("channel")
+    if not isinstance(channel, dict):
+        return body
+    key = body.get("key")
+    named = [k for k in channel.get("keys") or [] if isinstance(k, dict) and k.get("name") == key]
+    if named:
+        key = named[0].get("key")
+    return {**channel, "key": key, "keys": None}
 
 
 def _given(body: dict[str, Any]) -> dict[str, Any]:
@@ -241,6 +306,8 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(f"{prefix}/enable", partial(enable_channel, services), methods=["POST"]),
         Route(f"{prefix}/delete/{{id}}", partial(delete_channel, services), methods=["DELETE"]),
         Route(f"{prefix}/copy/{{id}}", partial(copy_channel, services), methods=["POST"]),
+        Route(f"{prefix}/stats", partial(channel_stats, services), methods=["GET"]),
+        Route(f"{prefix}/detail/{{id}}", partial(channel_detail, services), methods=["GET"]),
         Route(f"{prefix}/fetch-model", partial(fetch_model, services), methods=["POST"]),
         Route(f"{prefix}/sync", partial(sync_now, services), methods=["POST"]),
         Route(f"{prefix}/last-sync-time", partial(last_sync_time, services), methods=["GET"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from functools import partial
 from typing import Any
 
@@ -38,6 +39,7 @@ def group_view(stored: StoredGroup) -> dict[str, Any]:
         "mode": row.mode,
         "active_item_id": row.active_item_id,
         "relay_config": dataclasses.asdict(relay_config(row.relay_config)),
+        "match_regex": row.match_regex or "",
         "items": [
             {
                 "id": i.id,
@@ -119,7 +121,21 @@ def _values(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         values["mode"] = DEFAULT_MODE
     if "relay_config" in body or not partial:
         values["relay_config"] = parse_relay_config(body.get("relay_config"))
+    if "match_regex" in body:
+        values["match_regex"] = _regex(body.get("match_regex")).pattern or None
     return values
+
+
+def _regex(raw: Any) -> re.Pattern[str]:
+    """A group's match_regex (Go v0.9): the models auto-add picks; "" or null = by name."""
+    if raw is None:
+        raw = ""
+    if not isinstance(raw, str) or len(raw) > 1024:
+        raise _bad("Invalid request parameters: 'match_regex' must be a string of at most 1024")
+    try:
+        return re.compile(raw.strip())
+    except re.error as exc:
+        raise _bad(f"match_regex does not compile: {exc}") from None
 
 
 async def list_groups(services: Services, request: Request) -> Response:
@@ -178,22 +194,30 @@ async def delete_group(services: Services, request: Request) -> Response:
     return ok("group deleted successfully")
 
 
-async def _candidates(services: Services, request: Request, name: str) -> Response:
-    if not name.strip():
+async def _candidates(services: Services, name: str, regex: str | None) -> Response:
+    """The models auto-add offers: `regex` (else the named group's match_regex), else by name."""
+    if not name.strip() and not regex:
         raise _bad("Invalid request parameters: 'name' is required")
-    found = await in_session(services, lambda s: store.candidates(s, name))
+
+    async def action(session: Any) -> list[tuple[int, str, str]]:
+        chosen = regex if regex is not None else await store.match_regex_of(session, name)
+        pattern = _regex(chosen).pattern if chosen else ""
+        return await store.candidates(session, name, re.compile(pattern) if pattern else None)
+
+    found = await in_session(services, action)
     return ok([{"channel_id": c, "channel_name": n, "model_name": m} for c, n, m in found])
 
 
 async def auto_add(services: Services, request: Request) -> Response:
     body = await json_object(request)
-    return await _candidates(
-        services, request, text(body, "name") if body.get("name") is not None else ""
-    )
+    name = text(body, "name") if body.get("name") is not None else ""
+    regex = body.get("match_regex")
+    return await _candidates(services, name, regex if isinstance(regex, str) else None)
 
 
 async def candidates(services: Services, request: Request) -> Response:
-    return await _candidates(services, request, request.query_params.get("name", ""))
+    params = request.query_params
+    return await _candidates(services, params.get("name", ""), params.get("match_regex"))
 
 
 def routes(services: Services) -> list[BaseRoute]:
