@@ -16,8 +16,14 @@ function initialState(ch) {
     proxy: !!ch.proxy, auto_sync: !!ch.auto_sync, channel_proxy: ch.channel_proxy || '', match_regex: ch.match_regex || '',
     param_override: ch.param_override || '',
     custom_header: (ch.custom_header || []).map((x) => ({ ...x })),
+    // Go v0.13 generic channel: one base URL, a path per protocol, named keys, grants
+    dialect: ch.dialect || '', paths: Object.fromEntries(PATHS.map(([field]) => [field, ch[field] || ''])),
+    grants: ch.grants && ch.grants.length ? JSON.stringify(ch.grants, null, 1) : '',
   };
 }
+
+const PATHS = [['openai_chat_completion_path', '/v1/chat/completions'], ['openai_response_path', '/v1/responses'],
+  ['anthropic_message_path', '/v1/messages'], ['gemini_path', '/v1beta']];
 
 export function validate(f) {
   const errors = {};
@@ -35,6 +41,9 @@ export function validate(f) {
   if (f.match_regex.trim()) {
     try { new RegExp(f.match_regex); } catch (err) { errors.match_regex = t('channels.badRegex', { detail: err.message }); }
   }
+  if (f.grants.trim()) {
+    try { if (!Array.isArray(JSON.parse(f.grants))) errors.grants = t('channels.badGrants'); } catch { errors.grants = t('channels.badGrants'); }
+  }
   if (f.channel_proxy.trim() && !/^(https?|socks5?h?):\/\/\S+$/i.test(f.channel_proxy.trim())) errors.channel_proxy = t('channels.badProxy');
   return errors;
 }
@@ -44,21 +53,25 @@ function toPayload(f, id) {
     ...(id ? { id } : {}),
     name: f.name.trim(), type: f.type, base_url: f.base_url.trim(), enabled: f.enabled,
     keys: f.keys.filter((k) => k.key.trim()).map((k) => ({
-      ...(k.id ? { id: k.id } : {}), enabled: k.enabled !== false, ...(k.remark ? { remark: k.remark } : {}), ...(k.id && k.key === k.original ? {} : { key: k.key.trim() }),
+      ...(k.id ? { id: k.id } : {}), enabled: k.enabled !== false, ...(k.remark ? { remark: k.remark } : {}), ...(k.name ? { name: k.name.trim() } : {}), ...(k.id && k.key === k.original ? {} : { key: k.key.trim() }),
     })),
     model: f.models.filter((m) => !m.custom).map((m) => m.name).join(','),
     custom_model: f.models.filter((m) => m.custom).map((m) => m.name).join(','),
     proxy: f.proxy, auto_sync: f.auto_sync, channel_proxy: f.channel_proxy.trim() || null,
     match_regex: f.match_regex.trim() || null, param_override: f.param_override.trim() || null,
     custom_header: f.custom_header.filter((h) => h.header_key.trim()),
+    dialect: f.dialect,
+    ...(f.dialect === 'generic' ? { ...f.paths, grants: f.grants.trim() ? JSON.parse(f.grants) : null } : {}),
   };
 }
 
-function KeysEditor({ keys, onChange, error }) {
+function KeysEditor({ keys, onChange, error, named }) {
   const set = (i, patch) => onChange(keys.map((k, j) => (j === i ? { ...k, ...patch } : k)));
   return html`<fieldset class="col" style="border:0;padding:0;margin:0;gap:8px">
     <legend class="label" style="margin-bottom:6px">${t('channels.keys')}</legend>
     ${keys.map((k, i) => html`<div class="col" style="gap:4px" key=${k.id || 'new' + i}>
+      ${named && html`<input class="input" value=${k.name || ''} placeholder=${t('channels.keyName')} aria-label=${t('channels.keyName') + ' ' + (i + 1)}
+        onInput=${(e) => set(i, { name: e.currentTarget.value })} />`}
       <div class="key-row">
         <input class="input mono" type="password" autocomplete="off" value=${k.key} aria-label=${t('channels.keyN', { n: i + 1 })}
           aria-invalid=${error && i === 0 ? 'true' : undefined} placeholder="sk-…" onInput=${(e) => set(i, { key: e.currentTarget.value })}
@@ -103,7 +116,8 @@ export function ChannelForm({ channel, onClose, onSaved }) {
     if (!f.base_url.trim() || !key) return setFetchError({ message: t('channels.fetchNeeds') });
     return runFetch(async () => {
       const body = { type: f.type, base_url: f.base_url.trim(), proxy: f.proxy, channel_proxy: f.channel_proxy.trim() || null,
-        match_regex: f.match_regex.trim() || null, custom_header: f.custom_header.filter((h) => h.header_key.trim()) };
+        match_regex: f.match_regex.trim() || null, custom_header: f.custom_header.filter((h) => h.header_key.trim()),
+        ...(f.dialect === 'generic' ? { dialect: 'generic', ...f.paths } : {}) };
       // a saved channel's masked key makes the server use the stored one
       if (channel.id) body.id = channel.id;
       body.key = key.key.trim();
@@ -122,6 +136,7 @@ export function ChannelForm({ channel, onClose, onSaved }) {
     if (saved !== undefined) { toast(isNew ? t('common.created') : t('common.saved')); onSaved(saved || { ...channel }, isNew); }
   };
   const preview = fullUrl(f.type, f.base_url, f.models[0]?.name);
+  const generic = f.dialect === 'generic';
   return html`<${Modal} open size="wide" title=${isNew ? t('channels.create') : t('channels.editNamed', { name: channel.name })} onClose=${onClose}
     footer=${html`<${Button} label=${t('common.cancel')} onClick=${onClose} />
       <${Button} kind="primary" busy=${saving} label=${isNew ? t('common.create') : t('common.save')} onClick=${save} />`}>
@@ -131,10 +146,16 @@ export function ChannelForm({ channel, onClose, onSaved }) {
         <${SelectField} label=${t('channels.type')} value=${f.type} onValue=${(v) => set({ type: v })}
           options=${TYPES.map((x) => ({ value: x.id, label: x.label }))} />
       </div>
+      <${SelectField} label=${t('channels.shape')} value=${f.dialect} onValue=${(v) => set({ dialect: v })}
+        options=${[{ value: '', label: t('channels.shapeTyped') }, { value: 'generic', label: t('channels.shapeGeneric') }]} />
       <${TextField} label=${t('channels.baseUrl')} value=${f.base_url} onValue=${(v) => set({ base_url: v })} error=${errors.base_url}
-        placeholder=${typeInfo(f.type).base} hint=${t('channels.baseUrlHint')} inputmode="url" />
-      ${preview && html`<div class="url-preview" aria-live="polite">${t('channels.willCall')} <strong>${preview}</strong></div>`}
-      <${KeysEditor} keys=${f.keys} onChange=${(keys) => set({ keys })} error=${errors.keys} />
+        placeholder=${generic ? 'https://api.example.com' : typeInfo(f.type).base} hint=${generic ? t('channels.genericUrlHint') : t('channels.baseUrlHint')} inputmode="url" />
+      ${preview && !generic && html`<div class="url-preview" aria-live="polite">${t('channels.willCall')} <strong>${preview}</strong></div>`}
+      ${generic && html`<div class="form-row">${PATHS.map(([field, example]) => html`<${TextField} key=${field} label=${field}
+        value=${f.paths[field]} placeholder=${example} onValue=${(v) => set({ paths: { ...f.paths, [field]: v.trim() } })} />`)}</div>`}
+      <${KeysEditor} keys=${f.keys} onChange=${(keys) => set({ keys })} error=${errors.keys} named=${generic} />
+      ${generic && html`<${TextField} multiline label=${t('channels.grants')} value=${f.grants} onValue=${(v) => set({ grants: v })}
+        error=${errors.grants} placeholder='[{"model_name": "gpt-4o", "key_name": "main", "protocols": 14}]' hint=${t('channels.grantsHint')} />`}
       <div class="field"><span class="label">${t('channels.models')}</span>
         <${ModelPicker} selected=${f.models} onChange=${(models) => set({ models })} fetched=${fetched}
           onFetch=${fetchModels} fetching=${fetching} fetchError=${fetchError} /></div>

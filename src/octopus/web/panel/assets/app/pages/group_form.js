@@ -56,7 +56,7 @@ function Picker({ models, members, onAdd }) {
 function initial(g) {
   const rc = g.relay_config || {};
   return {
-    name: g.name || '', mode: g.mode || 'failover',
+    name: g.name || '', mode: g.mode || 'failover', match_regex: g.match_regex || '',
     relay: Object.fromEntries(RELAY_FIELDS.map((f) => [f.key, rc[f.key] ?? f.def])),
     members: [...(g.items || [])].sort((a, b) => a.priority - b.priority).map((i) => ({ ...i })),
   };
@@ -65,7 +65,7 @@ function initial(g) {
 function payload(group, f) {
   const relay_config = Object.fromEntries(RELAY_FIELDS.map((x) => [x.key, Number(f.relay[x.key]) || 0]));
   const items = f.members.map((m, i) => ({ ...m, priority: i + 1, weight: Number(m.weight) || 1 }));
-  const base = { name: f.name.trim(), mode: f.mode, relay_config };
+  const base = { name: f.name.trim(), mode: f.mode, relay_config, match_regex: f.match_regex.trim() };
   if (!group.id) return { ...base, items: items.map(({ channel_id, model_name, priority, weight }) => ({ channel_id, model_name, priority, weight })) };
   const kept = new Set(items.filter((m) => m.id).map((m) => m.id));
   return {
@@ -91,11 +91,11 @@ export function GroupForm({ group, channels, onClose, onSaved, onDelete }) {
   const [runAuto, autoBusy, autoError] = useAction();
   const autoAdd = () => {
     const name = f.name.trim();
-    if (!name) return setNameError(t('groups.autoAddNeedsName'));
+    if (!name && !f.match_regex.trim()) return setNameError(t('groups.autoAddNeedsName'));
     setNameError('');
-    // the server matches every channel model whose name contains the group name
+    // the server matches the regex (Go v0.9), else every channel model containing the group name
     return runAuto(async () => {
-      const found = await api('group/auto-add', { method: 'POST', body: { name } });
+      const found = await api('group/auto-add', { method: 'POST', body: { name, match_regex: f.match_regex.trim() } });
       toast(t('groups.autoAdded', { n: add((found || []).map((m) => ({ channel_id: m.channel_id, model_name: m.model_name }))) }));
     });
   };
@@ -113,6 +113,7 @@ export function GroupForm({ group, channels, onClose, onSaved, onDelete }) {
     <form class="form" onSubmit=${save} novalidate>
       <div class="form-row">
         <${TextField} label=${t('groups.name')} value=${f.name} onValue=${(v) => set({ name: v })} error=${nameError} hint=${t('groups.nameHint')} required />
+        <${TextField} label=${t('groups.matchRegex')} value=${f.match_regex} onValue=${(v) => set({ match_regex: v })} placeholder="^claude-" hint=${t('groups.matchRegexHint')} />
         <${SelectField} label=${t('groups.modeLabel')} value=${f.mode} onValue=${(v) => set({ mode: v })} hint=${t('groups.modeHint.' + f.mode)}
           options=${MODES.map((m) => ({ value: m, label: t('groups.mode.' + m) }))} />
       </div>
