@@ -26,8 +26,11 @@ services:
 browser:
 	bash scripts/browser.sh
 
+# the suite under coverage (floors and the least-covered modules: scripts/coverage_floor.py)
 test: $(STAMP) services browser check
-	$(BIN)/pytest
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest
+	$(BIN)/python scripts/coverage_floor.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -18,11 +18,9 @@ from octopus.pricing.cost import Price, StaticPriceBook
 from octopus.protocols import WireFormat
 from octopus.records.group_mode import GroupMode
 from octopus.records.request import RequestRecord
-from octopus.relay.channel_events import ListChannelEvents
 from octopus.relay.exchange import ExchangeLimits
 from octopus.relay.limits import InProcessLimiter, KeyLimiter
 from octopus.relay.service import RelayLimits, RelayService
-from octopus.relay.sink import ListSink
 from octopus.routing.catalog import (
     ApiKey,
     Catalog,
@@ -36,6 +34,7 @@ from octopus.routing.state import RoutingState
 from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.web.relay_routes import RelayApp
 from tests.conftest import bound_port
+from tests.fakes.doubles import ListChannelEvents, ListSink
 from tests.fakes.upstream import FakeUpstream
 
 ALNUM = string.ascii_letters + string.digits

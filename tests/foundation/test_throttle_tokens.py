@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from octopus.core.clock import FakeClock
 from octopus.services import tokens
 from octopus.services.accounts import token_lifetime
 from octopus.services.throttle import LoginThrottle, ThrottlePolicy
+from tests.fakes.doubles import FakeClock
 
 
 def test_waits_grow_then_lock_and_success_resets() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from octopus.core.clock import FakeClock
 from octopus.records.request import Attempt
 from octopus.routing.catalog import RelayConfig
 from octopus.routing.health import InMemoryHealth
 from octopus.services.metrics import GatewayMetrics
+from tests.fakes.doubles import FakeClock
 from tests.harness import Gateway
 from tests.logs.factory import failover_record, record
 

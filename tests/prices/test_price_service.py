@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from octopus.core.clock import FakeClock
 from octopus.live_settings import LiveSettings
 from octopus.pricing.cost import Price, PriceBook
 from octopus.pricing.model_match import Rates
@@ -17,6 +16,7 @@ from octopus.services.scheduler import Scheduler
 from octopus.store import prices as store
 from octopus.store.database import Database
 from octopus.upstream.aiohttp_transport import AiohttpTransport
+from tests.fakes.doubles import FakeClock
 from tests.prices.fake_http import FakeHttp
 
 REFERENCE = {"gpt-4o": Rates(2, 8, 1), "claude-sonnet-4-5": Rates(3, 15, 0.3, 3.75)}

@@ -9,9 +9,9 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from octopus.core.clock import FakeClock
 from octopus.records.group_mode import GroupMode
 from octopus.routing.catalog import RelayConfig
+from tests.fakes.doubles import FakeClock
 from tests.fakes.gateway import Gateway, World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault
 

@@ -7,7 +7,6 @@ import json
 import msgspec
 import pytest
 
-from octopus.core.clock import FakeClock
 from octopus.errors import BadRequest, Forbidden, RateLimited
 from octopus.pricing.cost import Price, cost_of
 from octopus.protocols import WireFormat
@@ -18,6 +17,7 @@ from octopus.relay.cutter import last_boundary
 from octopus.relay.limits import InProcessLimiter
 from octopus.routing.catalog import ApiKey
 from octopus.upstream.providers import endpoint_url, models_url
+from tests.fakes.doubles import FakeClock
 
 
 def test_read_head_and_patch() -> None:

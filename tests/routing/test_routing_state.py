@@ -7,7 +7,6 @@ from collections import Counter
 
 import pytest
 
-from octopus.core.clock import FakeClock
 from octopus.protocols import WireFormat
 from octopus.records.group_mode import GroupMode
 from octopus.routing import balancer
@@ -15,6 +14,7 @@ from octopus.routing.affinity import InMemoryRoundRobin, InMemoryStickiness
 from octopus.routing.catalog import Channel, ChannelKey, Group, GroupMember, RelayConfig
 from octopus.routing.health import Availability, InMemoryHealth
 from octopus.routing.keys import InMemoryKeyHealth
+from tests.fakes.doubles import FakeClock
 
 CONFIG = RelayConfig(cooldown=10.0, cooldown_max=35.0, failure_threshold=2)
 

@@ -23,17 +23,3 @@ class NullChannelEvents:
 
     def key_resting(self, channel_id: int, key_id: int, seconds: float) -> None:
         pass
-
-
-class ListChannelEvents:
-    """Remembers every event (tests)."""
-
-    def __init__(self) -> None:
-        self.disabled: list[tuple[int, int, str]] = []
-        self.resting: list[tuple[int, int, float]] = []
-
-    def key_disabled(self, channel_id: int, key_id: int, reason: str) -> None:
-        self.disabled.append((channel_id, key_id, reason))
-
-    def key_resting(self, channel_id: int, key_id: int, seconds: float) -> None:
-        self.resting.append((channel_id, key_id, seconds))

@@ -25,19 +25,3 @@ class NullSink:
 
     def finished(self, record: RequestRecord) -> None:
         pass
-
-
-class ListSink:
-    """Keeps every finished record in memory (tests, debugging)."""
-
-    def __init__(self) -> None:
-        self.running: list[RequestRecord] = []
-        self.records: list[RequestRecord] = []
-
-    def started(self, record: RequestRecord) -> None:
-        self.running.append(record)
-
-    def finished(self, record: RequestRecord) -> None:
-        if record in self.running:
-            self.running.remove(record)
-        self.records.append(record)
