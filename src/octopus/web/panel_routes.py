@@ -19,7 +19,7 @@ PANEL_DIR = Path(__file__).parent / "panel"
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
 # files the browser asks for at the panel root, besides index.html
-ROOT_FILES = ("manifest.webmanifest", "favicon.svg")
+ROOT_FILES = ("manifest.webmanifest", "favicon.svg", "sw.js")  # sw.js: scope = the panel root
 _TYPES = {
     ".js": "text/javascript",
     ".mjs": "text/javascript",

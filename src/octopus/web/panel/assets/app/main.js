@@ -27,6 +27,11 @@ function parseRoute() {
 
 const loaded = {};
 
+// the service worker caches the shell (sw.js, served beside index.html so its scope is the panel)
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register('./sw.js').catch(() => {});  // relative to the page: works under a sub-path
+}
+
 function LazyPage({ page }) {
   const entry = PAGES.find((p) => p.id === page);
   const [mod, setMod] = useState(() => loaded[page]);
