@@ -49,11 +49,11 @@ async def test_filtered_pages_stay_fast_at_a_million_rows(tmp_path: Path) -> Non
             await conn.execute(FILL, {"rows": ROWS, "start": START})
         sessions = session_factory(engine)
         statements: list[tuple[str, object]] = []
-        event.listen(
-            engine.sync_engine,
-            "before_cursor_execute",
-            lambda _c, _cur, sql, params, _ctx, _many: statements.append((sql, params)),
-        )
+
+        def note(_c: object, _cur: object, sql: str, params: object, *_: object) -> None:
+            statements.append((sql, params))
+
+        event.listen(engine.sync_engine, "before_cursor_execute", note)
         end = START + ROWS * 2
         queries = [
             logs.LogFilter(),
@@ -74,6 +74,7 @@ async def test_filtered_pages_stay_fast_at_a_million_rows(tmp_path: Path) -> Non
                 times = [item["time"] for item in result["items"]]
                 assert times == sorted(times, reverse=True)
                 assert elapsed < 5.0, f"{where} page {page}: {elapsed:.3f}s"
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
         await _assert_indexed(engine, statements)
         async with sessions() as session:
             assert (await logs.list_logs(session, logs.LogFilter(), 1, 1))["total"] == ROWS
