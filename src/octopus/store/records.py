@@ -126,7 +126,7 @@ def stats_deltas(records: Sequence[RequestRecord]) -> list[dict[str, Any]]:
         for attempt in record.attempts[:-1]:
             if attempt.outcome == "failed":
                 bucket(record, attempt.channel_id, attempt.model)["attempt_failed"] += 1
-    return list(sums.values())
+    return [sums[key] for key in sorted(sums)]  # one row order for every writer: no deadlocks
 
 
 COUNTERS = (
