@@ -7,9 +7,11 @@ lost or Redis is down; a disabled or deleted key refused everywhere within 2 s.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
+from tests.cluster.conftest import cluster_env
 from tests.cluster.fleet import all_answer, make_routing
 from tests.cluster.harness import DEAD_REDIS_URL, Cluster, login, wait_ready, within
 from tests.fakes.upstream import FakeUpstream
@@ -77,11 +79,14 @@ async def test_settings_and_the_account_follow_within_a_second(pg_cluster: Clust
         return (await admin_b.get("/api/v1/user/status")).status_code == 401
 
     await within(b_session_void, 1.0, "b's old session refused")
-    old = await b.client().post(
-        "/api/v1/user/login", json={"username": "admin", "password": "admin"}
-    )
-    assert old.status_code == 401
-    assert (await login(b, "s3cret-new")).cookies
+    async with b.client() as fresh:
+        old = await fresh.post(
+            "/api/v1/user/login", json={"username": "admin", "password": "admin"}
+        )
+        assert old.status_code == 401
+    renewed = await login(b, "s3cret-new")
+    assert renewed.cookies
+    await renewed.aclose()
     await admin_a.aclose()
     await admin_b.aclose()
 
@@ -105,3 +110,22 @@ async def test_polling_backstop_when_messages_are_lost_or_redis_is_down(
     )
     assert "redis unavailable" in lonely.log()
     await admin.aclose()
+
+
+async def test_on_mariadb_a_new_key_and_its_revocation_reach_the_other_instance(
+    tmp_path: Path, maria_dsn: str, prefix: str, upstream: FakeUpstream
+) -> None:
+    cluster = Cluster(tmp_path, cluster_env(maria_dsn, prefix, database_type="mysql"))
+    try:
+        a, b = cluster.launch("a"), cluster.launch("b")
+        await asyncio.gather(wait_ready(a), wait_ready(b))
+        admin = await login(a)
+        routing = await make_routing(admin, upstream)
+        await within(lambda: all_answer([b], routing.api_key, 200), 1.0, "mariadb: key live on b")
+        await admin.delete(f"/api/v1/apikey/delete/{routing.key_id}")
+        await within(
+            lambda: all_answer([a, b], routing.api_key, 401), 2.0, "mariadb: deleted key refused"
+        )
+        await admin.aclose()
+    finally:
+        cluster.stop()
