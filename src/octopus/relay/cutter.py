@@ -4,8 +4,8 @@ Same-protocol streams go to the client as the upstream wrote them, cut only afte
 so an in-band error or keep-alive never lands inside a half-written event. Finding the cut scans
 each chunk once (linear in the bytes received); the bytes held back wait for the rest of their
 event and are capped, so a stream that never ends an event (comment lines only, a runaway
-event) ends the attempt instead of growing memory. Events are parsed only where the bytes carry
-a usage object, the one thing metering needs after commit.
+event) ends the attempt instead of growing memory; a whole event over the cap is refused too.
+Events are parsed only where the bytes carry a usage object, what metering needs after commit.
 """
 
 from __future__ import annotations
@@ -27,6 +27,23 @@ def last_boundary(data: bytes) -> int:
             if at >= 0 and at + len(mark) > end:
                 end = at + len(mark)
     return end
+
+
+def oversized(data: bytes, limit: int) -> bool:
+    """True when an event of `data` (wire bytes, the last one may be unfinished) exceeds `limit`.
+
+    Free for the usual region shorter than `limit`; CR-only framing counts as one event.
+    """
+    if len(data) <= limit:
+        return False
+    start, size = 0, len(data)
+    while start < size:
+        cut = data.find(b"\n\n", start)
+        end = size if cut < 0 else cut + 2
+        if end - start > limit:
+            return True
+        start = end
+    return False
 
 
 def carries_usage(data: bytes) -> bool:
@@ -60,6 +77,8 @@ class EventCutter:
         ready = chunk if cut == len(chunk) else chunk[:cut]
         if self._held:
             ready = b"".join([*self._held, ready])
+        if oversized(ready, self._limit):
+            raise SseEventTooLarge(f"an SSE event exceeded {self._limit} bytes")
         rest = chunk[cut:]
         self._held = [rest] if rest else []
         self._size = len(rest)

@@ -19,7 +19,7 @@ from octopus.protocols import events as ev
 from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser, encode_events
 from octopus.relay import retry
 from octopus.relay.context import HeaderList, Responder
-from octopus.relay.cutter import EventCutter
+from octopus.relay.cutter import EventCutter, oversized
 from octopus.relay.keepalive import Keepalive
 from octopus.relay.metering import TextMeter, text_size
 from octopus.relay.ready import Delivery, UpstreamFailure
@@ -51,6 +51,7 @@ class Prefetched:
     ended: bool = False
 
     rest: list[SseEvent] = field(default_factory=list)  # read with the first content, undecoded
+    tail: bytes = b""  # read with the commit point but never parsed (starts at an event boundary)
 
     def absorb(self, codec: Codec, batch: list[SseEvent], *, eager: bool = False) -> None:
         """Inspect and decode up to the first content event; park the rest of the batch raw.
@@ -73,10 +74,38 @@ class Prefetched:
                 self.content = self.content or isinstance(event, _CONTENT)
                 self.events.append(event)
 
+    def take(self, codec: Codec, chunk: bytes, *, early: bool) -> bool:
+        """Parse `chunk` one event at a time up to the commit point; True once there.
+
+        A burst can bring most of a stream in one read: parsing it all before commit would cost
+        passthrough per event, when it only needs the raw bytes from here on (kept in `tail`).
+        Streams that end events with CR are parsed per chunk instead.
+        """
+        start, size = 0, len(chunk)
+        while start < size:
+            cut = chunk.find(b"\n\n", start)
+            end = size if cut < 0 else cut + 2
+            self.absorb(codec, self.parser.feed(chunk if end - start == size else chunk[start:end]))
+            start = end
+            if self.content or (early and self.events):
+                self.tail = chunk[start:]
+                if oversized(self.tail, self.parser.max_event_size):  # fail over, as parsed
+                    raise SseEventTooLarge(
+                        f"an SSE event exceeded {self.parser.max_event_size} bytes"
+                    )
+                return True
+        return False
+
+    def head(self) -> bytes:
+        """The bytes read before commit that were parsed (all of them but `tail`)."""
+        data = b"".join(self.chunks)
+        return data[: len(data) - len(self.tail)] if self.tail else data
+
     def take_rest(self) -> list[ev.Event]:
         """Decode the parked events (conversion and accumulation need them; passthrough not)."""
-        events = [event for sse in self.rest for event in self.decoder.feed(sse)]
-        self.rest = []
+        parked = [*self.rest, *self.parser.feed(self.tail)] if self.tail else self.rest
+        events = [event for sse in parked for event in self.decoder.feed(sse)]
+        self.rest, self.tail = [], b""
         return events
 
 
@@ -92,8 +121,7 @@ async def prefetch(
     try:
         async for chunk in pre.it:
             pre.chunks.append(chunk)
-            pre.absorb(codec, pre.parser.feed(chunk))
-            if pre.content or (commit_early and pre.events):
+            if pre.take(codec, chunk, early=commit_early):
                 return pre
         pre.absorb(codec, pre.parser.close(), eager=True)
         for event in pre.decoder.close():
@@ -138,10 +166,12 @@ class PassthroughStream:
             meter.feed(sse)
         out = self.out = Delivery(first_byte_at=self.clock.monotonic(), capture=self.capture)
         await responder.start(self.status, self.headers)
-        # the tap has seen the prefetched events; the cutter parses from the event after them
+        # the tap has seen the parsed events; the cutter parses from the event after them
         cutter = EventCutter(self.pre.parser.max_event_size)
         try:
-            await self._send(responder, cutter.push(b"".join(self.pre.chunks)), out)
+            await self._send(responder, cutter.push(self.pre.head()), out)
+            if self.pre.tail:
+                await self._relay(responder, cutter, self.pre.tail, (tap, meter), out)
             if not self.pre.ended:
                 await self._pump(responder, cutter, tap, meter, out)
                 rest = cutter.held()
@@ -174,19 +204,33 @@ class PassthroughStream:
         quiet = Keepalive(responder.write, self.codec.keepalive(), self.keepalive_interval)
         try:
             async for chunk in self.pre.it:
-                ready = cutter.push(chunk)
-                if ready:
-                    if meter.learning:  # once, until the first text event: decode to measure
-                        meter.learn(SseParser(len(ready) + 1).feed(ready), self.pre.decoder.feed)
-                    else:
-                        meter.feed_wire(ready)
-                    for sse in cutter.usage_events(ready):
-                        tap.feed(sse)
-                    await responder.write(ready)
+                if await self._relay(responder, cutter, chunk, (tap, meter), out):
                     quiet.touch()
-                    out.sent(ready)
         finally:
             await quiet.stop()
+
+    async def _relay(
+        self,
+        responder: Responder,
+        cutter: EventCutter,
+        chunk: bytes,
+        meters: tuple[UsageTap, TextMeter],
+        out: Delivery,
+    ) -> bool:
+        """Cut, meter and write the whole events `chunk` completes; False when none did."""
+        ready = cutter.push(chunk)
+        if not ready:
+            return False
+        tap, meter = meters
+        if meter.learning:  # once, until the first text event: decode to measure
+            meter.learn(SseParser(len(ready) + 1).feed(ready), self.pre.decoder.feed)
+        else:
+            meter.feed_wire(ready)
+        for sse in cutter.usage_events(ready):
+            tap.feed(sse)
+        await responder.write(ready)
+        out.sent(ready)
+        return True
 
     @staticmethod
     async def _send(responder: Responder, data: bytes, out: Delivery) -> None:
