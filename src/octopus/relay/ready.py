@@ -26,12 +26,24 @@ class Delivery:
     capture: int = 0  # how many streamed bytes to keep in `body` (0 = none)
     output_size: int = 0  # characters of output text delivered (what an estimate bills)
 
+    head: bytearray | None = None  # a stream's first `capture` bytes as they are written
+
     def sent(self, data: bytes) -> None:
         """Count bytes written to the client and keep the first `capture` of them."""
         self.response_size += len(data)
-        kept = len(self.body) if self.body is not None else 0
-        if kept < self.capture:
-            self.body = (self.body or b"") + data[: self.capture - kept]
+        if self.capture:
+            head = self.head if self.head is not None else bytearray()
+            room = self.capture - len(head)
+            if room > 0:  # grows in place: linear in the bytes kept, however many writes
+                head += data if len(data) <= room else data[:room]
+                self.head = head
+
+    @property
+    def kept(self) -> bytes | None:
+        """The response body the request log may keep (None: nothing was captured)."""
+        if self.body is not None:
+            return self.body
+        return bytes(self.head) if self.head else None
 
 
 class Ready(Protocol):

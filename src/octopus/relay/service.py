@@ -248,7 +248,7 @@ class RelayService:
                 complete=not cut and delivery.error is None,
             )
         record.response_body = keep_body(
-            self.limits.bodies, delivery.body, success=record.status == "success"
+            self.limits.bodies, delivery.kept, success=record.status == "success"
         )
 
     @staticmethod
