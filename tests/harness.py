@@ -22,6 +22,10 @@ from octopus.services.container import Services
 from octopus.settings import Settings
 from tests.conftest import bound_port
 
+# tests start the gateway with this first password (OCTOPUS_ADMIN_PASSWORD): no forced change;
+# tests of the admin/admin first-start lockdown pass admin_password="" / OCTOPUS_ADMIN_PASSWORD=""
+TEST_ADMIN_PASSWORD = "test-admin-pw"
+
 
 @dataclass
 class Gateway:
@@ -34,7 +38,10 @@ class Gateway:
 
 
 def sqlite_settings(tmp: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"models_dev_url": ""}  # tests never reach beyond loopback
+    values: dict[str, object] = {
+        "models_dev_url": "",  # tests never reach beyond loopback
+        "admin_password": TEST_ADMIN_PASSWORD,
+    }
     values.update(overrides)
     return Settings(
         database_type="sqlite",
@@ -49,7 +56,13 @@ async def serve(settings: Settings) -> AsyncIterator[Gateway]:
     """The full app (lifespan included) on 127.0.0.1:<any port> inside the test's event loop."""
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="on", log_config=None, access_log=False
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,  # as `octopus start`: only server.trusted_proxies are believed
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -66,7 +79,7 @@ async def serve(settings: Settings) -> AsyncIterator[Gateway]:
         await asyncio.wait_for(task, timeout=30)
 
 
-async def admin_client(gateway: Gateway, password: str = "admin") -> httpx.AsyncClient:
+async def admin_client(gateway: Gateway, password: str = TEST_ADMIN_PASSWORD) -> httpx.AsyncClient:
     """An httpx client logged in as admin (cookie set)."""
     client = httpx.AsyncClient(base_url=gateway.url, timeout=30)
     response = await client.post(
@@ -91,19 +104,23 @@ class Process:
 
 
 @contextlib.contextmanager
-def octopus_process(workdir: Path, env: dict[str, str] | None = None) -> Iterator[Process]:
-    """`octopus start` as a real process in `workdir` on port 0; stopped with SIGTERM at the end."""
+def octopus_process(
+    workdir: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> Iterator[Process]:
+    """`octopus start [args]` as a real process in `workdir` on port 0; stopped with SIGTERM at
+    the end."""
     environ = {
         **os.environ,
         "OCTOPUS_SERVER_PORT": "0",
         "OCTOPUS_SERVER_HOST": "127.0.0.1",
         "OCTOPUS_PRICES_MODELS_DEV_URL": "",  # tests never reach beyond loopback
+        "OCTOPUS_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD,
     }
     environ.update(env or {})
     log_path = workdir / "octopus.log"
     with log_path.open("wb") as log:
         popen = subprocess.Popen(
-            [sys.executable, "-m", "octopus", "start"],
+            [sys.executable, "-m", "octopus", "start", *args],
             cwd=workdir,
             env=environ,
             stdout=log,

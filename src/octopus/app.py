@@ -19,6 +19,7 @@ from octopus.core.clock import Clock, SystemClock
 from octopus.live_settings import LiveSettings
 from octopus.services.build import build_services
 from octopus.services.container import Basics, Flusher, Services
+from octopus.services.first_admin import FirstPasswordRefused
 from octopus.settings import Settings
 from octopus.store.database import Database, open_database
 from octopus.store.dsn import DsnError
@@ -35,10 +36,12 @@ from octopus.web.admin import settings as setting_routes
 from octopus.web.admin import stats as stats_routes
 from octopus.web.admin import update as update_routes
 from octopus.web.admin import user
+from octopus.web.admin.body_limit import BodyLimit, admin_limits
 from octopus.web.admin.envelope import AdminError, fail
-from octopus.web.admin.guard import AdminGuard
+from octopus.web.admin.guard import IMPORT_PATH, AdminGuard
 from octopus.web.cors import CorsMiddleware
 from octopus.web.panel_routes import panel_routes
+from octopus.web.proxies import TrustedProxies
 from octopus.web.relay_routes import RelayApp
 
 log = logging.getLogger("octopus.app")
@@ -67,7 +70,10 @@ class Octopus:
         self._lifespan = lifespan
         live = basics.live_settings
         # read live on every request: a settings change applies to the next one
-        self._cors = CorsMiddleware(self._route, lambda: live.cors_allow_origins)
+        self._cors = CorsMiddleware(
+            TrustedProxies(self._route, basics.settings.trusted_proxies),
+            lambda: live.cors_allow_origins,
+        )
 
     @property
     def services(self) -> Services:
@@ -126,7 +132,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Octopus:
     async def lifespan(octopus: Octopus) -> AsyncIterator[None]:
         db = await _open(settings)
         try:
-            octopus.started(await build_services(basics, db))
+            try:
+                octopus.started(await build_services(basics, db))
+            except FirstPasswordRefused as exc:
+                raise StartupError(str(exc)) from None
             _freeze_heap()
             yield
         finally:
@@ -156,7 +165,10 @@ def admin_app(services: Services) -> Starlette:
             *health.routes(services),
             *panel_routes(),  # last: the panel's `/` and `/assets/...`
         ],
-        middleware=[Middleware(AdminGuard, auth=services.auth)],
+        middleware=[
+            Middleware(BodyLimit, limit_for=admin_limits(IMPORT_PATH, services.settings)),
+            Middleware(AdminGuard, auth=services.auth),
+        ],
         exception_handlers={AdminError: _admin_error, HTTPException: _http_error},
     )
 

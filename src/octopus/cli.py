@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -30,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="serving processes (0 = one per core)"
     )
     start.add_argument("--worker-fd", type=int, default=None, help=argparse.SUPPRESS)
+    start.add_argument(
+        "--admin-password",
+        default=None,
+        help="the admin password on first start (else admin/admin, to be changed at first login)",
+    )
     reset = commands.choices["reset-password"]
     reset.add_argument("--username", default=None, help="also rename the account")
     reset.add_argument("--password", default=None, help="the new password (asked when omitted)")
@@ -55,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level, settings.debug)
     if args.command == "start":
         from octopus.server import serve, serve_workers
+
+        if args.admin_password is not None:
+            # through the environment: worker processes load their settings again
+            os.environ["OCTOPUS_ADMIN_PASSWORD"] = args.admin_password
+            settings = dataclasses.replace(settings, admin_password=args.admin_password)
 
         if args.worker_fd is not None:
             return serve(settings, worker_fd=args.worker_fd)

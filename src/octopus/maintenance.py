@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 
-from octopus.services.passwords import hash_password, hash_password_async
+from octopus.services.passwords import hash_password, hash_password_async, password_problem
 from octopus.settings import Settings
 from octopus.store import users
 from octopus.supervisor import open_or_report
 
 log = logging.getLogger("octopus.maintenance")
-MIN_PASSWORD = 6
 
 
 async def migrate(settings: Settings) -> int:
@@ -24,8 +23,9 @@ async def migrate(settings: Settings) -> int:
 
 
 async def reset_password(settings: Settings, password: str, username: str | None) -> int:
-    if len(password) < MIN_PASSWORD:
-        print(f"octopus: the password needs at least {MIN_PASSWORD} characters", file=sys.stderr)  # noqa: T201
+    problem = password_problem(username or users.DEFAULT_USERNAME, password)
+    if problem is not None:
+        print(f"octopus: {problem}", file=sys.stderr)  # noqa: T201
         return 2
     db = await open_or_report(settings)
     if db is None:
@@ -42,5 +42,6 @@ async def reset_password(settings: Settings, password: str, username: str | None
             name = username or user.username
     finally:
         await db.close()
+    # a running gateway reads the account again within 2 s: its sessions end then
     print(f"password reset for {name}; every earlier session is signed out")  # noqa: T201
     return 0

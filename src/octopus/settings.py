@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -43,6 +44,11 @@ class Settings:
     # IANA name: days and hours of stats, the dashboard and retention (OCTOPUS_TIMEZONE, else TZ)
     timezone: str = "UTC"
     debug: bool = False  # OCTOPUS_DEBUG: debug logging, SQL statements and a request line each
+    # the first admin password on first start ("" = admin/admin, changed at first login)
+    admin_password: str = field(default="", repr=False)
+    # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDRs)
+    trusted_proxies: tuple[str, ...] = ()
+    max_import_size: int = 64 * MiB  # POST /api/v1/setting/import; other admin routes get 1 MiB
     config_path: Path = DEFAULT_CONFIG_PATH
 
     @property
@@ -178,10 +184,24 @@ def _redis_url(raw: Any) -> str:
     return value
 
 
+def _networks(raw: Any) -> tuple[str, ...]:
+    """A list (or comma-separated text) of IP addresses or networks."""
+    items = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ValueError("must be a list of IP addresses or networks")
+    names = tuple(item.strip() for item in items if item.strip())
+    for name in names:
+        ipaddress.ip_network(name, strict=False)  # ValueError names the bad entry
+    return names
+
+
 KEYS: tuple[_Key, ...] = (
     _Key("server.host", "host", _nonempty),
     _Key("server.port", "port", _port),
     _Key("server.workers", "workers", _non_negative_int, in_file=False),
+    _Key("server.trusted_proxies", "trusted_proxies", _networks, in_file=False),
+    _Key("server.max_import_size", "max_import_size", _positive_int, in_file=False),
+    _Key("admin.password", "admin_password", _text, in_file=False),
     _Key("database.type", "database_type", _choice(DATABASE_TYPES)),
     _Key("database.path", "database_path", _nonempty),
     _Key("log.level", "log_level", _choice(LOG_LEVELS)),

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from octopus.services.build import bootstrap_account
+from octopus.services.first_admin import FirstPasswordRefused
 from octopus.settings import Settings
 from octopus.store.database import Database, open_database
 from octopus.store.dsn import DsnError
@@ -47,7 +48,10 @@ async def prepare(settings: Settings) -> int:
     if db is None:
         return 1
     try:
-        await bootstrap_account(db)
+        await bootstrap_account(db, settings.admin_password)
+    except FirstPasswordRefused as exc:
+        print(f"octopus: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
     finally:
         await db.close()
     return 0

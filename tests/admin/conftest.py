@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from octopus.settings import Settings
-from tests.harness import Gateway, admin_client, serve, sqlite_settings
+from tests.harness import TEST_ADMIN_PASSWORD, Gateway, admin_client, serve, sqlite_settings
 
 
 def url_settings(url: URL, tmp: Path) -> Settings:
@@ -21,6 +21,7 @@ def url_settings(url: URL, tmp: Path) -> Settings:
         database_path=url.render_as_string(hide_password=False),
         config_path=tmp / "data" / "config.json",
         models_dev_url="",  # tests never reach beyond loopback
+        admin_password=TEST_ADMIN_PASSWORD,
     )
 
 

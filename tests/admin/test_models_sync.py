@@ -96,7 +96,7 @@ async def test_sync_now_updates_models_and_groups(
     before = data(await admin.get("/api/v1/channel/last-sync-time"))
     upstream.models["sync"] = ["old-2", "new-1", "mine", "new-1"]
     await asyncio.sleep(1.1)  # the time has one-second resolution
-    data(await admin.post("/api/v1/channel/sync"))
+    data(await admin.post("/api/v1/channel/sync", json={}))
     channels = {c["name"]: c for c in data(await admin.get("/api/v1/channel/list"))}
     assert channels["primary"]["model"] == "old-2,new-1"
     assert channels["primary"]["custom_model"] == "mine"
@@ -117,13 +117,13 @@ async def test_sync_busy_and_failures(admin: httpx.AsyncClient, upstream: FakeUp
         admin, base_url=upstream.base("slow", WireFormat.OPENAI_CHAT), auto_sync=True
     )
     upstream.script("slow", Fault(delay=1.0))
-    first = asyncio.create_task(admin.post("/api/v1/channel/sync"))
+    first = asyncio.create_task(admin.post("/api/v1/channel/sync", json={}))
     await asyncio.sleep(0.3)
-    busy = await admin.post("/api/v1/channel/sync")
+    busy = await admin.post("/api/v1/channel/sync", json={})
     assert error(busy, 409) == "model sync already running"
     data(await first)
     upstream.script("slow", Fault(status=500))
-    failed = error(await admin.post("/api/v1/channel/sync"), 502)
+    failed = error(await admin.post("/api/v1/channel/sync", json={}), 502)
     assert failed.startswith("channel primary: upstream responded 500")
 
 

@@ -82,7 +82,13 @@ async def test_raw_and_enveloped_uploads_and_round_trip(
     assert data(raw)["rows_affected"]["groups"] == 3
     exported = (await admin.get("/api/v1/setting/export?include_stats=true")).json()
     wrapped = json.dumps({"code": 200, "message": "success", "data": exported})
-    again = data(await admin.post("/api/v1/setting/import", content=wrapped))
+    again = data(
+        await admin.post(
+            "/api/v1/setting/import",
+            content=wrapped,
+            headers={"Content-Type": "application/json"},
+        )
+    )
     assert again["rows_affected"]["channels"] == 0  # ids already present: kept, not replaced
     assert again["skipped"]["channels"] == 4
     after = (await admin.get("/api/v1/setting/export?include_stats=true")).json()
@@ -105,6 +111,8 @@ async def test_bad_uploads_are_refused(gateway: Gateway, admin: httpx.AsyncClien
     assert "the file is not valid JSON" in broken.json()["message"]
     no_file = await admin.post("/api/v1/setting/import", files={"other": ("d.json", b"{}")})
     assert no_file.json()["message"] == "import refused: the form has no 'file' field"
-    empty = await admin.post("/api/v1/setting/import", content=b"")
+    empty = await admin.post(
+        "/api/v1/setting/import", content=b"", headers={"Content-Type": "application/json"}
+    )
     assert empty.status_code == 400
     assert data(await admin.get("/api/v1/channel/list")) == []

@@ -11,6 +11,7 @@ import httpx
 from octopus.protocols import WireFormat
 from tests.compat.conftest import Running, envelope_data
 from tests.compat.parsers import HUB_LEGACY_CHANNEL, hub_current_channel, require_each
+from tests.harness import TEST_ADMIN_PASSWORD
 
 UPSTREAM_MODELS = ["gpt-4o", "gpt-4o-mini"]
 
@@ -18,7 +19,9 @@ UPSTREAM_MODELS = ["gpt-4o", "gpt-4o-mini"]
 async def _login(hub: httpx.AsyncClient) -> dict[str, str]:
     """auth.ts: POST JSON {username, password} (no expire); the envelope's code must be 200."""
     data = envelope_data(
-        await hub.post("/api/v1/user/login", json={"username": "admin", "password": "admin"})
+        await hub.post(
+            "/api/v1/user/login", json={"username": "admin", "password": TEST_ADMIN_PASSWORD}
+        )
     )
     assert isinstance(data, dict)
     return data

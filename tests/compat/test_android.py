@@ -17,11 +17,12 @@ import openai
 from octopus.protocols import WireFormat
 from tests.compat import parsers as p
 from tests.compat.conftest import Running, envelope_data
+from tests.harness import TEST_ADMIN_PASSWORD
 
 
 async def _android(running: Running) -> httpx.AsyncClient:
     client = httpx.AsyncClient(base_url=running.url, timeout=30)
-    body = {"username": "admin", "password": "admin", "expire": 86400}
+    body = {"username": "admin", "password": TEST_ADMIN_PASSWORD, "expire": 86400}
     login = envelope_data(await client.post("/api/v1/user/login", json=body))
     p.require(login, p.ANDROID_LOGIN, "login")
     client.cookies.clear()  # it sends only the Bearer header

@@ -33,6 +33,7 @@ def _day(offset: int) -> str:
 
 DATA: dict[str, Any] = {
     "user/status": "ok",
+    "user/info": {"username": "admin", "must_change_password": False},
     "stats/total": METRICS,
     "stats/today": METRICS,
     "stats/daily": [

@@ -37,6 +37,7 @@ from tests.fakes.upstream import FakeUpstream
 from tests.harness import Process, octopus_process
 
 pytestmark = pytest.mark.e2e
+FIRST_PASSWORD = "first-horse-41"
 NEW_PASSWORD = "correct-horse-42"
 UPSTREAM_MODELS = ["gpt-4o", "gpt-4o-mini", "o3-mini", "claude-3-5-haiku"]
 MODES = ("round_robin", "random", "weighted", "manual", "failover")
@@ -78,7 +79,10 @@ def models_dev() -> Iterator[ModelsDev]:
 
 @pytest.fixture
 def gateway(tmp_path: Path, models_dev: ModelsDev) -> Iterator[Process]:
-    env = {"OCTOPUS_PRICES_MODELS_DEV_URL": models_dev.server.url + "/api.json"}
+    env = {
+        "OCTOPUS_PRICES_MODELS_DEV_URL": models_dev.server.url + "/api.json",
+        "OCTOPUS_ADMIN_PASSWORD": "",  # a true first start: admin/admin, changed at first login
+    }
     with octopus_process(tmp_path, env=env) as process:
         yield process
 
@@ -123,10 +127,26 @@ def login(panel: Panel, password: str, *, keyboard: bool = False) -> None:
     panel.button("auth.login").click()
 
 
+def first_password(panel: Panel) -> None:
+    """admin/admin opens on the change-password screen; the new password logs straight in."""
+    page = panel.page
+    expect(page.get_by_role("heading", level=1)).to_have_text(panel.m["first.title"])
+    form = page.get_by_role("form", name=panel.m["settings.changePassword"])
+    form.get_by_label(panel.m["settings.oldPassword"], exact=True).fill("admin")
+    form.get_by_label(panel.m["settings.newPassword"], exact=True).fill("admin")
+    form.get_by_label(panel.m["settings.confirmPassword"], exact=True).fill("admin")
+    panel.button("first.submit", form).click()
+    expect(form.get_by_text(panel.m["settings.passwordShort"].replace("{n}", "8"))).to_be_visible()
+    form.get_by_label(panel.m["settings.newPassword"], exact=True).fill(FIRST_PASSWORD)
+    form.get_by_label(panel.m["settings.confirmPassword"], exact=True).fill(FIRST_PASSWORD)
+    panel.button("first.submit", form).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(panel.m["nav.dashboard"])
+
+
 def change_password(panel: Panel) -> None:
     panel.nav("settings")
     form = panel.page.get_by_role("form", name=panel.m["settings.changePassword"])
-    form.get_by_label(panel.m["settings.oldPassword"], exact=True).fill("admin")
+    form.get_by_label(panel.m["settings.oldPassword"], exact=True).fill(FIRST_PASSWORD)
     form.get_by_label(panel.m["settings.newPassword"], exact=True).fill(NEW_PASSWORD)
     form.get_by_label(panel.m["settings.confirmPassword"], exact=True).fill(NEW_PASSWORD)
     panel.button("settings.changePassword", form).click()
@@ -134,7 +154,7 @@ def change_password(panel: Panel) -> None:
     # log out, the old password no longer works, the new one does
     logout = panel.page.get_by_role("button", name=panel.m["auth.logout"]).locator("visible=true")
     logout.first.click()
-    login(panel, "admin")
+    login(panel, FIRST_PASSWORD)
     expect(panel.page.get_by_role("alert")).to_contain_text(panel.m["auth.badCredentials"])
     login(panel, NEW_PASSWORD, keyboard=True)
     # back where the user was
@@ -385,7 +405,7 @@ def test_the_guide_end_to_end(
     expect(page.get_by_role("button", name=panel.m["auth.login"])).to_be_visible()
     panel.shot("login")
     login(panel, "admin")
-    expect(page.get_by_role("heading", level=1)).to_have_text(panel.m["nav.dashboard"])
+    first_password(panel)
     change_password(panel)
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
     create_channel(panel, upstream, f"e2e{variant.suffix}")

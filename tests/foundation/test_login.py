@@ -9,14 +9,18 @@ from pathlib import Path
 import httpx
 
 from octopus.services.accounts import AuthService
+from tests.harness import TEST_ADMIN_PASSWORD as PASSWORD
 from tests.harness import serve, sqlite_settings
 
 
 async def _login(
-    client: httpx.AsyncClient, password: str = "admin", **extra: object
+    client: httpx.AsyncClient,
+    password: str = PASSWORD,
+    headers: dict[str, str] | None = None,
+    **extra: object,
 ) -> httpx.Response:
     body = {"username": "admin", "password": password, "expire": 3600, **extra}
-    return await client.post("/api/v1/user/login", json=body)
+    return await client.post("/api/v1/user/login", json=body, headers=headers)
 
 
 async def test_login_sets_hardened_cookie_and_returns_token(tmp_path: Path) -> None:
@@ -26,7 +30,8 @@ async def test_login_sets_hardened_cookie_and_returns_token(tmp_path: Path) -> N
         body = response.json()
         assert body["code"] == 200
         assert body["message"] == "success"
-        assert set(body["data"]) == {"token", "expire_at"}
+        assert set(body["data"]) == {"token", "expire_at", "must_change_password"}
+        assert body["data"]["must_change_password"] is False  # the first password was given
         # RFC 3339, as the Go project answers, about an hour from now
         expires = datetime.datetime.fromisoformat(body["data"]["expire_at"])
         left = expires.timestamp() - time.time()
@@ -45,13 +50,17 @@ async def test_login_sets_hardened_cookie_and_returns_token(tmp_path: Path) -> N
 
 
 async def test_cookie_is_secure_behind_https_proxy(tmp_path: Path) -> None:
-    async with serve(sqlite_settings(tmp_path)) as gw, httpx.AsyncClient(base_url=gw.url) as client:
-        response = await client.post(
-            "/api/v1/user/login",
-            json={"username": "admin", "password": "admin"},
-            headers={"x-forwarded-proto": "https"},
-        )
+    settings = sqlite_settings(tmp_path, trusted_proxies=("127.0.0.0/8",))
+    async with serve(settings) as gw, httpx.AsyncClient(base_url=gw.url) as client:
+        response = await _login(client, headers={"x-forwarded-proto": "https"})
         assert "Secure" in response.headers["set-cookie"]
+
+
+async def test_forwarded_proto_from_an_untrusted_peer_is_ignored(tmp_path: Path) -> None:
+    async with serve(sqlite_settings(tmp_path)) as gw, httpx.AsyncClient(base_url=gw.url) as client:
+        response = await _login(client, headers={"x-forwarded-proto": "https"})
+        assert response.status_code == 200
+        assert "Secure" not in response.headers["set-cookie"]
 
 
 async def test_bearer_token_works_without_cookie(tmp_path: Path) -> None:
@@ -80,7 +89,7 @@ async def test_wrong_user_and_wrong_password_look_the_same(tmp_path: Path) -> No
     async with serve(sqlite_settings(tmp_path)) as gw, httpx.AsyncClient(base_url=gw.url) as client:
         wrong_password = await _login(client, password="nope")
         wrong_user = await client.post(
-            "/api/v1/user/login", json={"username": "root", "password": "admin"}
+            "/api/v1/user/login", json={"username": "root", "password": PASSWORD}
         )
         assert wrong_password.status_code == wrong_user.status_code == 401
         assert (
@@ -98,7 +107,7 @@ async def test_password_change_invalidates_every_earlier_token(tmp_path: Path) -
         old_token = (await _login(client)).json()["data"]["token"]
         changed = await client.post(
             "/api/v1/user/change-password",
-            json={"old_password": "admin", "new_password": "s3cret-pass"},
+            json={"old_password": PASSWORD, "new_password": "s3cret-pass"},
         )
         assert changed.json()["code"] == 200
         headers = {"Authorization": f"Bearer {old_token}"}
@@ -113,7 +122,7 @@ async def test_username_change_and_validation(tmp_path: Path) -> None:
         same = await client.post("/api/v1/user/change-username", json={"new_username": "admin"})
         assert same.status_code == 400
         short = await client.post(
-            "/api/v1/user/change-password", json={"old_password": "admin", "new_password": "123"}
+            "/api/v1/user/change-password", json={"old_password": PASSWORD, "new_password": "123"}
         )
         assert short.status_code == 400
         assert "at least" in short.json()["message"]
@@ -121,7 +130,7 @@ async def test_username_change_and_validation(tmp_path: Path) -> None:
         assert renamed.json()["code"] == 200
         assert (await client.get("/api/v1/user/status")).status_code == 401  # old session void
         relog = await client.post(
-            "/api/v1/user/login", json={"username": "boss", "password": "admin"}
+            "/api/v1/user/login", json={"username": "boss", "password": PASSWORD}
         )
         assert relog.status_code == 200
 
@@ -152,7 +161,7 @@ async def test_failed_logins_are_throttled_then_locked(tmp_path: Path) -> None:
     async with serve(sqlite_settings(tmp_path)) as gw, httpx.AsyncClient(base_url=gw.url) as client:
         statuses = [(await _login(client, password="bad")).status_code for _ in range(4)]
         assert statuses == [401, 401, 401, 401]
-        throttled = await _login(client, password="admin")  # even the right password must wait
+        throttled = await _login(client)  # even the right password must wait
         assert throttled.status_code == 429
         assert int(throttled.headers["retry-after"]) >= 1
         assert "admin" not in throttled.json()["message"]

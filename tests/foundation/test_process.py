@@ -14,7 +14,7 @@ from tests.harness import octopus_process
 
 
 def test_first_start_writes_config_and_admin_logs_in(tmp_path: Path) -> None:
-    with octopus_process(tmp_path) as proc:
+    with octopus_process(tmp_path, {"OCTOPUS_ADMIN_PASSWORD": ""}) as proc:
         config = json.loads((tmp_path / "data" / "config.json").read_text())
         assert config["server"] == {"host": "0.0.0.0", "port": 8080}
         assert config["database"] == {"type": "sqlite", "path": "data/data.db"}
@@ -24,6 +24,7 @@ def test_first_start_writes_config_and_admin_logs_in(tmp_path: Path) -> None:
             proc.url + "/api/v1/user/login", json={"username": "admin", "password": "admin"}
         )
         assert login.status_code == 200
+        assert login.json()["data"]["must_change_password"] is True
         assert "change its password" in proc.log()
         proc.popen.send_signal(signal.SIGTERM)
         assert proc.popen.wait(timeout=30) == 0

@@ -15,12 +15,14 @@ import pytest
 
 from octopus.protocols import WireFormat
 from tests.fakes.upstream import FakeUpstream, Fault
-from tests.harness import octopus_process
+from tests.harness import TEST_ADMIN_PASSWORD, octopus_process
 
 
 async def _configure(url: str, fake: FakeUpstream) -> tuple[httpx.AsyncClient, str]:
     admin = httpx.AsyncClient(base_url=url, timeout=30)
-    await admin.post("/api/v1/user/login", json={"username": "admin", "password": "admin"})
+    await admin.post(
+        "/api/v1/user/login", json={"username": "admin", "password": TEST_ADMIN_PASSWORD}
+    )
     channel = await admin.post(
         "/api/v1/channel/create",
         json={
@@ -69,7 +71,8 @@ async def test_sigterm_lets_the_stream_finish_and_flushes_the_log(tmp_path: Path
         with octopus_process(tmp_path) as proc:
             async with httpx.AsyncClient(base_url=proc.url) as again:
                 await again.post(
-                    "/api/v1/user/login", json={"username": "admin", "password": "admin"}
+                    "/api/v1/user/login",
+                    json={"username": "admin", "password": TEST_ADMIN_PASSWORD},
                 )
                 page = (await again.get("/api/v1/log/page")).json()["data"]
             assert page["total"] == 1

@@ -26,7 +26,7 @@ from octopus.protocols import WireFormat
 from octopus.store.engine import make_engine
 from octopus.store.tables import RequestLog, RequestLogBody
 from tests.fakes.upstream import FakeUpstream
-from tests.harness import Process, octopus_process
+from tests.harness import TEST_ADMIN_PASSWORD, Process, octopus_process
 
 SETTLED = 30  # answers a round must have before the last second before its kill
 WORKERS = 6
@@ -67,7 +67,7 @@ async def _configure(admin: httpx.AsyncClient, fake: FakeUpstream) -> str:
 
 async def _login(url: str) -> httpx.AsyncClient:
     admin = httpx.AsyncClient(base_url=url, timeout=30)
-    login = {"username": "admin", "password": "admin"}
+    login = {"username": "admin", "password": TEST_ADMIN_PASSWORD}
     (await admin.post("/api/v1/user/login", json=login)).raise_for_status()
     return admin
 

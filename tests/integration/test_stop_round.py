@@ -58,9 +58,9 @@ async def test_stopped_round_moves_on_without_a_cooldown(tmp_path: Path) -> None
                 await asyncio.sleep(0.01)
             ((request_id, number),) = relay.running_rounds().items()
             assert number == 1
-            wrong = await admin.post(f"/api/v1/log/{request_id}/2/stop")
+            wrong = await admin.post(f"/api/v1/log/{request_id}/2/stop", json={})
             assert wrong.status_code == 404
-            stopped = await admin.post(f"/api/v1/log/{request_id}/1/stop")
+            stopped = await admin.post(f"/api/v1/log/{request_id}/1/stop", json={})
             assert stopped.status_code == 204
             answer = await pending
             assert answer.choices[0].message.content == "hello from fast"

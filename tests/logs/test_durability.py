@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.harness import Process, octopus_process, wait_until_up
+from tests.harness import TEST_ADMIN_PASSWORD, Process, octopus_process, wait_until_up
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -26,6 +26,7 @@ def _start_driver(workdir: Path) -> tuple[Process, Path]:
         **os.environ,
         "OCTOPUS_SERVER_PORT": "0",
         "OCTOPUS_SERVER_HOST": "127.0.0.1",
+        "OCTOPUS_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD,
         "PYTHONPATH": str(REPO),
     }
     out = workdir / "acknowledged.txt"
@@ -63,7 +64,7 @@ def _stored(workdir: Path) -> set[str]:
 
 def _admin_totals(url: str) -> tuple[int, int]:
     with httpx.Client(base_url=url, timeout=30) as client:
-        login = {"username": "admin", "password": "admin", "expire": 3600}
+        login = {"username": "admin", "password": TEST_ADMIN_PASSWORD, "expire": 3600}
         client.post("/api/v1/user/login", json=login).raise_for_status()
         listed = client.get("/api/v1/log/page", params={"page_size": 1}).json()["data"]
         total = client.get("/api/v1/stats/total").json()["data"]

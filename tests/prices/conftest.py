@@ -14,7 +14,7 @@ from octopus.settings import Settings
 from octopus.store.database import Database
 from octopus.store.engine import make_engine, session_factory
 from octopus.store.migrate import upgrade
-from tests.harness import Gateway, admin_client, serve
+from tests.harness import TEST_ADMIN_PASSWORD, Gateway, admin_client, serve
 from tests.prices.fake_http import FakeHttp
 
 MODELS_DEV: dict[str, Any] = {
@@ -57,6 +57,7 @@ def gateway_settings(url: URL | None, tmp: Path, **overrides: Any) -> Settings:
         kind = {"postgresql": "postgres"}.get(url.get_backend_name(), url.get_backend_name())
         values = {"database_type": kind, "database_path": url.render_as_string(hide_password=False)}
     values.setdefault("config_path", tmp / "data" / "config.json")
+    values.setdefault("admin_password", TEST_ADMIN_PASSWORD)
     return Settings(**{"models_dev_url": "", **values, **overrides})
 
 

@@ -1,4 +1,5 @@
-"""The admin account: login with throttling, signed session tokens, password and name changes."""
+"""The admin account: throttled login, signed session tokens checked against the account and
+the revocation list as the database has them (≤ 2 s old), password and name changes."""
 
 from __future__ import annotations
 
@@ -7,23 +8,29 @@ from dataclasses import dataclass
 
 from octopus.core.clock import Clock
 from octopus.services import tokens
-from octopus.services.passwords import hash_password_async, verify_password_async
-from octopus.services.throttle import LoginThrottle
+from octopus.services.account_cache import Account, AccountCache
+from octopus.services.passwords import HashPool, HashPoolBusy, password_problem
+from octopus.services.throttle import LoginThrottle, ThrottlePolicy
 from octopus.store import users
 from octopus.store.database import Sessions
-from octopus.store.tables import User
 
 log = logging.getLogger("octopus.auth")
 DEFAULT_LIFETIME = 15 * 60
-MIN_PASSWORD = 6
+# a username is guessed at from many addresses: its own, gentler limit (a wait, a short lock)
+USERNAME_POLICY = ThrottlePolicy(free_failures=5, base_delay=1.0, lock_after=15, lock_seconds=300)
 
 
 @dataclass(frozen=True)
-class Account:
-    user_id: int
-    username: str
-    token_version: int
-    password_hash: str
+class Session:
+    claims: tokens.TokenClaims
+    account: Account
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    expires_at: int
+    must_change_password: bool
 
 
 class LoginRefused(Exception):
@@ -34,79 +41,132 @@ class LoginRefused(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class LoginGuards:
+    """What stands between a password guess and the hash: two throttles and the hash pool."""
+
+    by_address: LoginThrottle
+    by_username: LoginThrottle
+    hashes: HashPool
+
+    @classmethod
+    def default(cls, clock: Clock) -> LoginGuards:
+        return cls(LoginThrottle(clock), LoginThrottle(clock, USERNAME_POLICY), HashPool())
+
+    def admit(self, address: str, username: str) -> None:
+        """Count the attempt before anything is checked, or refuse it with 429."""
+        name = username.strip().casefold()
+        wait = max(self.by_address.retry_after(address), self.by_username.retry_after(name))
+        if wait > 0:
+            raise LoginRefused(429, f"Too many failed logins; try again in {int(wait) + 1} s", wait)
+        self.by_address.failed(address)
+        self.by_username.failed(name)
+
+    def succeeded(self, address: str, username: str) -> None:
+        self.by_address.succeeded(address)
+        self.by_username.succeeded(username.strip().casefold())
+
+
 class AuthService:
-    """Owns the admin account snapshot, the signing secret and the login throttle."""
+    """Owns the signing secret, the account cache and the login guards."""
 
     def __init__(
-        self,
-        sessions: Sessions,
-        secret: str,
-        account: Account,
-        clock: Clock,
-        throttle: LoginThrottle,
+        self, sessions: Sessions, secret: str, clock: Clock, guards: LoginGuards | None = None
     ) -> None:
         self._sessions = sessions
         self._secret = secret
-        self.account = account
         self._clock = clock
-        self._throttle = throttle
+        self.accounts = AccountCache(sessions, clock)
+        self.guards = guards or LoginGuards.default(clock)
 
-    async def login(
-        self, address: str, username: str, password: str, expire: int
-    ) -> tuple[str, int]:
-        wait = self._throttle.retry_after(address)
-        if wait > 0:
-            raise LoginRefused(429, f"Too many failed logins; try again in {int(wait) + 1} s", wait)
-        account = self.account
-        matches = await verify_password_async(account.password_hash, password)
+    async def login(self, address: str, username: str, password: str, expire: int) -> LoginResult:
+        self.guards.admit(address, username)
+        account = (await self.accounts.get()).account
+        matches = await self._verify(account.password_hash, password)
         if username != account.username or not matches:
-            failures = self._throttle.failed(address)
-            log.warning(
-                "failed admin login", extra={"fields": {"client": address, "failures": failures}}
-            )
+            log.warning("failed admin login", extra={"fields": {"client": address}})
             raise LoginRefused(401, "Authentication failed")
-        self._throttle.succeeded(address)
+        self.guards.succeeded(address, username)
         lifetime = token_lifetime(expire)
         now = int(self._clock.time())
-        claims = tokens.TokenClaims(account.user_id, account.token_version, now, now + lifetime)
-        return tokens.issue(self._secret, claims), claims.expires_at
-
-    def verify(self, token: str) -> bool:
-        claims = tokens.verify(self._secret, token, self._clock.time())
-        account = self.account
-        return (
-            claims is not None
-            and claims.user_id == account.user_id
-            and claims.version == account.token_version
+        claims = tokens.TokenClaims(
+            account.user_id, account.token_version, now, now + lifetime, tokens.new_token_id()
+        )
+        return LoginResult(
+            tokens.issue(self._secret, claims), claims.expires_at, account.must_change_password
         )
 
+    async def session(self, token: str) -> Session | None:
+        """The session a token stands for, when it is signed, unexpired, current and not revoked."""
+        claims = tokens.verify(self._secret, token, self._clock.time())
+        if claims is None or not claims.token_id:
+            return None
+        view = await self.accounts.get()
+        account = view.account
+        if (
+            claims.user_id != account.user_id
+            or claims.version != account.token_version
+            or claims.token_id in view.revoked
+        ):
+            return None
+        return Session(claims, account)
+
+    async def logout(self, token: str) -> None:
+        claims = tokens.verify(self._secret, token, self._clock.time())
+        if claims is None or not claims.token_id:
+            return
+        async with self._sessions() as session:
+            await users.revoke_token(session, claims.token_id, claims.expires_at)
+            await users.prune_revoked(session, int(self._clock.time()))
+        self.accounts.invalidate()
+
     async def change_password(self, old_password: str, new_password: str) -> None:
-        if not await verify_password_async(self.account.password_hash, old_password):
+        account = await self._current()
+        if not await self._verify(account.password_hash, old_password):
             raise LoginRefused(400, "The current password is wrong")
-        if len(new_password) < MIN_PASSWORD:
-            raise LoginRefused(
-                400, f"The new password must have at least {MIN_PASSWORD} characters"
-            )
-        await self._save(password_hash=await hash_password_async(new_password))
+        problem = password_problem(account.username, new_password)
+        if problem is None and new_password == old_password:
+            problem = "The new password must differ from the current one"
+        if problem is not None:
+            raise LoginRefused(400, problem)
+        await self._save(account, password_hash=await self._hash(new_password))
 
     async def change_username(self, new_username: str) -> None:
+        account = await self._current()
         name = new_username.strip()
         if not name:
             raise LoginRefused(400, "The username must not be empty")
-        if name == self.account.username:
+        if name == account.username:
             raise LoginRefused(400, "The new username is the same as the current one")
-        await self._save(username=name)
+        await self._save(account, username=name)
 
-    async def _save(self, *, username: str | None = None, password_hash: str | None = None) -> None:
+    async def _current(self) -> Account:
+        self.accounts.invalidate()  # a change is checked against the database, not the cache
+        return (await self.accounts.get()).account
+
+    async def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return await self.guards.hashes.verify(password_hash, password)
+        except HashPoolBusy:
+            raise LoginRefused(429, "Too many logins at once; try again shortly", 1.0) from None
+
+    async def _hash(self, password: str) -> str:
+        try:
+            return await self.guards.hashes.hash(password)
+        except HashPoolBusy:
+            raise LoginRefused(429, "Too many logins at once; try again shortly", 1.0) from None
+
+    async def _save(
+        self, account: Account, *, username: str | None = None, password_hash: str | None = None
+    ) -> None:
         async with self._sessions() as session:
-            user = await users.update_credentials(
-                session, self.account.user_id, username=username, password_hash=password_hash
+            await users.update_credentials(
+                session, account.user_id, username=username, password_hash=password_hash
             )
-        self.account = account_of(user)
+        self.accounts.invalidate()
 
-
-def account_of(user: User) -> Account:
-    return Account(user.id, user.username, user.token_version, user.password_hash)
+    def close(self) -> None:
+        self.guards.hashes.close()
 
 
 def token_lifetime(expire: int) -> int:

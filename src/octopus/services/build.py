@@ -13,21 +13,19 @@ from octopus.relay.limits import InProcessLimiter, KeyLimiter
 from octopus.routing.affinity import InMemoryRoundRobin, InMemoryStickiness
 from octopus.routing.state import RoutingState
 from octopus.services import tokens
-from octopus.services.accounts import AuthService, account_of
+from octopus.services.accounts import AuthService
 from octopus.services.container import Basics, Services
 from octopus.services.fan_out import FanOutSink
+from octopus.services.first_admin import ensure_admin
 from octopus.services.live_log import LiveLog
 from octopus.services.metrics import GatewayMetrics
 from octopus.services.model_sync import ModelSync
-from octopus.services.passwords import hash_password_async
 from octopus.services.prices import PriceService
 from octopus.services.scheduler import Job, JobLease, Scheduler
-from octopus.services.throttle import LoginThrottle
 from octopus.store import logs, stats, users
 from octopus.store.catalog_loader import CatalogHolder, KeyHealthRecorder
 from octopus.store.database import Database
 from octopus.store.settings_kv import load_settings
-from octopus.store.tables import User
 from octopus.store.writer import BatchWriter
 from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.upstream.transport import Transport
@@ -40,7 +38,7 @@ RETENTION_EVERY = 3600.0
 
 
 async def build_services(basics: Basics, db: Database) -> Services:
-    auth = await _auth(db, basics.clock)
+    auth = await _auth(db, basics)
     link = _link(basics)
     reloaders: list[Reload] = []
     config = ConfigSync(db.sessions, lambda: _reload_all(reloaders), link)
@@ -134,28 +132,27 @@ async def _reload_config(services: Services) -> None:
     """Everything an admin write can change: settings, catalog, prices, the account."""
     async with services.sessions() as session:
         services.live_settings.load(await load_settings(session))
-        account = await users.first_user(session)
     await services.catalog.reload()
     await services.prices.rebuild()
-    if account is not None:
-        services.auth.account = account_of(account)
+    services.auth.accounts.invalidate()  # the account is re-read at once, not within 2 s
 
 
-async def bootstrap_account(db: Database) -> tuple[str, User]:
-    """The first account (admin/admin) and the token secret, created on the first start."""
+async def bootstrap_account(db: Database, admin_password: str) -> str:
+    """The first account (services/first_admin.py) and the token secret, made on first start."""
+    await ensure_admin(db, admin_password)
     async with db.sessions() as session:
-        if await users.ensure_admin(session, lambda: hash_password_async("admin")):
-            log.warning("created the initial account admin/admin: change its password now")
-        secret = await users.get_or_create_meta(session, "token_secret", tokens.new_secret())
-        account = await users.first_user(session)
-    if account is None:  # pragma: no cover - ensure_admin just made one
-        raise RuntimeError("no admin account")
-    return secret, account
+        return await users.get_or_create_meta(session, "token_secret", tokens.new_secret())
 
 
-async def _auth(db: Database, clock: Clock) -> AuthService:
-    secret, account = await bootstrap_account(db)
-    return AuthService(db.sessions, secret, account_of(account), clock, LoginThrottle(clock))
+async def _auth(db: Database, basics: Basics) -> AuthService:
+    secret = await bootstrap_account(db, basics.settings.admin_password)
+    auth = AuthService(db.sessions, secret, basics.clock)
+    basics.flushers.append(partial(_close, auth))
+    return auth
+
+
+async def _close(auth: AuthService) -> None:
+    auth.close()
 
 
 async def _catalog(

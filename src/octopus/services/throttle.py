@@ -1,4 +1,7 @@
-"""Failed-login throttling per client address: a growing wait between attempts, then a lock."""
+"""Login throttling per key (a client address, a username): a growing wait, then a lock.
+
+Attempts are counted when they start, before the slow hash is checked, so parallel guesses
+see each other; a success clears the count."""
 
 from __future__ import annotations
 

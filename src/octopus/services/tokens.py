@@ -18,10 +18,15 @@ class TokenClaims:
     version: int  # the user's token_version when issued
     issued_at: int
     expires_at: int
+    token_id: str = ""  # names this token in the revocation list (logout)
 
 
 def new_secret() -> str:
     return secrets.token_urlsafe(48)
+
+
+def new_token_id() -> str:
+    return secrets.token_urlsafe(16)
 
 
 def issue(secret: str, claims: TokenClaims) -> str:
@@ -31,6 +36,7 @@ def issue(secret: str, claims: TokenClaims) -> str:
             "v": claims.version,
             "iat": claims.issued_at,
             "exp": claims.expires_at,
+            "j": claims.token_id,
         },
         separators=(",", ":"),
     ).encode()
@@ -47,8 +53,10 @@ def verify(secret: str, token: str, now: float) -> TokenClaims | None:
         return None
     try:
         data = json.loads(_unb64(body))
-        claims = TokenClaims(int(data["u"]), int(data["v"]), int(data["iat"]), int(data["exp"]))
-    except (ValueError, KeyError, TypeError):
+        claims = TokenClaims(
+            int(data["u"]), int(data["v"]), int(data["iat"]), int(data["exp"]), str(data["j"])
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     return claims if claims.expires_at > now else None
 

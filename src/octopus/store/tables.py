@@ -31,6 +31,16 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     # bumped on password or username change: every earlier token stops verifying
     token_version: Mapped[int] = mapped_column(Integer, default=1)
+    # the first-start admin/admin account: nothing but a password change until it is cleared
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RevokedToken(Base):
+    """Sessions ended by logout before their expiry; rows past `expires_at` are pruned."""
+
+    __tablename__ = "revoked_tokens"
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 class ConfigVersion(Base):

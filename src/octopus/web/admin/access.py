@@ -12,6 +12,8 @@ from octopus.store.errors import StoreRefusal
 from octopus.web.admin.envelope import AdminError
 
 T = TypeVar("T")
+MAX_ID = 2**31 - 1  # the widest id column on every engine
+MAX_SAFE = 2**53 - 1  # BIGINT everywhere, and exact in a JSON number
 
 
 async def in_session(
@@ -30,12 +32,11 @@ async def in_session(
 
 def path_id(request: Request, name: str = "id") -> int:
     raw = request.path_params.get(name, "")
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise AdminError(400, f"Invalid parameter: '{name}' must be an integer") from None
-    if value <= 0:
-        raise AdminError(400, f"Invalid parameter: '{name}' must be positive")
+    if not (isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 12):
+        raise AdminError(400, f"Invalid parameter: '{name}' must be a positive integer")
+    value = int(raw)
+    if not 0 < value <= MAX_ID:
+        raise AdminError(400, f"Invalid parameter: '{name}' must be between 1 and {MAX_ID}")
     return value
 
 

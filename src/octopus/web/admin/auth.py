@@ -17,4 +17,5 @@ def request_token(conn: HTTPConnection) -> str:
 
 
 def client_address(conn: HTTPConnection) -> str:
+    """The peer, or the client a trusted proxy named (see web/proxies.py)."""
     return conn.client.host if conn.client else "unknown"

@@ -19,10 +19,10 @@ from octopus.services.container import Services
 from octopus.store import backup
 from octopus.store.backup_rows import DumpError, load_document, parse_dump
 from octopus.web.admin.envelope import AdminError, ok
+from octopus.web.admin.guard import IMPORT_PATH
 from octopus.web.admin.relay_config import ALIASES, LIMITS, parse_relay_config
 
 log = logging.getLogger("octopus.backup")
-MAX_IMPORT_BYTES = 512 * 1024 * 1024
 _TRUE = ("1", "true", "yes", "on")
 
 
@@ -87,10 +87,8 @@ def _exported_at(doc: dict[str, Any], now: float) -> float:
 
 
 async def _uploaded(request: Request) -> bytes:
-    """The multipart field `file`, or the raw body (JSON)."""
+    """The multipart field `file`, or the raw body (JSON); capped by `server.max_import_size`."""
     body = await request.body()
-    if len(body) > MAX_IMPORT_BYTES:
-        raise AdminError(413, "Request body too large")
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
         if not body.strip():
@@ -109,5 +107,5 @@ async def _uploaded(request: Request) -> bytes:
 def routes(services: Services) -> list[BaseRoute]:
     return [
         Route("/api/v1/setting/export", partial(export_dump, services), methods=["GET"]),
-        Route("/api/v1/setting/import", partial(import_dump, services), methods=["POST"]),
+        Route(IMPORT_PATH, partial(import_dump, services), methods=["POST"]),
     ]

@@ -1,10 +1,14 @@
-"""ASGI guard: every /api/ route needs an admin session, but a few that check keys themselves."""
+"""ASGI guard for /api/: the content type of every admin POST, then an admin session (a few
+routes check keys themselves), then the first-start lockdown: a session whose password is
+still the initial one may only change it."""
 
 from __future__ import annotations
 
+from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from octopus.services.account_cache import AccountUnavailable
 from octopus.services.accounts import AuthService
 from octopus.web.admin.auth import COOKIE, request_token
 from octopus.web.admin.envelope import fail
@@ -17,6 +21,27 @@ PUBLIC_PATHS = frozenset(
         "/api/v1/apikey/stats",
     }
 )
+# what a session that must change its password may still do
+LOCKDOWN_PATHS = frozenset(
+    {"/api/v1/user/change-password", "/api/v1/user/status", "/api/v1/user/info"}
+)
+IMPORT_PATH = "/api/v1/setting/import"
+MULTIPART_PATHS = frozenset({IMPORT_PATH})
+WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+LOCKDOWN_MESSAGE = (
+    "Change the admin password first: POST /api/v1/user/change-password "
+    "(the panel opens on that form); nothing else is allowed until then"
+)
+
+
+def media_type(headers: Headers) -> str:
+    """`application/json; charset=utf-8` → `application/json`; parameters never count."""
+    return headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def content_type_allowed(path: str, headers: Headers) -> bool:
+    kind = media_type(headers)
+    return kind == "application/json" or (path in MULTIPART_PATHS and kind == "multipart/form-data")
 
 
 class AdminGuard:
@@ -26,18 +51,36 @@ class AdminGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith("/api/") or path in PUBLIC_PATHS:
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] == "OPTIONS":
+        if scope["type"] != "http" or not path.startswith("/api/") or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)
-        token = request_token(conn)
-        if token and self.auth.verify(token):
+        if scope["method"] in WITH_BODY and not content_type_allowed(path, conn.headers):
+            # a cross-site form can send text/plain with the cookie; only a script can send JSON
+            message = "Content-Type must be application/json"
+            await fail(415, message)(scope, receive, send)
+            return
+        if path in PUBLIC_PATHS:
             await self.app(scope, receive, send)
             return
-        response = fail(401, "Authentication failed")
-        if conn.cookies.get(COOKIE):
-            response.delete_cookie(COOKIE, path="/")
-        await response(scope, receive, send)
+        await self._guarded(conn, scope, receive, send)
+
+    async def _guarded(
+        self, conn: HTTPConnection, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        token = request_token(conn)
+        try:
+            session = await self.auth.session(token) if token else None
+        except AccountUnavailable:
+            await fail(503, "The database is unavailable; try again shortly")(scope, receive, send)
+            return
+        if session is None:
+            response = fail(401, "Authentication failed")
+            if conn.cookies.get(COOKIE):
+                response.delete_cookie(COOKIE, path="/")
+            await response(scope, receive, send)
+            return
+        if session.account.must_change_password and scope["path"] not in LOCKDOWN_PATHS:
+            await fail(403, LOCKDOWN_MESSAGE)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

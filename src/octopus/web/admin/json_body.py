@@ -8,22 +8,40 @@ import orjson
 from starlette.requests import Request
 
 from octopus.web.admin.envelope import AdminError
+from octopus.web.admin.guard import media_type
 
 T = TypeVar("T")
 _NO_DEFAULT: Any = object()
-MAX_ADMIN_BODY = 64 * 1024 * 1024
+MAX_DEPTH = 32  # no admin body nests deeper; deeper input would only feed recursive code
 
 
 async def json_body(request: Request) -> Any:
-    if "application/json" not in request.headers.get("content-type", ""):
+    """The parsed body; its size is capped while it arrives (web/admin/body_limit.py)."""
+    if media_type(request.headers) != "application/json":
         raise AdminError(415, "Invalid JSON format: Content-Type must be application/json")
     raw = await request.body()
-    if len(raw) > MAX_ADMIN_BODY:
-        raise AdminError(413, "Request body too large")
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:  # invalid UTF-8 and nesting past orjson's limit land here too
         raise AdminError(400, "Invalid JSON format") from None
+    if too_deep(value, MAX_DEPTH):
+        raise AdminError(400, f"Invalid JSON format: nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def too_deep(value: Any, limit: int) -> bool:
+    """Whether containers nest past `limit`; iterative, so any depth is safe to measure."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 async def json_object(request: Request) -> dict[str, Any]:

@@ -16,21 +16,35 @@ from octopus.protocols.sse import SseEvent, encode_event
 from octopus.services.container import Services
 from octopus.services.live_log import LiveLog, Queue
 from octopus.store import logs
+from octopus.web.admin.access import MAX_ID, MAX_SAFE
 from octopus.web.admin.envelope import AdminError, fail, not_found, ok
 
 PING_SECONDS = 15.0
 MAX_PAGE_SIZE = 500
+MAX_PAGE = 10**9
 _PING = b": ping\n\n"
 
 
-def int_param(params: Mapping[str, str], name: str, default: int | None = None) -> int | None:
-    raw = params.get(name, "")
+def int_param(
+    params: Mapping[str, str],
+    name: str,
+    default: int | None = None,
+    *,
+    low: int = -MAX_SAFE,
+    high: int = MAX_SAFE,
+) -> int | None:
+    """An optional integer query value within [low, high]: beyond, every engine would fail."""
+    raw = params.get(name, "").strip()
     if raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise AdminError(400, f"Invalid request parameters: '{name}' must be an integer") from None
+    if not (raw.isascii() and raw.lstrip("-").isdigit() and len(raw) <= 20):
+        raise AdminError(400, f"Invalid request parameters: '{name}' must be an integer")
+    value = int(raw)
+    if not low <= value <= high:
+        raise AdminError(
+            400, f"Invalid request parameters: '{name}' must be between {low} and {high}"
+        )
+    return value
 
 
 def _filter(params: Mapping[str, str]) -> logs.LogFilter:
@@ -38,11 +52,11 @@ def _filter(params: Mapping[str, str]) -> logs.LogFilter:
     if status is not None and status not in logs.STATUSES:
         raise AdminError(400, "Invalid request parameters: unknown 'status'")
     return logs.LogFilter(
-        start_time=int_param(params, "start_time"),
-        end_time=int_param(params, "end_time"),
+        start_time=int_param(params, "start_time", low=0),
+        end_time=int_param(params, "end_time", low=0),
         model=params.get("model") or None,
-        channel_id=int_param(params, "channel_id"),
-        api_key_id=int_param(params, "api_key_id"),
+        channel_id=int_param(params, "channel_id", low=0, high=MAX_ID),
+        api_key_id=int_param(params, "api_key_id", low=0, high=MAX_ID),
         status=status,
     )
 
@@ -60,24 +74,37 @@ async def page_logs(services: Services, request: Request) -> Response:
 
 async def _page(services: Services, request: Request) -> dict[str, Any]:
     params = request.query_params
-    page = max(1, int_param(params, "page", 1) or 1)
+    page = max(1, int_param(params, "page", 1, high=MAX_PAGE) or 1)
     page_size = min(MAX_PAGE_SIZE, max(1, int_param(params, "page_size", 20) or 20))
     where = _filter(params)
     async with services.sessions() as session:
         return await logs.list_logs(session, where, page, page_size)
 
 
+def _log_ident(request: Request) -> str:
+    """A database id or a request id; anything no log can have is simply not found."""
+    ident: str = request.path_params["id"]
+    plausible = len(ident) <= 128 and (
+        not ident.isdigit() or (ident.isascii() and int(ident) <= MAX_SAFE)
+    )
+    if not plausible:
+        raise not_found()
+    return ident
+
+
 async def get_log(services: Services, request: Request) -> Response:
+    ident = _log_ident(request)
     async with services.sessions() as session:
-        item = await logs.get_log(session, request.path_params["id"])
+        item = await logs.get_log(session, ident)
     if item is None:
         raise not_found()
     return ok(item)
 
 
 async def _body(services: Services, request: Request, which: str) -> Response:
+    ident = _log_ident(request)
     async with services.sessions() as session:
-        text = await logs.get_body(session, request.path_params["id"], which)
+        text = await logs.get_body(session, ident, which)
     if text is None:
         raise not_found()
     return ok(text)

@@ -20,6 +20,7 @@ from octopus.web.admin.logs import int_param
 
 HOUR = 3600
 MAX_HOURS = 24 * 400
+MAX_DAYS = 366 * 100
 
 
 def _now(services: Services) -> float:
@@ -29,8 +30,8 @@ def _now(services: Services) -> float:
 def _range(request: Request) -> tuple[int | None, int | None]:
     """Optional `start_time`/`end_time` (unix seconds) narrowing a breakdown."""
     params = request.query_params
-    end = int_param(params, "end_time")
-    return int_param(params, "start_time"), None if end is None else end + 1
+    end = int_param(params, "end_time", low=0)
+    return int_param(params, "start_time", low=0), None if end is None else end + 1
 
 
 async def today(services: Services, request: Request) -> Response:
@@ -40,7 +41,7 @@ async def today(services: Services, request: Request) -> Response:
 
 async def daily(services: Services, request: Request) -> Response:
     """The Go shape: a list of days, oldest first (the heatmap's peak is the panel's to find)."""
-    days = int_param(request.query_params, "days")
+    days = int_param(request.query_params, "days", high=MAX_DAYS)
     async with services.sessions() as session:
         found = await stats.daily(
             session, _now(services), days if days and days > 0 else None, services.settings.zone

@@ -1,4 +1,5 @@
-"""/api/v1/user: login, logout, session status, change of password and username."""
+"""/api/v1/user: login, logout (revokes the token), session status and info, change of
+password and username."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from octopus.services.accounts import LoginRefused
 from octopus.services.container import Services
-from octopus.web.admin.auth import COOKIE, client_address
+from octopus.web.admin.auth import COOKIE, client_address, request_token
 from octopus.web.admin.envelope import fail, ok
 from octopus.web.admin.json_body import field, json_object
 
@@ -23,17 +24,21 @@ async def login(services: Services, request: Request) -> Response:
     password = field(body, "password", str)
     expire = field(body, "expire", int, default=0)
     try:
-        token, expires_at = await services.auth.login(
-            client_address(request), username, password, expire
-        )
+        result = await services.auth.login(client_address(request), username, password, expire)
     except LoginRefused as refused:
         headers = (
             {"Retry-After": str(int(refused.retry_after) + 1)} if refused.retry_after else None
         )
         return fail(refused.status, refused.message, headers)
     # the Go project answers an RFC 3339 time; clients parse it with `new Date(…)`
-    response = ok({"token": token, "expire_at": rfc3339(expires_at)})
-    _set_cookie(services, request, response, token, expires_at)
+    response = ok(
+        {
+            "token": result.token,
+            "expire_at": rfc3339(result.expires_at),
+            "must_change_password": result.must_change_password,
+        }
+    )
+    _set_cookie(services, request, response, result.token, result.expires_at)
     return response
 
 
@@ -52,11 +57,15 @@ def _set_cookie(
         path="/",
         httponly=True,
         samesite="lax",
+        # TLS here or at a proxy listed in server.trusted_proxies (web/proxies.py)
         secure=request.url.scheme == "https",
     )
 
 
-async def logout(request: Request) -> Response:
+async def logout(services: Services, request: Request) -> Response:
+    token = request_token(request)
+    if token:
+        await services.auth.logout(token)
     response = ok("logout successfully")
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -64,6 +73,12 @@ async def logout(request: Request) -> Response:
 
 async def status(request: Request) -> Response:
     return ok("ok")
+
+
+async def info(services: Services, request: Request) -> Response:
+    """Who is logged in, and whether the password must be changed before anything else."""
+    account = (await services.auth.accounts.get()).account
+    return ok({"username": account.username, "must_change_password": account.must_change_password})
 
 
 async def change_password(services: Services, request: Request) -> Response:
@@ -101,8 +116,9 @@ async def _change(services: Services, action: Any, message: str) -> Response:
 def routes(services: Services) -> list[BaseRoute]:
     return [
         Route("/api/v1/user/login", partial(login, services), methods=["POST"]),
-        Route("/api/v1/user/logout", logout, methods=["POST"]),
+        Route("/api/v1/user/logout", partial(logout, services), methods=["POST"]),
         Route("/api/v1/user/status", status, methods=["GET"]),
+        Route("/api/v1/user/info", partial(info, services), methods=["GET"]),
         Route("/api/v1/user/change-password", partial(change_password, services), methods=["POST"]),
         Route("/api/v1/user/change-username", partial(change_username, services), methods=["POST"]),
     ]

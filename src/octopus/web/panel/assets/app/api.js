@@ -34,10 +34,9 @@ async function readEnvelope(res) {
 export async function api(path, { method = 'GET', body, query, bearer, signal } = {}) {
   const headers = {};
   let payload = body;
-  if (body !== undefined && !(body instanceof FormData)) {
-    headers['Content-Type'] = 'application/json';
-    payload = JSON.stringify(body);
-  }
+  if (body !== undefined && !(body instanceof FormData)) payload = JSON.stringify(body);
+  // the server refuses admin POSTs that are not JSON (a cross-site form cannot send JSON)
+  if (method !== 'GET' && !(body instanceof FormData)) headers['Content-Type'] = 'application/json';
   if (bearer) headers.Authorization = 'Bearer ' + bearer;
   let res;
   try {

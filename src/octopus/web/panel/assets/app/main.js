@@ -9,6 +9,7 @@ import { Icon, Logo } from './icons.js';
 import { ConfirmHost, ToastHost, ErrorBox, Button } from './ui.js';
 import { Dashboard } from './pages/dashboard.js';
 import { Login } from './pages/login.js';
+import { FirstPassword } from './pages/first_password.js';
 
 const PAGES = [
   { id: 'dashboard', icon: 'home', load: null },
@@ -89,6 +90,7 @@ function Root() {
   if (!messages['nav.dashboard'] || session === 'unknown') return html`<div class="boot" role="status"><span class="boot-logo"><${Logo} /></span></div>`;
   let body;
   if (session === 'none') body = html`<${Login} />`;
+  else if (session === 'must-change') body = html`<${FirstPassword} />`;
   else if (session === 'apikey') body = KeyView ? html`<${KeyView} />` : html`<div class="boot"><span class="boot-logo"><${Logo} /></span></div>`;
   else body = html`<${Shell} />`;
   return html`${body}<${ToastHost} /><${ConfirmHost} />`;
@@ -105,8 +107,8 @@ async function checkSession() {
     }
   }
   try {
-    await api('user/status');
-    app.set({ session: 'admin' });
+    const info = await api('user/info');
+    app.set({ session: info?.must_change_password ? 'must-change' : 'admin', username: info?.username });
   } catch {
     app.set({ session: 'none' });
   }

@@ -29,7 +29,7 @@ export function useStore(store) {
   return store.get();
 }
 
-// session: 'unknown' | 'none' | 'admin' | 'apikey'
+// session: 'unknown' | 'none' | 'must-change' | 'admin' | 'apikey'
 export const app = createStore({
   lang: 'en',
   messages: {},

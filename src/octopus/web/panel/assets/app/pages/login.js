@@ -18,8 +18,10 @@ function AccountForm() {
     setBusy(true);
     setError(null);
     try {
-      await api('user/login', { method: 'POST', body: { username, password, expire: trust ? -1 : 86400 } });
-      app.set({ session: 'admin' });
+      const expire = trust ? -1 : 86400;
+      const reply = await api('user/login', { method: 'POST', body: { username, password, expire } });
+      // the first-start password: the panel opens on the change-password form, nothing else
+      app.set({ session: reply?.must_change_password ? 'must-change' : 'admin', username, expire });
     } catch (err) {
       setError(err.status === 401 || err.status === 400 ? { message: t('auth.badCredentials') } : err);
     } finally {

@@ -8,6 +8,7 @@ import { Badge, Button, ErrorBox, Progress, Seg, Switch, TextField, toast, useAc
 import { fmtTime } from '../format.js';
 import { ApiKeysCard } from './settings_keys.js';
 import { SystemCard } from './settings_system.js';
+import { MIN_PASSWORD } from './first_password.js';
 
 function AccountCard() {
   const [username, setUsername] = useState('');
@@ -29,7 +30,7 @@ function AccountCard() {
     e.preventDefault();
     const errs = {};
     if (!pw.old) errs.old = t('form.required');
-    if (pw.next.length < 6) errs.next = t('settings.passwordShort', { n: 6 });
+    if (pw.next.length < MIN_PASSWORD) errs.next = t('settings.passwordShort', { n: MIN_PASSWORD });
     if (pw.next !== pw.again) errs.again = t('settings.passwordMismatch');
     setErrors(errs);
     if (Object.keys(errs).length) return undefined;
