@@ -144,7 +144,11 @@ async def test_cors_follows_the_setting_live(gateway: Gateway, admin: httpx.Asyn
     assert plain.status_code == 200
     assert "access-control-allow-origin" not in plain.headers
 
-    data(await _set(admin, "cors_allow_origins", "https://panel.example/, tools.example"))
+    data(
+        await _set(
+            admin, "cors_allow_origins", "https://panel.example/, tools.example, dev.example:8443"
+        )
+    )
     allowed = await _preflight(gateway.url, "https://panel.example")
     assert allowed.status_code == 204
     assert allowed.headers["access-control-allow-origin"] == "https://panel.example"
@@ -153,9 +157,14 @@ async def test_cors_follows_the_setting_live(gateway: Gateway, admin: httpx.Asyn
     assert allowed.headers["access-control-allow-headers"] == "content-type, authorization"
     assert "Origin" in allowed.headers["vary"]
 
-    by_host = await _preflight(gateway.url, "http://tools.example:8443")
+    # a bare host means its https origin on the default port; a host with a port, that port
+    by_host = await _preflight(gateway.url, "https://tools.example")
     assert by_host.status_code == 204
-    assert by_host.headers["access-control-allow-origin"] == "http://tools.example:8443"
+    assert by_host.headers["access-control-allow-origin"] == "https://tools.example"
+    for other in ("http://tools.example", "https://tools.example:8443", "http://dev.example"):
+        assert (await _preflight(gateway.url, other)).status_code == 403, other
+    with_port = await _preflight(gateway.url, "http://dev.example:8443")
+    assert with_port.headers["access-control-allow-origin"] == "http://dev.example:8443"
     actual = await admin.get("/api/v1/setting/list", headers={"Origin": "https://panel.example"})
     assert actual.headers["access-control-allow-origin"] == "https://panel.example"
     assert actual.headers["access-control-allow-credentials"] == "true"

@@ -1,9 +1,11 @@
 """CORS for the whole server (admin and relay), from the `cors_allow_origins` setting read live.
 
 Empty: no cross-origin access. `*`: any origin, never with credentials. Other items name an
-origin (`https://a.com`) or a host (`a.com`); a listed origin gets credentials. A preflight from
-an origin not allowed is refused with 403; an actual request from it passes without CORS headers
-(the browser then withholds the response), so a reverse proxy that rewrites Host breaks nothing.
+origin (`https://a.com`), a host (`a.com`: its https origin on the default port only) or a host
+with a port (`a.com:8443`: either scheme on that port); a listed origin gets credentials.
+A preflight from an origin not allowed is refused with 403; an actual request from it passes
+without CORS headers (the browser then withholds the response), so a reverse proxy that
+rewrites Host breaks nothing.
 """
 
 from __future__ import annotations
@@ -25,16 +27,24 @@ def allowed_origin(origin: str, items: Sequence[str]) -> tuple[str, bool] | None
     wanted = origin.rstrip("/").lower()
     parts = urlsplit(wanted)
     try:
-        host, netloc = parts.hostname or "", parts.netloc
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
         return None
     for item in items:
         lowered = item.rstrip("/").lower()
-        if lowered != "*" and lowered in (wanted, netloc, host):
+        if lowered != "*" and _matches(lowered, wanted, parts.scheme, parts.netloc):
             return origin, True
     if "*" in items:
         return "*", False
     return None
+
+
+def _matches(item: str, origin: str, scheme: str, netloc: str) -> bool:
+    if "://" in item:
+        return item == origin
+    if ":" in item.rsplit("]", 1)[-1]:  # a port is given: that port, either scheme
+        return item == netloc
+    return scheme == "https" and item == netloc  # a bare host: https on the default port
 
 
 class CorsMiddleware:

@@ -104,7 +104,7 @@ _PARSERS: dict[str, Any] = {
 }
 
 
-def _values(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+def api_key_values(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     if not partial and body.get("name") is None:
         raise AdminError(400, "Invalid request parameters: 'name' is required")
     return {name: parse(body) for name, parse in _PARSERS.items() if body.get(name) is not None}
@@ -112,7 +112,7 @@ def _values(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 
 async def create_api_key(services: Services, request: Request) -> Response:
     body = await json_object(request)
-    values = _values(body, partial=False)
+    values = api_key_values(body, partial=False)
     key = custom_key(body) or new_key()
     row = await in_session(
         services,
@@ -129,7 +129,7 @@ async def list_api_keys(services: Services, request: Request) -> Response:
 
 async def update_api_key(services: Services, request: Request) -> Response:
     body = await json_object(request)
-    key_id, values = body_id(body), _values(body, partial=True)
+    key_id, values = body_id(body), api_key_values(body, partial=True)
     row = await in_session(services, lambda s: store.update_api_key(s, key_id, values), reload=True)
     return ok(api_key_view(row))
 

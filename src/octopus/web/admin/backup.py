@@ -20,6 +20,8 @@ from octopus.store import backup
 from octopus.store.backup_rows import DumpError, load_document, parse_dump
 from octopus.web.admin.envelope import AdminError, ok
 from octopus.web.admin.guard import IMPORT_PATH
+from octopus.web.admin.import_check import check_dump
+from octopus.web.admin.json_body import MAX_DEPTH, unstorable
 from octopus.web.admin.relay_config import ALIASES, LIMITS, parse_relay_config
 
 log = logging.getLogger("octopus.backup")
@@ -46,7 +48,11 @@ async def import_dump(services: Services, request: Request) -> Response:
     raw = await _uploaded(request)
     try:
         doc = load_document(raw)
+        problem = unstorable(doc, MAX_DEPTH)
+        if problem is not None:
+            raise DumpError(problem)
         dump = parse_dump(doc, _relay_config)
+        check_dump(dump)
         report = await backup.run_import(
             services.sessions,
             dump,

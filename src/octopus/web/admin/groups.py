@@ -79,7 +79,7 @@ def _object(where: str, raw: Any) -> dict[str, Any]:
     return raw
 
 
-def _item(where: str, raw: Any) -> ItemSpec:
+def item_spec(where: str, raw: Any) -> ItemSpec:
     item = _object(where, raw)
     for name in ("channel_id", "model_name"):
         if item.get(name) is None:
@@ -95,7 +95,7 @@ def _item(where: str, raw: Any) -> ItemSpec:
 
 
 def _items(body: dict[str, Any], name: str) -> list[ItemSpec]:
-    return [_item(f"{name}[{i}]", raw) for i, raw in enumerate(_list(body, name))]
+    return [item_spec(f"{name}[{i}]", raw) for i, raw in enumerate(_list(body, name))]
 
 
 def _change(where: str, raw: Any) -> ItemChange:
@@ -109,7 +109,7 @@ def _change(where: str, raw: Any) -> ItemChange:
     )
 
 
-def _values(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+def group_values(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if body.get("name") is not None or not partial:
         if body.get("name") is None:
@@ -145,7 +145,7 @@ async def list_groups(services: Services, request: Request) -> Response:
 
 async def create_group(services: Services, request: Request) -> Response:
     body = await json_object(request)
-    values, items = _values(body, partial=False), _items(body, "items")
+    values, items = group_values(body, partial=False), _items(body, "items")
     stored = await in_session(services, lambda s: store.create_group(s, values, items), reload=True)
     return ok(group_view(stored))
 
@@ -154,7 +154,7 @@ async def update_group(services: Services, request: Request) -> Response:
     body = await json_object(request)
     group_id = body_id(body)
     change = GroupChange(
-        values=_values(body, partial=True),
+        values=group_values(body, partial=True),
         add=_items(body, "items_to_add"),
         change=[
             _change(f"items_to_update[{i}]", r)

@@ -24,24 +24,31 @@ async def json_body(request: Request) -> Any:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:  # invalid UTF-8 and nesting past orjson's limit land here too
         raise AdminError(400, "Invalid JSON format") from None
-    if too_deep(value, MAX_DEPTH):
-        raise AdminError(400, f"Invalid JSON format: nested deeper than {MAX_DEPTH} levels")
+    problem = unstorable(value, MAX_DEPTH)
+    if problem is not None:
+        raise AdminError(400, f"Invalid JSON format: {problem}")
     return value
 
 
-def too_deep(value: Any, limit: int) -> bool:
-    """Whether containers nest past `limit`; iterative, so any depth is safe to measure."""
+def unstorable(value: Any, limit: int) -> str | None:
+    """Why a parsed body cannot be taken (nesting past `limit`, a NUL character no database
+    stores in text), else None; iterative, so any depth is safe to walk."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "text must not contain NUL characters"
+            continue
         if isinstance(item, dict):
+            stack.extend((key, depth) for key in item)
             item = item.values()
         elif not isinstance(item, list):
             continue
         if depth >= limit:
-            return True
+            return f"nested deeper than {limit} levels"
         stack.extend((child, depth + 1) for child in item)
-    return False
+    return None
 
 
 async def json_object(request: Request) -> dict[str, Any]:
