@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
 from tests.harness import octopus_process
 from tests.security.conftest import FIRST_START, LOGIN, bearer, login
 
@@ -88,7 +87,7 @@ def test_a_weak_first_password_stops_the_start(tmp_path: Path) -> None:
         env={
             "PATH": "/usr/bin:/bin",
             "OCTOPUS_ADMIN_PASSWORD": "admin",
-            "OCTOPUS_SERVER_PORT": str(free_port()),
+            "OCTOPUS_SERVER_PORT": "0",
             "OCTOPUS_PRICES_MODELS_DEV_URL": "",
         },
         capture_output=True,

@@ -28,7 +28,7 @@ def _dump(**changes: Any) -> dict[str, Any]:
     return doc
 
 
-REFUSED = {
+REFUSED: dict[str, dict[str, Any]] = {
     "header with a line break": {
         "channel": {"custom_header": [{"header_key": "X-A", "header_value": "1\r\nHost: evil"}]}
     },

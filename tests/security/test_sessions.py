@@ -29,7 +29,9 @@ def _seconds_until_refused(proc: Process, token: str) -> float:
 
 
 def test_logout_revokes_the_token_on_every_instance(tmp_path: Path) -> None:
-    with octopus_process(tmp_path) as one, octopus_process(tmp_path) as two:
+    first, second = _dirs(tmp_path)
+    shared = {"OCTOPUS_DATABASE_PATH": str(tmp_path / "shared.db")}  # one database, two instances
+    with octopus_process(first, shared) as one, octopus_process(second, shared) as two:
         token = login(one.url)
         assert httpx.get(two.url + STATUS, headers=bearer(token)).status_code == 200
         other = login(one.url)
