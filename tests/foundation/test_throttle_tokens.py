@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from octopus.services import tokens
-from octopus.services.accounts import token_lifetime
+from octopus.services.accounts import USERNAME_POLICY, LoginGuards, LoginRefused, token_lifetime
+from octopus.services.passwords import HashPool, HashPoolBusy, hash_password, password_problem
 from octopus.services.throttle import LoginThrottle, ThrottlePolicy
 from tests.fakes.doubles import FakeClock
 
@@ -42,3 +47,40 @@ def test_lifetimes() -> None:
     assert token_lifetime(-1) == 30 * 24 * 3600
     assert token_lifetime(86400) == 86400
     assert token_lifetime(10**9) == 30 * 24 * 3600
+
+
+def test_attempts_count_before_the_check_per_address_and_username() -> None:
+    guards = LoginGuards(
+        LoginThrottle(FakeClock()), LoginThrottle(FakeClock(), USERNAME_POLICY), HashPool()
+    )
+    for _ in range(4):  # admitted and counted without any outcome reported yet
+        guards.admit("1.2.3.4", "admin")
+    with pytest.raises(LoginRefused) as refused:
+        guards.admit("1.2.3.4", "someone-else")
+    assert refused.value.status == 429
+    guards.admit("5.6.7.8", "Admin")  # the fifth and sixth attempts at this username
+    guards.admit("5.6.7.8", "admin")  # (five free, then a wait), from another address
+    with pytest.raises(LoginRefused):
+        guards.admit("9.9.9.9", " ADMIN ")  # names compare case- and space-insensitively
+    guards.hashes.close()
+
+
+async def test_hash_pool_turns_away_work_beyond_its_queue() -> None:
+    pool = HashPool(workers=1, max_waiting=1)
+    digest = hash_password("correct horse")
+    first = asyncio.create_task(pool.verify(digest, "x"))
+    second = asyncio.create_task(pool.verify(digest, "y"))
+    await asyncio.sleep(0)
+    with pytest.raises(HashPoolBusy):
+        await pool.verify(digest, "z")
+    assert await first is False
+    assert await second is False
+    assert await pool.verify(digest, "correct horse") is True
+    pool.close()
+
+
+def test_password_rules() -> None:
+    assert password_problem("admin", "short") is not None
+    assert password_problem("administrator", "Administrator ") is not None
+    assert password_problem("admin", "admin") is not None
+    assert password_problem("admin", "a-long-pass") is None

@@ -85,7 +85,7 @@ async def _logged(workdir: Path) -> list[dict[str, object]]:
     """The request log as a restarted gateway on the same data shows it."""
     with octopus_process(workdir) as proc:
         async with httpx.AsyncClient(base_url=proc.url) as again:
-            login = {"username": "admin", "password": "admin"}
+            login = {"username": "admin", "password": TEST_ADMIN_PASSWORD}
             (await again.post("/api/v1/user/login", json=login)).raise_for_status()
             page = (await again.get("/api/v1/log/page")).json()["data"]
     return list(page["items"])
