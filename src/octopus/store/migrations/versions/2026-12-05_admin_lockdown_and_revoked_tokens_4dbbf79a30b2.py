@@ -1,7 +1,7 @@
 """admin lockdown and revoked tokens: existing accounts start unlocked (start-up re-checks)
 
 Revision ID: 4dbbf79a30b2
-Revises: c2b9b5afed57
+Revises: 486a7dedf876
 Create Date: 2026-12-05 08:34:28.107771
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "4dbbf79a30b2"
-down_revision = "c2b9b5afed57"
+down_revision = "486a7dedf876"
 branch_labels = None
 depends_on = None
 
