@@ -38,6 +38,10 @@ async def test_stream_without_a_first_token_moves_on(fake: FakeUpstream, world: 
         assert first.error == "no first token within 0.5s"
         assert first.duration_ms < STALL * 1000  # given up before the stall ended
         assert (second.channel_name, second.outcome) == ("c2", "success")
+        # c1 had the prompt and may bill it: the record carries its estimated input on top
+        assert first.timed_out
+        assert not second.timed_out
+        assert gw.sink.records[0].usage.estimated
 
 
 async def test_a_role_event_is_not_a_first_token(fake: FakeUpstream, world: World) -> None:
@@ -59,6 +63,7 @@ async def test_non_stream_waits_for_the_response_timeout(fake: FakeUpstream, wor
         assert await sdk_text("openai", gw.url, key) == "hello from c1"
         assert [a.channel_name for a in gw.sink.records[0].attempts] == ["c1"]
         assert fake.tags() == ["c1"]
+        assert not gw.sink.records[0].usage.estimated  # the upstream's own usage, nothing added
 
 
 async def test_non_stream_times_out_on_the_response_timeout(

@@ -30,6 +30,7 @@ class Attempt:
     status: int = 0  # upstream HTTP status, 0 when no response arrived
     error: str = ""
     duration_ms: int = 0
+    timed_out: bool = False  # the prompt reached the upstream, which may bill it; we bill it too
 
 
 @dataclass(slots=True)

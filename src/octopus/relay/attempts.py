@@ -221,6 +221,7 @@ def _close(attempt: Attempt, failure: UpstreamFailure, began: float, clock: Cloc
     attempt.outcome = retry.attempt_outcome(failure.error)
     attempt.status = failure.error.status if isinstance(failure.error, UpstreamStatus) else 0
     attempt.error = failure.error.message
+    attempt.timed_out = isinstance(failure.error, UpstreamTimeout)
     attempt.duration_ms = int((clock.monotonic() - began) * 1000)
 
 
