@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.harness import LISTENING
+from tests.harness import LISTENING, TEST_ADMIN_PASSWORD
 
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there: Redis "down"
 START_TIMEOUT = 60.0
@@ -65,6 +65,7 @@ class Cluster:
             "OCTOPUS_SERVER_HOST": "127.0.0.1",
             "OCTOPUS_SERVER_PORT": "0",
             "OCTOPUS_PRICES_MODELS_DEV_URL": "",
+            "OCTOPUS_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD,  # not the locked-down admin/admin
             **self.env,
             **(extra or {}),
         }
@@ -140,7 +141,7 @@ async def within(check: Callable[[], Awaitable[bool]], bound: float, what: str) 
     return took
 
 
-async def login(instance: Instance, password: str = "admin") -> httpx.AsyncClient:
+async def login(instance: Instance, password: str = TEST_ADMIN_PASSWORD) -> httpx.AsyncClient:
     client = instance.client()
     response = await client.post(
         "/api/v1/user/login", json={"username": "admin", "password": password, "expire": 3600}

@@ -15,6 +15,7 @@ from tests.cluster.conftest import cluster_env
 from tests.cluster.fleet import all_answer, make_routing
 from tests.cluster.harness import DEAD_REDIS_URL, Cluster, login, wait_ready, within
 from tests.fakes.upstream import FakeUpstream
+from tests.harness import TEST_ADMIN_PASSWORD
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +72,7 @@ async def test_settings_and_the_account_follow_within_a_second(pg_cluster: Clust
 
     moved = await admin_a.post(
         "/api/v1/user/change-password",
-        json={"old_password": "admin", "new_password": "s3cret-new"},
+        json={"old_password": TEST_ADMIN_PASSWORD, "new_password": "s3cret-new"},
     )
     moved.raise_for_status()
 
@@ -81,7 +82,7 @@ async def test_settings_and_the_account_follow_within_a_second(pg_cluster: Clust
     await within(b_session_void, 1.0, "b's old session refused")
     async with b.client() as fresh:
         old = await fresh.post(
-            "/api/v1/user/login", json={"username": "admin", "password": "admin"}
+            "/api/v1/user/login", json={"username": "admin", "password": TEST_ADMIN_PASSWORD}
         )
         assert old.status_code == 401
     renewed = await login(b, "s3cret-new")
