@@ -88,6 +88,9 @@ def start_nginx(work: Path, core: str, upstream: Target) -> Target:
     return Target("nginx", f"http://127.0.0.1:{port}", UPSTREAM_KEY, [child])
 
 
+ADMIN_PASSWORD = "bench-admin-password"  # noqa: S105 - a throwaway gateway on loopback
+
+
 def start_gateway(work: Path, core: str, upstream: Target, name: str, logging: bool) -> Target:
     """A real `octopus start` in its own folder (SQLite), configured through the admin API."""
     folder = work / name
@@ -99,6 +102,7 @@ def start_gateway(work: Path, core: str, upstream: Target, name: str, logging: b
         "OCTOPUS_SERVER_HOST": "127.0.0.1",
         # prices come from the bundled snapshot: the bench never leaves 127.0.0.1
         "OCTOPUS_PRICES_MODELS_DEV_URL": upstream.url + "/models-dev.json",
+        "OCTOPUS_ADMIN_PASSWORD": ADMIN_PASSWORD,  # admin/admin may only change the password
     }
     launcher = ["-P", str(BENCH_DIR / ("octopus_probe.py" if logging else "octopus_nolog.py"))]
     argv = [sys.executable, *launcher, "start", "--config", "data/config.json"]
@@ -130,7 +134,7 @@ def configure(url: str, upstream: Target) -> str:
         _admin(
             client,
             "/api/v1/user/login",
-            {"username": "admin", "password": "admin", "expire": 86400},
+            {"username": "admin", "password": ADMIN_PASSWORD, "expire": 86400},
         )
         channel = _admin(
             client,
