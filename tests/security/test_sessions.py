@@ -142,3 +142,17 @@ def test_client_address_comes_from_trusted_proxies_only(tmp_path: Path) -> None:
         assert _guess(proxied, body, "10.9.9.9, 198.51.100.2") == 401
         # the same client through another trusted hop is still the same client
         assert _guess(proxied, body, "198.51.100.1, 10.9.9.9") == 429
+
+
+def test_a_forged_first_forwarded_line_is_not_believed(tmp_path: Path) -> None:
+    """HAProxy appends its own X-Forwarded-For line: the client's forged line above it is not
+    the client's address (every line is read, right to left past trusted hops)."""
+    env = {"OCTOPUS_SERVER_TRUSTED_PROXIES": "127.0.0.1"}
+    headers = [("x-forwarded-for", "198.51.100.66"), ("x-forwarded-for", "203.0.113.5")]
+    with octopus_process(tmp_path, env) as proxied:
+        body = {"username": "admin", "password": "wrong"}
+        reply = httpx.post(proxied.url + LOGIN, json=body, headers=headers)
+        assert reply.status_code == 401
+        log = proxied.log()
+    assert 'msg="failed admin login" client=203.0.113.5' in log, log[-2000:]
+    assert "198.51.100.66" not in log

@@ -25,8 +25,8 @@ MAX_AGE = "43200"
 def allowed_origin(origin: str, items: Sequence[str]) -> tuple[str, bool] | None:
     """(Access-Control-Allow-Origin value, credentials allowed) for an origin, or None."""
     wanted = origin.rstrip("/").lower()
-    parts = urlsplit(wanted)
     try:
+        parts = urlsplit(wanted)  # raises ValueError on a broken IPv6 host (`http://[::1`)
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
         return None

@@ -58,6 +58,7 @@ def _apply_forwarded(scope: Scope, proxies: TrustedProxies) -> None:
             scope["scheme"] = "wss" if secure else "ws"
         else:
             scope["scheme"] = proto
-    client = proxies.client_of(headers.get("x-forwarded-for", ""))
+    # every header line: a proxy may append its own line below one the client forged
+    client = proxies.client_of(",".join(headers.getlist("x-forwarded-for")))
     if client is not None:
         scope["client"] = (client, 0)
