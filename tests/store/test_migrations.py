@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import URL
 
 from octopus.store.engine import make_engine
-from octopus.store.migrate import current_revision, head_revision, upgrade
+from octopus.store.migrate import (
+    _LOCKS,
+    MigrationLockTimeout,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from octopus.store.tables import Base
 
 
@@ -39,3 +48,23 @@ async def test_migrated_schema_matches_tables(db_url: URL) -> None:
             assert await conn.run_sync(diff) == []
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["mysql", "postgres"], indirect=True)
+async def test_a_held_migration_lock_stops_startup_clearly(db_url: URL) -> None:
+    """Another instance migrating for too long: a clear error, never an unlocked migration."""
+    engine = make_engine(db_url)
+    holder = make_engine(db_url)
+    take, release = _LOCKS[engine.dialect.name]
+    try:
+        async with holder.connect() as other:
+            assert (await other.execute(text(take))).scalar() == 1
+            async with asyncio.timeout(60):  # before the fix PostgreSQL waited forever
+                with pytest.raises(MigrationLockTimeout, match="held the migration lock"):
+                    await upgrade(engine, lock_wait=1.0)
+            assert await current_revision(engine) is None, "nothing migrated without the lock"
+            await other.execute(text(release))
+        assert await upgrade(engine, lock_wait=30.0)
+    finally:
+        await engine.dispose()
+        await holder.dispose()
