@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,35 +12,10 @@ import pytest
 from tests.cluster.conftest import cluster_env
 from tests.cluster.fleet import all_answer, make_routing
 from tests.cluster.harness import Cluster, Instance, login, wait_ready, within
+from tests.fakes.redis_server import PrivateRedis
 from tests.fakes.upstream import FakeUpstream
 
 pytestmark = pytest.mark.integration
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class PrivateRedis:
-    def __init__(self, folder: Path) -> None:
-        self.port = _free_port()
-        self.folder = folder
-        self.popen: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.popen = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            cwd=self.folder,
-            stdout=subprocess.DEVNULL,
-        )
-
-    def stop(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.wait(timeout=10)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -13,6 +14,8 @@ from octopus.coordination.redis_limiter import RedisLimiter
 from octopus.core.clock import SystemClock
 from octopus.errors import Forbidden, RateLimited
 from octopus.routing.catalog import ApiKey
+from tests.fakes.doubles import FakeClock
+from tests.fakes.redis_server import PrivateRedis
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -117,3 +120,65 @@ async def test_unreachable_redis_falls_back_to_local_limits(
     limiter.settle(lease, 10, 0.0)
     await limiter.drain()
     await client.aclose()
+
+
+def _spent_key(prefix: str, key_id: int) -> str:
+    return f"{prefix}{{k{key_id}}}:spent"
+
+
+async def test_a_restarting_instance_keeps_costs_not_yet_flushed(redis: Redis, prefix: str) -> None:
+    running = RedisLimiter(redis, SystemClock(), prefix)
+    key = ApiKey(id=12, name="k", max_cost=1.0)
+    await running.seed({12: 0.2})
+    running.settle(await running.acquire(key, reserve=0.5), 10, 0.5)
+    await running.drain()
+    restarted = RedisLimiter(redis, SystemClock(), prefix)
+    await restarted.seed({12: 0.2})  # the database has not seen the 0.5 yet
+    assert float(await redis.get(_spent_key(prefix, 12)) or 0) == pytest.approx(0.7)
+    assert (await restarted.acquire(key, reserve=0.5)).reserved == pytest.approx(0.3)
+    await restarted.seed({12: 0.9})  # Redis lost costs the database has: the higher one wins
+    assert float(await redis.get(_spent_key(prefix, 12)) or 0) == pytest.approx(0.9)
+
+
+async def test_a_lost_spent_counter_is_rebuilt_without_counting_twice(
+    redis: Redis, prefix: str
+) -> None:
+    limiter = RedisLimiter(redis, SystemClock(), prefix)
+    key = ApiKey(id=13, name="k", max_cost=1.0)
+    lease = await limiter.acquire(key, reserve=0.3)
+    await redis.delete(_spent_key(prefix, 13))  # Redis restarted without persistence
+    limiter.settle(lease, 10, 0.2)
+    await limiter.drain()
+    assert float(await redis.get(_spent_key(prefix, 13)) or 0) == pytest.approx(0.2)
+    await redis.delete(_spent_key(prefix, 13))
+    limiter.add_spent(13, 0.3)  # an abandoned attempt's cost, owed to Redis
+    limiter.settle(await limiter.acquire(key), 10, 0.1)
+    await limiter.drain()
+    assert float(await redis.get(_spent_key(prefix, 13)) or 0) == pytest.approx(0.6)
+
+
+async def test_a_lease_granted_in_fallback_is_billed_once_redis_is_back(tmp_path: Path) -> None:
+    server = PrivateRedis(tmp_path)
+    server.start()
+    await server.ready()
+    clock = FakeClock()
+    client = Redis.from_url(server.url, socket_connect_timeout=1)
+    limiter, other = RedisLimiter(client, clock, call_timeout=5), RedisLimiter(client, clock)
+    key = ApiKey(id=14, name="k", max_cost=1.0)
+    try:
+        server.stop()
+        lease = await limiter.acquire(key, reserve=0.5)
+        assert lease.token == ""
+        assert limiter.mode == "local-fallback"
+        server.start()
+        await server.ready()
+        clock.advance(5)  # past the retry delay: the limiter talks to Redis again
+        other.settle(await other.acquire(key), 10, 0.2)  # another instance's cost
+        await other.drain()
+        limiter.settle(lease, 10, 0.4)  # granted while Redis was away, settled after
+        limiter.settle(await limiter.acquire(key), 10, 0.1)
+        await limiter.drain()
+        assert float(await client.get(_spent_key("octopus:", 14)) or 0) == pytest.approx(0.7)
+    finally:
+        await client.aclose()
+        server.stop()

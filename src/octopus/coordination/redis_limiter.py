@@ -129,6 +129,12 @@ if tonumber(ARGV[3]) > 0 then return redis.call('INCRBYFLOAT', KEYS[4], ARGV[3])
 return redis.call('GET', KEYS[4])
 """
 )
+# KEYS: spent   ARGV: the database's lifetime cost; Redis also holds costs not yet flushed there
+_SEED = """
+local spent = redis.call('GET', KEYS[1])
+if not spent or tonumber(spent) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 0
+"""
 # KEYS: conc, held   ARGV: lease, ttl
 _RENEW = (
     _NOW
@@ -169,6 +175,7 @@ class RedisLimiter:
         self._acquire = client.register_script(_ACQUIRE)
         self._settle = client.register_script(_SETTLE)
         self._renew = client.register_script(_RENEW)
+        self._seed = client.register_script(_SEED)
         self._local = InProcessLimiter(clock)
         self._unsynced: dict[int, float] = {}  # cost not yet added in Redis, per key
         self._live: dict[str, int] = {}  # lease id -> key id, renewed while running
@@ -191,7 +198,7 @@ class RedisLimiter:
         token = f"{self._instance}-{next(self._ids)}"
         args: list[str | int | float] = [key.max_concurrency, key.max_rpm, key.max_tpm]
         args += [key.max_cost, max(0.0, reserve), token, self._window, self._ttl]
-        args.append(repr(self._local.spent(key.id)))
+        args.append(repr(self._synced_spent(key.id)))
         try:
             verdict, value = await self._call(self._acquire(keys=self._keys(key.id), args=args))
         except _FAILURES as exc:
@@ -208,9 +215,9 @@ class RedisLimiter:
         return Lease(key.id, concurrent=concurrent, reserved=held, token=token)
 
     def settle(self, lease: Lease, tokens: int, cost: float) -> None:
-        if not lease.token:
+        if not lease.token:  # granted locally: Redis never saw it, whatever the mode is now
             self._local.settle(lease, tokens, cost)
-            if cost > 0 and self.mode == "local-fallback":
+            if cost > 0:
                 self._unsynced[lease.key_id] = self._unsynced.get(lease.key_id, 0.0) + cost
             return
         self._live.pop(lease.token, None)
@@ -231,14 +238,17 @@ class RedisLimiter:
         self._spawn(self._call(self._redis.set(self._name(key_id, "spent"), repr(cost))))
 
     async def seed(self, spent: Mapping[int, float]) -> None:
-        """Start every key's budget from the lifetime cost the database holds (authoritative)."""
+        """Start every key's budget from the lifetime cost the database holds. Redis keeps the
+        higher value: it also holds what other instances settled and have not flushed yet."""
         for key_id, cost in spent.items():
             self._local.set_spent(key_id, cost)
         if not spent:
             return
-        values = {self._name(k, "spent"): repr(v) for k, v in spent.items()}
+        pipe = self._redis.pipeline(transaction=False)  # one key per script: Cluster-safe
+        for key_id, cost in spent.items():
+            await self._seed(keys=[self._name(key_id, "spent")], args=[repr(cost)], client=pipe)
         try:
-            await self._call(self._redis.mset(values))
+            await self._call(pipe.execute())
         except _FAILURES as exc:
             self._fell_back(exc)
 
@@ -259,7 +269,7 @@ class RedisLimiter:
         owed = cost + self._unsynced.pop(key_id, 0.0)
         keys = self._keys(key_id)
         args: list[str | int | float] = [lease.token, tokens, repr(owed), self._window]
-        args.append(repr(self._local.spent(key_id)))
+        args.append(repr(self._local.spent(key_id) - owed))  # the script adds owed on top
         try:
             spent = await self._call(self._settle(keys=[*keys[1:4], keys[4]], args=args))
         except _FAILURES as exc:
@@ -268,6 +278,10 @@ class RedisLimiter:
             return
         if spent is not None:
             self._local.set_spent(key_id, float(_text(spent)))
+
+    def _synced_spent(self, key_id: int) -> float:
+        """The local spent without the costs still owed to Redis (they are added when settled)."""
+        return self._local.spent(key_id) - self._unsynced.get(key_id, 0.0)
 
     def _ensure_renewer(self) -> None:
         if self._renewer is None or self._renewer.done():
