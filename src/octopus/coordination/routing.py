@@ -7,7 +7,8 @@ writes the new state and publishes it; every process applies what it hears to it
 Redis to one instance at a time and blocks the member elsewhere for `PROBE_LEASE` seconds.
 
 Round-robin turns and sticky pins are Redis keys read in one round trip per request (`route`).
-Keys resting after a 429 and keys disabled after a 401/403 are announced on pub/sub.
+Keys resting after a 429, keys disabled after a 401/403 and their clearing are announced on
+pub/sub.
 While Redis is away each process keeps its own state; on its return the mirror is re-read.
 """
 
@@ -199,7 +200,7 @@ class SharedHealth(InMemoryHealth):
 
 
 class SharedKeyHealth(InMemoryKeyHealth):
-    """KeyHealth whose rests and disables are announced to every instance."""
+    """KeyHealth whose rests, disables and clears are announced to every instance."""
 
     def __init__(self, clock: Clock, link: RedisLink) -> None:
         super().__init__(clock)
@@ -214,6 +215,14 @@ class SharedKeyHealth(InMemoryKeyHealth):
         super().disable(channel_id, key_id, reason)
         self._tell({"disable": [channel_id, key_id, reason]})
 
+    def clear(self, channel_id: int) -> None:
+        super().clear(channel_id)
+        self._tell({"clear": [channel_id]})  # the admin re-enabled it: usable everywhere
+
+    def clear_rest(self, channel_id: int, key_id: int) -> None:
+        super().clear_rest(channel_id, key_id)
+        self._tell({"clear_rest": [channel_id, key_id]})
+
     def _tell(self, message: dict[str, Any]) -> None:
         self._link.publish(KEYS_CHANNEL, orjson.dumps(message))
 
@@ -225,6 +234,10 @@ class SharedKeyHealth(InMemoryKeyHealth):
         elif "disable" in message:
             channel_id, key_id, reason = message["disable"]
             InMemoryKeyHealth.disable(self, channel_id, key_id, reason)
+        elif "clear" in message:
+            InMemoryKeyHealth.clear(self, *message["clear"])
+        elif "clear_rest" in message:
+            InMemoryKeyHealth.clear_rest(self, *message["clear_rest"])
 
 
 class RedisRouting:
