@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from octopus.coordination.config_sync import ConfigSync
 from octopus.live_settings import LiveSettings
 from octopus.pricing.cost import Price, PriceBook
 from octopus.pricing.model_match import Rates
@@ -213,3 +214,29 @@ async def test_schedule_refreshes_at_start_up_and_follows_the_interval_live(
     assert len(fake.seen) == 1
     stopping.set()
     await scheduler.stop()
+
+
+async def test_price_writes_reach_another_instance(
+    database: Database, transport: AiohttpTransport, fake: FakeHttp
+) -> None:
+    """Two instances on one database: the one that refreshes tells the other to rebuild."""
+    other = service(database, transport)
+    other_sync = ConfigSync(database.sessions, other.rebuild, poll_seconds=0.05)
+    await other_sync.start()
+    here_sync = ConfigSync(database.sessions, lambda: here.rebuild())
+    here = PriceService(
+        database.sessions, transport, FakeClock(), LiveSettings(),
+        url=f"{fake.base}/api.json", reference=REFERENCE, changed=here_sync.changed,
+    )  # fmt: skip
+    try:
+        await put(database, "gpt-4o-2024-05-13", Rates(5, 15), manual=False)
+        await other.rebuild()
+        assert other.price_for("gpt-4o-2024-05-13") == Price(5, 15)
+        await here.refresh()  # the fake models.dev prices gpt-4o at 2.5/10/1.25
+        await _until(lambda: other.price_for("gpt-4o-2024-05-13") == Price(2.5, 10, 1.25))
+        await put(database, "gpt-4o-2024-05-13", Rates(7, 7), manual=True)
+        await other.rebuild()
+        await here.rebuild_prices()  # every row back to the reference
+        await _until(lambda: other.price_for("gpt-4o-2024-05-13") == Price(2.5, 10, 1.25))
+    finally:
+        await other_sync.stop()

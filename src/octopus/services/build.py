@@ -48,7 +48,7 @@ async def build_services(basics: Basics, db: Database) -> Services:
     basics.flushers.append(scheduler.stop)
     sync = ModelSync(db.sessions, config.changed, transport, basics.live_settings, basics.clock)
     scheduler.start(sync.job())
-    prices = await _prices(basics, db, transport)
+    prices = await _prices(basics, db, transport, config)
     scheduler.start(prices.job())
     writer, live_log, metrics, sink = _logs(basics, db)
     scheduler.start(_retention(basics, db))
@@ -175,7 +175,9 @@ def _transport(basics: Basics) -> Transport:
     return transport
 
 
-async def _prices(basics: Basics, db: Database, transport: Transport) -> PriceService:
+async def _prices(
+    basics: Basics, db: Database, transport: Transport, config: ConfigSync
+) -> PriceService:
     """The relay's PriceBook (DB rows > models.dev), refreshed in the background."""
     prices = PriceService(
         db.sessions,
@@ -183,6 +185,7 @@ async def _prices(basics: Basics, db: Database, transport: Transport) -> PriceSe
         basics.clock,
         basics.live_settings,
         url=basics.settings.models_dev_url,
+        changed=config.changed,
     )
     await prices.rebuild()
     return prices

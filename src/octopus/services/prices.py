@@ -2,14 +2,16 @@
 
 Effective price of a model: its DB row (manual or stored) > the models.dev reference, both found
 by `pricing.model_match` (exact id, else the longest contiguous segment match). The snapshot is
-rebuilt after every price edit, refresh and import; `price_for` never reads the database.
+rebuilt after every price edit, refresh and import; `price_for` never reads the database. A
+refresh or rebuild writes rows, then calls `changed` so every instance rebuilds its snapshot
+(the scheduled refresh runs on one instance of a fleet: the others take its rows this way).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from octopus.core.clock import Clock
@@ -81,7 +83,7 @@ class PriceTable:
 class PriceService:
     """Implements `pricing.cost.PriceBook`; held as `Services.prices`."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - its ports; the optional ones keyword-only
         self,
         sessions: Sessions,
         transport: Transport,
@@ -90,12 +92,14 @@ class PriceService:
         *,
         url: str = "",
         reference: Mapping[str, Rates] | None = None,
+        changed: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._transport = transport
         self._clock = clock
         self._live = live
         self.url = url  # "" disables the remote refresh (the shipped snapshot stays)
+        self._changed = changed  # bumps the shared configuration version: every instance reloads
         self._reference = dict(store.snapshot_reference() if reference is None else reference)
         self._ref_matcher = NameMatcher(self._reference)
         self._table = PriceTable([], self._reference)
@@ -132,7 +136,8 @@ class PriceService:
                     session, self.reference_rates, int(self._clock.time())
                 )
             await self.rebuild()
-            return count
+        await self._announce()
+        return count
 
     async def refresh(self) -> int:
         """Download models.dev, replace the reference, re-price non-manual rows, rebuild.
@@ -149,7 +154,13 @@ class PriceService:
                 await store.refresh_automatic(session, self.reference_rates, now)
             await self.rebuild()
             self.last_update = self._clock.time()
-            return len(reference)
+        await self._announce()
+        return len(reference)
+
+    async def _announce(self) -> None:
+        """Price rows changed: the other instances rebuild from them too."""
+        if self._changed is not None:
+            await self._changed()
 
     async def _download(self) -> dict[str, Rates]:
         try:
