@@ -45,6 +45,25 @@ def refused_port() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A loopback port whose connects hang until they time out: its accept queue is full, so
+    the kernel drops new handshakes."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = int(server.getsockname()[1])
+        queued = [socket.socket() for _ in range(3)]
+        for sock in queued:
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+        try:
+            yield port
+        finally:
+            for sock in queued:
+                sock.close()
+
+
 async def _create_server_db(admin_url: str, name: str) -> URL:
     engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:

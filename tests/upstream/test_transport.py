@@ -68,6 +68,16 @@ async def test_connect_refused_is_upstream_connect(
     assert "s3cr3t-key" not in str(caught.value)
 
 
+async def test_connect_timeout_is_upstream_connect(
+    transport: AiohttpTransport, unanswered_port: int
+) -> None:
+    """Nothing was sent, so nothing is billed: a connect timeout is not an upstream timeout."""
+    url = f"http://127.0.0.1:{unanswered_port}/v1/chat/completions"
+    request = UpstreamRequest("POST", url, body=BODY, connect_timeout=0.5)
+    with pytest.raises(UpstreamConnect, match="connection timed out"):
+        await transport.send(request)
+
+
 async def test_slow_headers_are_upstream_timeout(
     fake: FakeUpstream, transport: AiohttpTransport
 ) -> None:

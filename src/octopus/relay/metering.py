@@ -8,13 +8,13 @@ than was delivered.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from octopus.pricing.cost import PriceBook, cost_of
 from octopus.protocols import canonical as c
 from octopus.protocols import events as ev
 from octopus.protocols.sse import SseEvent, encode_event
-from octopus.records.request import RequestRecord, UsageRecord
+from octopus.records.request import CostRecord, RequestRecord, UsageRecord
 
 Decode = Callable[[SseEvent], list[ev.Event]]
 BYTES_PER_TOKEN = 4  # rough: JSON-wrapped text averages about four bytes per token
@@ -112,8 +112,14 @@ def _estimate(usage: c.Usage | None, request_size: int, output_size: int) -> Usa
     return estimate
 
 
-def add_input(record: RequestRecord, size: int, prices: PriceBook) -> None:
-    """Bill the estimated input of prompts sent upstream whose answers were abandoned."""
-    record.usage.input += estimate_tokens(size)
-    record.usage.estimated = True
-    record.cost = cost_of(record.usage, prices.price_for(record.upstream_model))
+def add_input(record: RequestRecord, size: int, models: Iterable[str], prices: PriceBook) -> None:
+    """Bill the estimated input of prompts sent upstream whose answers were abandoned, each at
+    the price of the model it was sent to."""
+    tokens = estimate_tokens(size)
+    for model in models:
+        record.usage.input += tokens
+        record.usage.estimated = True
+        extra = cost_of(UsageRecord(input=tokens), prices.price_for(model))
+        record.cost = CostRecord(
+            record.cost.input_cost + extra.input_cost, record.cost.output_cost + extra.output_cost
+        )

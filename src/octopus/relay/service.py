@@ -210,11 +210,11 @@ class RelayService:
     def _bill_abandoned(self, record: RequestRecord, size: int) -> None:
         """Attempts cut before their answer (client gone, round stopped, timed out) still sent
         the prompt."""
-        abandoned = sum(
-            1 for a in record.attempts if a.timed_out or a.outcome in ("canceled", "stopped")
-        )
-        if abandoned and record.upstream_model:
-            metering.add_input(record, abandoned * size, self.prices)
+        abandoned = [
+            a.model for a in record.attempts if a.timed_out or a.outcome in ("canceled", "stopped")
+        ]
+        if abandoned:
+            metering.add_input(record, size, abandoned, self.prices)
 
     def _settle(
         self,

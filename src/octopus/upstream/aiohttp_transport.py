@@ -124,6 +124,8 @@ def translate_errors(secrets: tuple[str, ...], doing: str) -> Iterator[None]:
         yield
     except UpstreamError:
         raise
+    except aiohttp.ConnectionTimeoutError as exc:  # no byte sent: nothing the upstream can bill
+        raise UpstreamConnect(f"upstream connection timed out while {doing}") from exc
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         raise UpstreamTimeout(f"upstream timed out while {doing}") from exc
     except aiohttp.ClientPayloadError as exc:
