@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -32,13 +33,23 @@ ROUTES = (
     "/api/v1/model/create",
     "/api/v1/model/update",
     "/api/v1/model/delete",
+    "/api/v1/group/active/1",
+)
+# routes whose query values are integers or dates (read by access.bounded_int)
+QUERY_ROUTES = (
+    "/api/v1/log/list?page=",
+    "/api/v1/log/page?channel_id=",
+    "/api/v1/stats/daily?days=",
+    "/api/v1/stats/hourly?hours=",
+    "/api/v1/stats/hourly?date=",
+    "/api/v1/stats/model?start_time=",
 )
 FIELDS = (
     "id", "name", "username", "password", "expire", "type", "base_url", "key", "keys", "model",
     "custom_model", "enabled", "proxy", "custom_header", "param_override", "match_regex",
     "items", "mode", "channel_id", "model_name", "priority", "weight", "max_cost", "max_rpm",
     "expire_at", "supported_models", "value", "input", "output", "relay_config", "version",
-    "channels", "groups", "settings",
+    "channels", "groups", "settings", "item_id", "dialect", "protocol_paths", "grants",
 )  # fmt: skip
 SETTINGS = settings(
     max_examples=120,
@@ -96,3 +107,14 @@ def test_any_json_object(
 @given(route=st.sampled_from(ROUTES), body=json_values)
 def test_any_json_value(admin: tuple[Process, httpx.Client], route: str, body: Any) -> None:
     _check(admin[1].post(route, content=json.dumps(body).encode()))
+
+
+@SETTINGS
+@given(
+    route=st.sampled_from(QUERY_ROUTES),
+    value=st.from_regex(r"[-+ ]{0,3}[0-9]{1,22}", fullmatch=True)
+    | st.from_regex(r"9999(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])", fullmatch=True)
+    | st.text(alphabet="-+0123456789 .e", max_size=24),
+)
+def test_any_integer_query(admin: tuple[Process, httpx.Client], route: str, value: str) -> None:
+    _check(admin[1].get(route + quote(value)))

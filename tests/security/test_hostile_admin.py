@@ -56,6 +56,25 @@ QUERIES = (
     "/api/v1/stats/hourly?hours=99999999999999999999",
     "/api/v1/stats/hourly?date=99999999",
     "/api/v1/stats/channel?start_time=99999999999999999999",
+    "/api/v1/log/list?page=--5",
+    "/api/v1/log/list?channel_id=--1",
+    "/api/v1/stats/daily?days=-0-",
+    "/api/v1/stats/hourly?date=99991231",
+)
+# each reached a 500 once: a doubled minus, a key list that is a number, a path map that is a
+# list, ids past every id column
+HOSTILE_POSTS: tuple[tuple[str, dict[str, object]], ...] = (
+    ("/api/v1/channel/fetch-model", {"channel": {"keys": 5, "base_url": "ftp://x"}, "key": "k"}),
+    (
+        "/api/v1/channel/create",
+        {"name": "g", "dialect": "generic", "protocol_paths": [1], "base_url": "https://a.test"},
+    ),
+    ("/api/v1/channel/update", {"id": 2**64, "name": "x"}),
+    ("/api/v1/channel/enable", {"id": 2**63, "enabled": True}),
+    ("/api/v1/group/update", {"id": 2**63, "name": "x"}),
+    ("/api/v1/apikey/update", {"id": 2**63, "name": "x"}),
+    ("/api/v1/group/runtime/reset/99999999999999999999", {}),
+    ("/api/v1/log/req-1/--5/stop", {}),
 )
 
 
@@ -83,6 +102,34 @@ def test_out_of_range_queries_get_4xx(hostile: tuple[Process, str], query: str) 
     reply = httpx.get(proc.url + query, headers=bearer(token))
     assert reply.status_code in (200, 400, 404), (query, reply.status_code, reply.text)
     assert reply.json()["code"] == reply.status_code
+    no_traceback(proc)
+
+
+@pytest.mark.parametrize(("route", "body"), HOSTILE_POSTS)
+def test_hostile_values_get_4xx(
+    hostile: tuple[Process, str], route: str, body: dict[str, object]
+) -> None:
+    proc, token = hostile
+    reply = httpx.post(proc.url + route, json=body, headers=bearer(token))
+    assert reply.status_code in (400, 404), (route, reply.status_code, reply.text)
+    assert reply.json()["code"] == reply.status_code
+    no_traceback(proc)
+
+
+def test_an_active_member_id_past_every_column(hostile: tuple[Process, str]) -> None:
+    proc, token = hostile
+    channel = {"name": "c", "type": "openai", "base_url": "https://a.test/v1", "key": "sk-1"}
+    channel["model"] = "m"
+    made = httpx.post(proc.url + "/api/v1/channel/create", json=channel, headers=bearer(token))
+    item = {"channel_id": made.json()["data"]["id"], "model_name": "m"}
+    group = {"name": "hostile-active", "mode": 1, "items": [item]}
+    made = httpx.post(proc.url + "/api/v1/group/create", json=group, headers=bearer(token))
+    route = f"/api/v1/group/active/{made.json()['data']['id']}"
+    for item_id in (2**64, 2**31):
+        reply = httpx.post(proc.url + route, json={"item_id": item_id}, headers=bearer(token))
+        assert reply.status_code == 400, reply.text
+        # refused by the bounded reader, before any store lookup
+        assert "'item_id' must be at least 0 and at most" in reply.json()["message"], reply.text
     no_traceback(proc)
 
 

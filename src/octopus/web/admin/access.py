@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -14,6 +15,7 @@ from octopus.web.admin.envelope import AdminError
 T = TypeVar("T")
 MAX_ID = 2**31 - 1  # the widest id column on every engine
 MAX_SAFE = 2**53 - 1  # BIGINT everywhere, and exact in a JSON number
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
 
 
 async def in_session(
@@ -30,23 +32,42 @@ async def in_session(
     return result
 
 
-def path_id(request: Request, name: str = "id") -> int:
-    raw = request.path_params.get(name, "")
-    if not (isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 12):
-        raise AdminError(400, f"Invalid parameter: '{name}' must be a positive integer")
-    value = int(raw)
-    if not 0 < value <= MAX_ID:
-        raise AdminError(400, f"Invalid parameter: '{name}' must be between 1 and {MAX_ID}")
+def bounded_int(value: Any, name: str, low: int, high: int) -> int:
+    """The one integer reader of the admin API: an int, an integral float or decimal text of at
+    most 19 digits, within [low, high] (beyond, a database column would overflow)."""
+    if isinstance(value, str):
+        value = int(value) if _INTEGER.fullmatch(value) else None
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        kind = "a positive integer" if low == 1 else "an integer"
+        raise AdminError(400, f"Invalid request parameters: '{name}' must be {kind}")
+    if not low <= value <= high:
+        raise AdminError(
+            400, f"Invalid request parameters: '{name}' must be at least {low} and at most {high}"
+        )
     return value
+
+
+def path_id(request: Request, name: str = "id") -> int:
+    return bounded_int(request.path_params.get(name, ""), name, 1, MAX_ID)
+
+
+def int_param(
+    params: Mapping[str, str],
+    name: str,
+    default: int | None = None,
+    *,
+    low: int = -MAX_SAFE,
+    high: int = MAX_SAFE,
+) -> int | None:
+    """An optional integer query value within [low, high]."""
+    raw = params.get(name, "").strip()
+    return default if raw == "" else bounded_int(raw, name, low, high)
 
 
 def body_id(body: dict[str, Any], name: str = "id") -> int:
-    value = body.get(name)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise AdminError(400, f"Invalid request parameters: '{name}' must be a positive integer")
-    return value
+    return integer({name: body.get(name)}, name, 1, MAX_ID)
 
 
 def boolean(body: dict[str, Any], name: str) -> bool:
@@ -56,16 +77,12 @@ def boolean(body: dict[str, Any], name: str) -> bool:
     return value
 
 
-def integer(body: dict[str, Any], name: str, low: int = 0, high: int | None = None) -> int:
+def integer(body: dict[str, Any], name: str, low: int = 0, high: int = MAX_SAFE) -> int:
+    """A JSON number (text is refused, as the Go project's decoder does) within [low, high]."""
     value = body[name]
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise AdminError(400, f"Invalid request parameters: '{name}' must be an integer")
-    if value < low or (high is not None and value > high):
-        upper = f" and at most {high}" if high is not None else ""
-        raise AdminError(400, f"Invalid request parameters: '{name}' must be at least {low}{upper}")
-    return value
+    if isinstance(value, str):
+        value = None
+    return bounded_int(value, name, low, high)
 
 
 def text(body: dict[str, Any], name: str, max_length: int = 191, *, required: bool = False) -> str:

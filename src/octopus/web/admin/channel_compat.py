@@ -55,9 +55,12 @@ def _from_v013(out: dict[str, Any]) -> dict[str, Any]:
             raise _bad("the protocol path fields must be strings")
         out["protocol_paths"] = {k: v or "" for k, v in given.items()}  # "" removes a path
     if out.get("dialect") == GENERIC and out.get("type") is None:
-        if not any((out.get("protocol_paths") or {}).values()):
+        paths = out.get("protocol_paths") or {}
+        if not isinstance(paths, dict):
+            raise _bad("'protocol_paths' must map protocols to paths")
+        if not any(paths.values()):
             raise _bad(f"a generic channel needs at least one of {', '.join(PATH_FIELDS.values())}")
-        out["type"] = next(k for k, v in out["protocol_paths"].items() if v)
+        out["type"] = next(k for k, v in paths.items() if v)
     return out
 
 

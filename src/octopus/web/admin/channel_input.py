@@ -13,7 +13,7 @@ from octopus.live_settings import proxy_url_problem
 from octopus.protocols.channel_types import CHANNEL_TYPES, FULL_URL_MARK
 from octopus.store.channels import KeySpec
 from octopus.upstream.providers import PROTECTED_HEADERS
-from octopus.web.admin.access import boolean, integer, name_list, text
+from octopus.web.admin.access import MAX_ID, boolean, integer, name_list, text
 from octopus.web.admin.channel_generic import dialect, grants, protocol_paths
 from octopus.web.admin.envelope import AdminError
 
@@ -196,7 +196,7 @@ def _key_item(index: int, item: Any) -> KeySpec:
     where = f"keys[{index}]"
     if not isinstance(item, dict):
         raise _bad(f"{where} must be an object {{key, enabled?, remark?}}")
-    key_id = integer(item, "id", 1) if item.get("id") is not None else None
+    key_id = integer(item, "id", 1, MAX_ID) if item.get("id") is not None else None
     secret = text(item, "key", 8192) if item.get("key") is not None else ""
     if MASK in secret:
         if key_id is None:

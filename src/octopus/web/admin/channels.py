@@ -243,8 +243,9 @@ def _v013_fetch(body: dict[str, Any]) -> dict[str, Any]:
     channel = body.get("channel")
     if not isinstance(channel, dict):
         return body
-    key = body.get("key")
-    named = [k for k in channel.get("keys") or [] if isinstance(k, dict) and k.get("name") == key]
+    key, listed = body.get("key"), channel.get("keys")
+    listed = listed if isinstance(listed, list) else []
+    named = [k for k in listed if isinstance(k, dict) and k.get("name") == key]
     if named:
         key = named[0].get("key")
     return {**channel, "key": key, "keys": None}

@@ -17,7 +17,7 @@ from octopus.store import groups as store
 from octopus.store.backup_rows import LEGACY_MODES
 from octopus.store.catalog_loader import relay_config
 from octopus.store.groups import GroupChange, ItemChange, ItemSpec, StoredGroup
-from octopus.web.admin.access import body_id, in_session, integer, path_id, text
+from octopus.web.admin.access import MAX_ID, body_id, in_session, integer, path_id, text
 from octopus.web.admin.envelope import AdminError, ok
 from octopus.web.admin.json_body import json_object
 from octopus.web.admin.relay_config import parse_relay_config
@@ -85,7 +85,7 @@ def item_spec(where: str, raw: Any) -> ItemSpec:
         if item.get(name) is None:
             raise _bad(f"{where}: '{name}' is required")
     return ItemSpec(
-        channel_id=integer(item, "channel_id", 1),
+        channel_id=integer(item, "channel_id", 1, MAX_ID),
         model_name=text(item, "model_name", required=True),
         priority=integer(item, "priority", -MAX_PRIORITY, MAX_PRIORITY)
         if "priority" in item
@@ -103,7 +103,7 @@ def _change(where: str, raw: Any) -> ItemChange:
     if item.get("id") is None or item.get("priority") is None:
         raise _bad(f"{where}: 'id' and 'priority' are required")
     return ItemChange(
-        id=integer(item, "id", 1),
+        id=integer(item, "id", 1, MAX_ID),
         priority=integer(item, "priority", -MAX_PRIORITY, MAX_PRIORITY),
         weight=integer(item, "weight", 1, 10_000) if item.get("weight") is not None else None,
     )
@@ -181,7 +181,7 @@ async def set_active(services: Services, request: Request) -> Response:
     body = await json_object(request)
     if body.get("item_id") is None:
         raise _bad("Invalid request parameters: 'item_id' is required")
-    item_id = integer(body, "item_id", 0)
+    item_id = integer(body, "item_id", 0, MAX_ID)
     stored = await in_session(
         services, lambda s: store.set_active_item(s, group_id, item_id), reload=True
     )

@@ -16,35 +16,13 @@ from octopus.protocols.sse import SseEvent, encode_event
 from octopus.services.container import Services
 from octopus.services.live_log import LiveLog, Queue
 from octopus.store import logs
-from octopus.web.admin.access import MAX_ID, MAX_SAFE
+from octopus.web.admin.access import MAX_ID, MAX_SAFE, bounded_int, int_param
 from octopus.web.admin.envelope import AdminError, fail, not_found, ok
 
 PING_SECONDS = 15.0
 MAX_PAGE_SIZE = 500
 MAX_PAGE = 10**9
 _PING = b": ping\n\n"
-
-
-def int_param(
-    params: Mapping[str, str],
-    name: str,
-    default: int | None = None,
-    *,
-    low: int = -MAX_SAFE,
-    high: int = MAX_SAFE,
-) -> int | None:
-    """An optional integer query value within [low, high]: beyond, every engine would fail."""
-    raw = params.get(name, "").strip()
-    if raw == "":
-        return default
-    if not (raw.isascii() and raw.lstrip("-").isdigit() and len(raw) <= 20):
-        raise AdminError(400, f"Invalid request parameters: '{name}' must be an integer")
-    value = int(raw)
-    if not low <= value <= high:
-        raise AdminError(
-            400, f"Invalid request parameters: '{name}' must be between {low} and {high}"
-        )
-    return value
 
 
 def _filter(params: Mapping[str, str]) -> logs.LogFilter:
@@ -181,10 +159,7 @@ async def running_rounds(services: Services, request: Request) -> Response:
 async def stop_round(services: Services, request: Request) -> Response:
     """Stop a running request's current upstream attempt; it moves on to the next member."""
     request_id = request.path_params["request_id"]
-    try:
-        number = int(request.path_params["round"])
-    except ValueError:
-        return fail(400, "Invalid parameter: round must be an integer")
+    number = bounded_int(request.path_params["round"], "round", 0, MAX_ID)
     if not services.relay.stop_round(request_id, number):
         return fail(404, "That round is not waiting for its upstream any more")
     return Response(status_code=204)

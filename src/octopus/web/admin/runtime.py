@@ -23,7 +23,8 @@ from starlette.routing import BaseRoute, Route
 from octopus.protocols.sse import SseEvent, encode_event
 from octopus.records.group_mode import GroupMode
 from octopus.relay.service import RelayService
-from octopus.web.admin.envelope import AdminError, ok
+from octopus.web.admin.access import path_id
+from octopus.web.admin.envelope import ok
 
 PING_SECONDS = 15.0
 _PING = b": ping\n\n"
@@ -104,10 +105,7 @@ async def _wait(signal: asyncio.Event, stopping: asyncio.Event) -> bool:
 
 
 async def reset_group(relay: RelayService, request: Request) -> Response:
-    try:
-        group_id = int(request.path_params["id"])
-    except (KeyError, ValueError):
-        raise AdminError(400, "Invalid request parameters: 'id' must be an integer") from None
+    group_id = path_id(request)
     relay.routing.reset_group(group_id)
     return ok(group_snapshot(relay, group_id))
 

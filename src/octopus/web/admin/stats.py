@@ -14,9 +14,9 @@ from octopus.core.zone import date_start, next_day
 from octopus.relay.auth import hash_key
 from octopus.services.container import Services
 from octopus.store import stats
+from octopus.web.admin.access import int_param
 from octopus.web.admin.apikeys import api_key_view, presented_key
 from octopus.web.admin.envelope import AdminError, ok
-from octopus.web.admin.logs import int_param
 
 HOUR = 3600
 MAX_HOURS = 24 * 400
@@ -68,11 +68,12 @@ def _hour_window(request: Request, now: int, zone: ZoneInfo) -> tuple[int, int]:
     date = params.get("date", "")
     if not date:
         return stats.day_start(now, zone), current_end
-    try:
+    try:  # the day after 9999-12-31 is past what dates can hold: refused like a bad date
         start = date_start(date, zone)
-    except ValueError:
+        after = next_day(start, zone)
+    except (ValueError, OverflowError, OSError):
         raise AdminError(400, "Invalid request parameters: 'date' must be YYYYMMDD") from None
-    return start, min(next_day(start, zone), max(current_end, start + HOUR))
+    return start, min(after, max(current_end, start + HOUR))
 
 
 async def total(services: Services, request: Request) -> Response:
