@@ -18,7 +18,7 @@ A, G, OC, OR = (
 @pytest.mark.parametrize(
     ("fmt", "body", "message"),
     [
-        (OC, b"{", "not valid JSON"),
+        (OC, b"{", "malformed JSON"),
         (OC, b'{"model": "m"}', "messages"),
         (OC, b'{"model": "m", "messages": [{"role": "robot", "content": "x"}]}', "role"),
         (OC, b'{"model": "m", "messages": [], "tool_choice": "sometimes"}', "tool_choice"),

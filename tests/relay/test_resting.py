@@ -18,6 +18,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
+from octopus.core.clock import SystemClock
 from octopus.protocols import WireFormat
 from octopus.routing.catalog import RelayConfig
 from tests.fakes.gateway import World, channel, group, serve_relay
@@ -142,6 +143,29 @@ async def test_retry_after_as_an_http_date_is_relayed_in_seconds(
     when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=45), usegmt=True)
     fake.script("c1", Fault(status=429, headers={"Retry-After": when}))
     async with serve_relay(world) as gw:
+        client = _openai(gw.url, key)
+        relayed = await _chat_429(client)
+        await client.close()
+    assert 40 <= int(relayed.response.headers["retry-after"]) <= 46
+
+
+class _AheadClock(SystemClock):
+    """Wall time an hour ahead of the machine's: the gateway's clock, not the OS's, says now."""
+
+    def time(self) -> float:
+        return super().time() + 3600
+
+
+async def test_retry_after_date_is_read_against_the_gateways_clock(
+    fake: FakeUpstream, world: World
+) -> None:
+    world.channels.append(channel(fake, 1))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    later = datetime.now(UTC) + timedelta(seconds=3600 + 45)
+    when = email.utils.format_datetime(later, usegmt=True)
+    fake.script("c1", Fault(status=429, headers={"Retry-After": when}))
+    async with serve_relay(world, clock=_AheadClock()) as gw:
         client = _openai(gw.url, key)
         relayed = await _chat_429(client)
         await client.close()

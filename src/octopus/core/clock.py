@@ -17,3 +17,8 @@ class SystemClock:
 
     def time(self) -> float:
         return time.time()
+
+
+def elapsed_ms(clock: Clock, began: float) -> int:
+    """Whole milliseconds since `began` (a monotonic reading of the same clock)."""
+    return int((clock.monotonic() - began) * 1000)

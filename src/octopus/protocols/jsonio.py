@@ -1,7 +1,13 @@
-"""JSON in and out: bad client bodies raise BadRequest, bad upstream ones UpstreamProtocol."""
+"""JSON in and out: bad client bodies raise BadRequest, bad upstream ones UpstreamProtocol.
+
+Every way a body can be unreadable is caught here, once: malformed or mistyped JSON, nesting
+deeper than the decoder's recursion allows, and strings that are not UTF-8.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import msgspec
@@ -11,41 +17,62 @@ from octopus.errors import BadRequest, UpstreamProtocol
 encode = msgspec.json.encode
 
 T = TypeVar("T")
+TopLevel = dict[str, msgspec.Raw]  # an object whose values stay raw: cost grows with its keys
 
 _MAX_DETAIL = 300
+_top = msgspec.json.Decoder(TopLevel)
+
+
+@contextmanager
+def client_errors(what: str) -> Iterator[None]:
+    """Any defect in decoding a client's `what` becomes a BadRequest naming it."""
+    try:
+        yield
+    except msgspec.ValidationError as exc:
+        raise BadRequest(f"invalid {what}: {_short(exc)}") from None
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"malformed JSON in {what}: {_short(exc)}") from None
+    except RecursionError:
+        raise BadRequest(f"{what} is nested too deeply") from None
+    except UnicodeDecodeError:
+        raise BadRequest(f"{what} is not valid UTF-8") from None
+
+
+@contextmanager
+def upstream_errors(what: str) -> Iterator[None]:
+    """Any defect in decoding a provider's `what` becomes UpstreamProtocol (fails over)."""
+    try:
+        yield
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise UpstreamProtocol(f"unreadable {what} from upstream: {_short(exc)}") from None
+    except RecursionError:
+        raise UpstreamProtocol(f"{what} from upstream is nested too deeply") from None
+    except UnicodeDecodeError:
+        raise UpstreamProtocol(f"{what} from upstream is not valid UTF-8") from None
 
 
 def client_body(body: bytes, kind: type[T], what: str) -> T:
     """Decode a client's body; any defect becomes a BadRequest naming the field at fault."""
-    try:
+    with client_errors(what):
         return msgspec.json.decode(body, type=kind)
-    except msgspec.ValidationError as exc:
-        raise BadRequest(f"invalid {what}: {_short(exc)}") from None
-    except msgspec.DecodeError as exc:
-        raise BadRequest(f"{what} is not valid JSON: {_short(exc)}") from None
-
-
-def client_value(value: Any, kind: type[T], what: str) -> T:
-    """Convert an already parsed client body (see client_body) into `kind`."""
-    try:
-        return msgspec.convert(value, type=kind)
-    except msgspec.ValidationError as exc:
-        raise BadRequest(f"invalid {what}: {_short(exc)}") from None
 
 
 def upstream_body(body: bytes, kind: type[T], what: str) -> T:
     """Decode a provider's body; anything unreadable becomes UpstreamProtocol (retryable)."""
-    try:
+    with upstream_errors(what):
         return msgspec.json.decode(body, type=kind)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise UpstreamProtocol(f"unreadable {what} from upstream: {_short(exc)}") from None
+
+
+def top_level(body: bytes) -> TopLevel:
+    """The top level of a body already known to be an object (raises msgspec's errors)."""
+    return _top.decode(body)
 
 
 def loads_or_none(data: bytes | str) -> Any:
     """Best-effort parse (error bodies, tool arguments); None when it is not JSON."""
     try:
         return msgspec.json.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
         return None
 
 
@@ -57,7 +84,7 @@ def object_or_empty(arguments: str) -> dict[str, Any]:
 
 def raw_extras(body: bytes, consumed: frozenset[str]) -> dict[str, msgspec.Raw]:
     """Top-level keys a decoder did not map (call after the body decoded as an object)."""
-    top = msgspec.json.decode(body, type=dict[str, msgspec.Raw])
+    top = top_level(body)
     return {k: v for k, v in top.items() if k not in consumed}
 
 

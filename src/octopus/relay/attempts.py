@@ -14,7 +14,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
-from octopus.core.clock import Clock
+from octopus.core.clock import Clock, elapsed_ms
 from octopus.errors import (
     ErrorKind,
     GatewayError,
@@ -157,7 +157,7 @@ class Attempts:
             ready = await self.rounds.run(record.request_id, len(record.attempts), work)
         except RoundStopped:
             attempt.outcome, attempt.error = "stopped", "stopped by the admin"
-            attempt.duration_ms = int((self._clock.monotonic() - began) * 1000)
+            attempt.duration_ms = elapsed_ms(self._clock, began)
             stop = UpstreamError("the admin stopped this round")
             return _Outcome(failure=UpstreamFailure(stop), stopped=True)
         except UpstreamFailure as failure:
@@ -171,12 +171,16 @@ class Attempts:
         except GatewayError as exc:  # the request itself cannot be converted
             attempt.outcome, attempt.error = "rejected", exc.message
             raise
-        except BaseException:
+        except asyncio.CancelledError:
             attempt.outcome, attempt.error = "canceled", "client disconnected"
-            attempt.duration_ms = int((self._clock.monotonic() - began) * 1000)
+            attempt.duration_ms = elapsed_ms(self._clock, began)
+            raise
+        except Exception as exc:  # a fault of ours, not the client's: logged as such
+            attempt.outcome, attempt.error = "failed", f"internal error ({type(exc).__name__})"
+            attempt.duration_ms = elapsed_ms(self._clock, began)
             raise
         attempt.outcome, attempt.status = "success", ready.status
-        attempt.duration_ms = int((self._clock.monotonic() - began) * 1000)
+        attempt.duration_ms = elapsed_ms(self._clock, began)
         return _Outcome(ready=ready)
 
     def _key_problem(self, channel: Channel, key_id: int, outcome: _Outcome) -> bool:

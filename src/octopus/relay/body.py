@@ -12,17 +12,14 @@ from dataclasses import dataclass
 import msgspec
 
 from octopus.errors import BadRequest
+from octopus.protocols import jsonio
+from octopus.protocols.jsonio import TopLevel
 
-TopLevel = dict[str, msgspec.Raw]
-
-_top_decoder = msgspec.json.Decoder(TopLevel)
 _str_decoder = msgspec.json.Decoder(str)
 _flag_decoder = msgspec.json.Decoder(bool | None)
 _encoder = msgspec.json.Encoder()
 _TRUE = msgspec.Raw(b"true")
 IGNORED_OVERRIDES = frozenset({"model", "stream"})
-TOO_DEEP = "request body is nested too deeply"
-NOT_UTF8 = "request body is not valid UTF-8"
 
 
 @dataclass(slots=True)
@@ -34,25 +31,11 @@ class Head:
 
 def read_head(body: bytes, *, need_model: bool = True) -> Head:
     """Parse the top level; BadRequest for malformed JSON, a non-object or a bad model/stream."""
-    try:
-        top = _top_decoder.decode(body)
-    except msgspec.ValidationError:
-        raise BadRequest("request body must be a JSON object") from None
-    except msgspec.DecodeError as exc:
-        raise BadRequest(f"malformed JSON in request body: {exc}") from None
-    except RecursionError:
-        raise BadRequest(TOO_DEEP) from None
-    except UnicodeDecodeError:
-        raise BadRequest(NOT_UTF8) from None
-    model = ""
-    try:
-        if "model" in top:
-            model = _str_decoder.decode(top["model"])
+    with jsonio.client_errors("request body"):
+        top = jsonio.top_level(body)
+    with jsonio.client_errors("request"):
+        model = _str_decoder.decode(top["model"]) if "model" in top else ""
         stream = bool(_flag_decoder.decode(top["stream"])) if "stream" in top else False
-    except msgspec.ValidationError as exc:
-        raise BadRequest(f"invalid request: {exc}") from None
-    except UnicodeDecodeError:
-        raise BadRequest(NOT_UTF8) from None
     if need_model and not model.strip():
         raise BadRequest("you must provide a model parameter")
     return Head(model, stream, top)
@@ -81,14 +64,14 @@ def apply_overrides(body: bytes, overrides: Mapping[str, bytes]) -> bytes:
     """param_override on an already encoded upstream body (after conversion)."""
     if not overrides:
         return body
-    return patch_top(_top_decoder.decode(body), model=None, overrides=overrides)
+    return patch_top(jsonio.top_level(body), model=None, overrides=overrides)
 
 
 def _with_include_usage(raw: msgspec.Raw | None) -> msgspec.Raw:
     if raw is None:
         return msgspec.Raw(b'{"include_usage":true}')
     try:
-        options = _top_decoder.decode(raw)
+        options = jsonio.top_level(raw)
     except msgspec.MsgspecError:
         return msgspec.Raw(b'{"include_usage":true}')
     options["include_usage"] = _TRUE

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import msgspec
 
+from octopus.errors import BadRequest
 from octopus.pricing.cost import PriceBook, cost_of
+from octopus.protocols import jsonio
 from octopus.records.request import UsageRecord
 from octopus.relay.body import Head
 from octopus.relay.metering import estimate_tokens
@@ -18,7 +20,6 @@ from octopus.routing.catalog import Group
 DEFAULT_OUTPUT_CAP = 4096  # tokens reserved when the request sets no output limit
 _CAP_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 _int = msgspec.json.Decoder(int)
-_gemini_config = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
 def output_cap(head: Head) -> int:
@@ -29,8 +30,8 @@ def output_cap(head: Head) -> int:
     config = head.top.get("generationConfig") or head.top.get("generation_config")
     if config is not None:
         try:
-            fields = _gemini_config.decode(config)
-        except msgspec.MsgspecError:
+            fields = jsonio.client_body(config, jsonio.TopLevel, "generationConfig")
+        except BadRequest:
             return DEFAULT_OUTPUT_CAP
         raw = fields.get("maxOutputTokens") or fields.get("max_output_tokens")
         if raw is not None:

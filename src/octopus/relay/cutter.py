@@ -85,9 +85,6 @@ class EventCutter:
         self._tail = rest[-3:]
         return ready
 
-    def held(self) -> bytes:
-        return b"".join(self._held)
-
     def rest(self) -> bytes:
         """The bytes of an unfinished last event (the stream ended without its blank line)."""
         held, self._held, self._size, self._tail = self._held, [], 0, b""

@@ -8,24 +8,22 @@ skipped, and the client gets 400 when no member can serve.
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from octopus.core.clock import Clock
-from octopus.errors import CannotServe, GatewayError, UpstreamTimeout
+from octopus.errors import CannotServe
 from octopus.protocols import WireFormat
 from octopus.protocols import canonical as c
 from octopus.protocols import embeddings as emb
-from octopus.relay import retry
 from octopus.relay.body import patch_top
 from octopus.relay.context import Operation
-from octopus.relay.exchange import ExchangeLimits, read_failure
+from octopus.relay.exchange import ExchangeLimits, guarded, read_failure, time_for
 from octopus.relay.job import Job
 from octopus.relay.metering import estimate_tokens
 from octopus.relay.outbound import Target, build_request, client_headers_from, json_headers
-from octopus.relay.ready import BodyReady, Delivery, Ready, UpstreamFailure, codec_for
+from octopus.relay.ready import BodyReady, Delivery, Ready, codec_for
 from octopus.upstream.providers import embeddings_url
-from octopus.upstream.transport import Transport, UpstreamResponse
+from octopus.upstream.transport import Transport, UpstreamRequest, UpstreamResponse
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,24 +47,20 @@ class EmbedExchanger:
             stream=False,
             client_headers=job.client.headers if call.request is None else None,
             timeouts=(self.limits.connect_timeout, self.limits.stream_idle_timeout),
+            url=call.url,
         )
-        left = job.deadline - self.clock.monotonic()
-        timeout = max(0.001, min(job.config.response_timeout, left))
-        try:
-            async with asyncio.timeout(timeout):
-                resp = await self.transport.send(replace(request, url=call.url))
-                return await self._answer(job, target, resp, call)
-        except TimeoutError:
-            raise UpstreamFailure(UpstreamTimeout(f"no response within {timeout:g}s")) from None
-        except GatewayError as exc:
-            if not retry.fails_over(exc):
-                raise  # the request itself, or this member's dialect, cannot be served
-            raise UpstreamFailure(exc) from None
+        timeout = time_for(job.config.response_timeout, job.deadline, self.clock)
+        return await guarded(self._call(job, target, request, call), timeout, "response", target)
+
+    async def _call(self, job: Job, target: Target, request: UpstreamRequest, call: _Call) -> Ready:
+        resp = await self.transport.send(request)
+        return await self._answer(job, target, resp, call)
 
     async def _answer(self, job: Job, target: Target, resp: UpstreamResponse, call: _Call) -> Ready:
         try:
             if resp.status >= 400:
-                raise await read_failure(resp, codec_for(target.channel.type), target.channel)
+                channel = target.channel
+                raise await read_failure(resp, codec_for(channel.type), channel, self.clock)
             data = await resp.read(self.limits.max_response_size)
         finally:
             await resp.aclose()

@@ -10,27 +10,31 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-
-import msgspec
+from typing import Any
 
 from octopus.core.clock import Clock
 from octopus.errors import GatewayError, UpstreamProtocol, UpstreamTimeout
 from octopus.protocols import Codec
 from octopus.protocols import events as ev
 from octopus.protocols.sse import encode_events
-from octopus.relay import retry
 from octopus.relay.job import Job
 from octopus.relay.outbound import Target, build_request, client_headers_from, json_headers
 from octopus.relay.paths import Path, Paths, decoded
 from octopus.relay.ready import BodyReady, Ready, UpstreamFailure, codec_for
 from octopus.relay.streaming import prefetch
 from octopus.routing.catalog import Channel
-from octopus.upstream.transport import Headers, Transport, UpstreamResponse, scrub, scrub_bytes
+from octopus.upstream.transport import (
+    Headers,
+    Transport,
+    UpstreamRequest,
+    UpstreamResponse,
+    scrub,
+    scrub_bytes,
+)
 
 ERROR_BODY_LIMIT = 1024 * 1024
-_json_object = msgspec.json.Decoder(dict[str, msgspec.Raw])
 log = logging.getLogger("octopus.relay")
 
 
@@ -41,6 +45,34 @@ class ExchangeLimits:
     connect_timeout: float = 10.0
     stream_idle_timeout: float = 300.0  # silence allowed once a stream is committed
     keepalive_interval: float = 15.0
+
+
+def time_for(limit: float, deadline: float, clock: Clock) -> float:
+    """An attempt's seconds: its own limit, capped by what is left of the request's deadline."""
+    return max(0.001, min(limit, deadline - clock.monotonic()))
+
+
+async def guarded(
+    work: Coroutine[Any, Any, Ready], seconds: float, what: str, target: Target
+) -> Ready:
+    """Send and read one attempt within its time, every failure mapped for the Attempts loop:
+    a timeout or an upstream fault fails over, a client fault propagates as it is, and anything
+    else (a codec that could not handle the answer) fails over as an unreadable answer."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await work
+    except TimeoutError:
+        raise UpstreamFailure(UpstreamTimeout(f"no {what} within {seconds:g}s")) from None
+    except UpstreamFailure:
+        raise
+    except GatewayError as exc:
+        if not exc.retryable:
+            raise  # the request itself, or this member's dialect, cannot be served
+        raise UpstreamFailure(exc) from None
+    except Exception as exc:
+        log.exception("attempt on channel %s failed unexpectedly", target.channel.name)
+        error = UpstreamProtocol(f"unreadable upstream answer ({type(exc).__name__})")
+        raise UpstreamFailure(error) from exc
 
 
 @dataclass(slots=True)
@@ -63,32 +95,27 @@ class Exchanger:
             client_headers=path.client_headers(job),
             timeouts=(self.limits.connect_timeout, self.limits.stream_idle_timeout),
         )
-        timeout = job.config.first_token_timeout if job.head.stream else job.config.response_timeout
-        timeout = max(0.001, min(timeout, job.deadline - self.clock.monotonic()))
-        try:
-            async with asyncio.timeout(timeout):
-                resp = await self.transport.send(request)
-                return await self._answer(job, target, resp, upstream, path)
-        except TimeoutError:
-            what = "first token" if job.head.stream else "response"
-            raise UpstreamFailure(UpstreamTimeout(f"no {what} within {timeout:g}s")) from None
-        except UpstreamFailure:
-            raise
-        except GatewayError as exc:
-            if not retry.fails_over(exc):
-                raise  # a client fault found while converting
-            raise UpstreamFailure(exc) from None
-        except Exception as exc:  # a codec could not handle this answer: try another member
-            log.exception("attempt on channel %s failed unexpectedly", target.channel.name)
-            error = UpstreamProtocol(f"unreadable upstream answer ({type(exc).__name__})")
-            raise UpstreamFailure(error) from exc
+        stream = job.head.stream
+        limit = job.config.first_token_timeout if stream else job.config.response_timeout
+        return await guarded(
+            self._call(job, target, request, upstream, path),
+            time_for(limit, job.deadline, self.clock),
+            "first token" if stream else "response",
+            target,
+        )
+
+    async def _call(
+        self, job: Job, target: Target, request: UpstreamRequest, upstream: Codec, path: Path
+    ) -> Ready:
+        resp = await self.transport.send(request)
+        return await self._answer(job, target, resp, upstream, path)
 
     async def _answer(
         self, job: Job, target: Target, resp: UpstreamResponse, upstream: Codec, path: Path
     ) -> Ready:
         try:
             if resp.status >= 400:
-                raise await read_failure(resp, upstream, target.channel)
+                raise await read_failure(resp, upstream, target.channel, self.clock)
             is_sse = (resp.header("content-type") or "").startswith("text/event-stream")
             if job.head.stream and is_sse:
                 limit, early = self.limits.max_sse_event_size, job.last_chance
@@ -139,19 +166,19 @@ class Exchanger:
 
 
 async def read_failure(
-    resp: UpstreamResponse, upstream: Codec, channel: Channel
+    resp: UpstreamResponse, upstream: Codec, channel: Channel, clock: Clock
 ) -> UpstreamFailure:
     """The upstream's error, with every key of the channel scrubbed from what it said."""
     secrets = [k.secret for k in channel.keys]
     body = scrub_bytes(await resp.read(ERROR_BODY_LIMIT), secrets)
-    err = upstream.decode_error(resp.status, body, _retry_after(resp.header("retry-after")))
+    err = upstream.decode_error(resp.status, body, _retry_after(resp.header("retry-after"), clock))
     err.message = scrub(err.message, secrets)
     return UpstreamFailure(
         err, (resp.status, client_headers_from(resp.headers, all_headers=True), body)
     )
 
 
-def _retry_after(value: str | None) -> float | None:
+def _retry_after(value: str | None, clock: Clock) -> float | None:
     """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
     if not value:
         return None
@@ -165,4 +192,4 @@ def _retry_after(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:
         return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, when.timestamp() - clock.time())

@@ -69,8 +69,10 @@ def build_request(
     stream: bool,
     client_headers: Mapping[str, str] | None,
     timeouts: tuple[float, float],
+    url: str | None = None,
 ) -> UpstreamRequest:
-    """`client_headers` come only on the passthrough path (relay/paths.py), None otherwise."""
+    """`client_headers` come only on the passthrough path (relay/paths.py), None otherwise;
+    `url` replaces the channel's generation endpoint (embeddings have their own)."""
     channel, key, model = target.channel, target.key, target.member.model_name
     kind = channel.type
     headers: dict[str, tuple[str, str]] = {}
@@ -90,7 +92,7 @@ def build_request(
     connect_timeout, read_timeout = timeouts
     return UpstreamRequest(
         "POST",
-        endpoint_url(kind, channel.base_url, model, stream=stream),
+        url or endpoint_url(kind, channel.base_url, model, stream=stream),
         list(headers.values()),
         body,
         proxy_url=channel.proxy_url,

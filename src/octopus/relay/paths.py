@@ -15,17 +15,16 @@ from typing import Protocol
 import msgspec
 
 from octopus.core.clock import Clock
-from octopus.errors import BadRequest, UpstreamProtocol
-from octopus.protocols import Codec, Loss, WireFormat
+from octopus.errors import UpstreamProtocol
+from octopus.protocols import Codec, Loss, WireFormat, jsonio
 from octopus.protocols import canonical as c
-from octopus.relay.body import NOT_UTF8, TOO_DEEP, apply_overrides, patch_top
+from octopus.protocols.jsonio import TopLevel
+from octopus.relay.body import apply_overrides, patch_top
 from octopus.relay.job import Job
 from octopus.relay.outbound import Target, client_headers_from, json_headers
 from octopus.relay.ready import BodyReady, Ready, UpstreamFailure
 from octopus.relay.streaming import ConvertedStream, PassthroughStream, Prefetched
 from octopus.upstream.transport import UpstreamResponse
-
-_json_object = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
 class Path(Protocol):
@@ -89,14 +88,9 @@ class Conversion:
 
     def request_body(self, job: Job, target: Target, upstream: Codec) -> bytes:
         if job.canon is None:  # decoded once, on the first converting attempt
-            try:
-                job.canon = job.codec.decode_request(
-                    job.client.body, model=job.head.model, stream=job.head.stream
-                )
-            except RecursionError:
-                raise BadRequest(TOO_DEEP) from None
-            except UnicodeDecodeError:
-                raise BadRequest(NOT_UTF8) from None
+            job.canon = job.codec.decode_request(
+                job.client.body, model=job.head.model, stream=job.head.stream
+            )
         canon = msgspec.structs.replace(job.canon, model=target.member.model_name)
         losses: list[Loss] = []
         body = upstream.encode_request(canon, losses)
@@ -140,19 +134,11 @@ class Paths:
 
 def decoded(upstream: Codec, data: bytes) -> c.CanonResponse:
     """A whole upstream answer in canonical form; unreadable or failed ones fail over."""
-    try:
-        canon = upstream.decode_response(data)
-    except (RecursionError, UnicodeDecodeError, msgspec.MsgspecError):
-        error = UpstreamProtocol("upstream answered with an unreadable body")
-        raise UpstreamFailure(error) from None
+    canon = upstream.decode_response(data)  # unreadable: UpstreamProtocol (protocols/jsonio)
     if canon.error is not None:
         raise UpstreamFailure(UpstreamProtocol(f"upstream response failed: {canon.error.message}"))
     return canon
 
 
 def _require_json(data: bytes) -> None:
-    try:
-        _json_object.decode(data)
-    except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
-        error = UpstreamProtocol("upstream answered 200 with a non-JSON body")
-        raise UpstreamFailure(error) from None
+    jsonio.upstream_body(data, TopLevel, "answer under 200")

@@ -19,7 +19,6 @@ from octopus.relay.context import HeaderList, Responder
 @dataclass(slots=True)
 class Delivery:
     usage: c.Usage | None = None
-    response_size: int = 0
     error: GatewayError | None = None  # the stream broke after commit
     body: bytes | None = None  # the client-format response (a stream's first `capture` bytes)
     first_byte_at: float | None = None  # monotonic
@@ -29,8 +28,7 @@ class Delivery:
     head: bytearray | None = None  # a stream's first `capture` bytes as they are written
 
     def sent(self, data: bytes) -> None:
-        """Count bytes written to the client and keep the first `capture` of them."""
-        self.response_size += len(data)
+        """Keep the first `capture` bytes written to the client."""
         if self.capture:
             head = self.head if self.head is not None else bytearray()
             room = self.capture - len(head)
@@ -87,7 +85,7 @@ class BodyReady:
     def progress(self) -> Delivery:
         # the upstream's work is complete once the body is here, however the client leaves
         body = self.body if self.keep_body else None
-        return Delivery(self.usage, len(self.body), body=body, output_size=len(self.body))
+        return Delivery(self.usage, body=body, output_size=len(self.body))
 
     async def aclose(self) -> None:
         pass

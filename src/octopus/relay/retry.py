@@ -26,11 +26,6 @@ def not_retried(error: GatewayError) -> GatewayError:
     return error
 
 
-def fails_over(error: GatewayError) -> bool:
-    """True when another member may succeed where this attempt failed."""
-    return error.retryable
-
-
 def is_client_fault(error: GatewayError) -> bool:
     """An upstream status that means the request itself is wrong: no retry can fix it, so it
     goes back to the client (401 and 403 blame the key, not the request)."""

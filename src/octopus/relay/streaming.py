@@ -172,13 +172,15 @@ class PassthroughStream:
             await self._send(responder, cutter.push(self.pre.head()), out)
             if self.pre.tail:
                 await self._relay(responder, cutter, self.pre.tail, (tap, meter), out)
-            if not self.pre.ended:
+            ended = self.pre.ended
+            if not ended:
                 await self._pump(responder, cutter, tap, meter, out)
-                rest = cutter.held()
+            rest = cutter.rest()  # an unfinished last event: relayed, and counted when pumped
+            if not ended:
                 meter.feed_wire(rest)
                 for sse in [*cutter.usage_events(rest), *cutter.parser.close()]:
                     tap.feed(sse)
-            await self._send(responder, cutter.rest(), out)
+            await self._send(responder, rest, out)
         except (GatewayError, SseEventTooLarge) as exc:
             out.error = _as_gateway_error(exc)
             await responder.write(encode_events(self.codec.encode_stream_error(out.error)))

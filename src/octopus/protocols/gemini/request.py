@@ -63,7 +63,8 @@ def _decode_body(body: bytes) -> w.Request:
     if b"_" not in body:
         return jsonio.client_body(body, w.Request, _WHAT)
     tree = jsonio.client_body(body, dict[str, Any], _WHAT)
-    return jsonio.client_value(_camel_keys(tree), w.Request, _WHAT)
+    with jsonio.client_errors(_WHAT):  # the renaming recurses as deep as the body nests
+        return msgspec.convert(_camel_keys(tree), type=w.Request)
 
 
 def _camel_keys(value: Any) -> Any:
