@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +29,16 @@ def _dump(**changes: Any) -> dict[str, Any]:
     return doc
 
 
+# a Go v0.13 generic channel: one OpenAI Chat path, one named key, one grant
+GENERIC: dict[str, Any] = {
+    "dialect": "generic",
+    "type": None,
+    "openai_chat_completion_path": "/v1/chat/completions",
+    "model": "m",
+    "keys": [{"key": "sk-upstream-1", "name": "main"}],
+}
+GRANT = {"model_name": "m", "key_name": "main", "protocols": 2}
+
 REFUSED: dict[str, dict[str, Any]] = {
     "header with a line break": {
         "channel": {"custom_header": [{"header_key": "X-A", "header_value": "1\r\nHost: evil"}]}
@@ -43,6 +54,12 @@ REFUSED: dict[str, dict[str, Any]] = {
     "name too long": {"group": {"name": "g" * 300}},
     "limit out of range": {"key": {"max_rpm": 10**15}},
     "expiry out of range": {"key": {"expire_at": 10**15}},
+    "grant naming no key": {"channel": {**GENERIC, "grants": [{**GRANT, "key_name": "nobody"}]}},
+    "grant naming no model": {"channel": {**GENERIC, "grants": [{**GRANT, "model_name": "x"}]}},
+    "grant for a protocol without a path": {
+        "channel": {**GENERIC, "grants": [{**GRANT, "protocols": 8}]}
+    },
+    "path with a space": {"channel": {**GENERIC, "openai_chat_completion_path": "/v1/chat x"}},
 }
 
 
@@ -76,3 +93,22 @@ def test_the_same_dump_without_the_bad_value_imports(target: tuple[Process, str]
     accepted = _import(proc, token, _dump())
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["data"]["rows_affected"]["channels"] == 1
+
+
+def test_a_bad_grant_is_refused_with_its_reason(target: tuple[Process, str]) -> None:
+    proc, token = target
+    bad = {**GENERIC, "grants": [{**GRANT, "key_name": "nobody"}]}
+    reply = _import(proc, token, _dump(channel=bad))
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["message"] == (
+        "import refused, nothing was changed: channels[0]: grants[0]: no key is named 'nobody'"
+    )
+
+
+def test_a_generic_channel_with_a_good_grant_imports(tmp_path: Path) -> None:
+    with octopus_process(tmp_path) as proc:
+        token = login(proc.url)
+        reply = _import(proc, token, _dump(channel={**GENERIC, "grants": [GRANT]}))
+        assert reply.status_code == 200, reply.text
+        listed = httpx.get(proc.url + "/api/v1/channel/list", headers=bearer(token)).json()
+    assert listed["data"][0]["grants"] == [GRANT]

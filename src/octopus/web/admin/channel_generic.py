@@ -121,6 +121,13 @@ def merge_paths(values: dict[str, Any], stored: dict[str, str] | None) -> None:
         values["protocol_paths"] = {k: v for k, v in merged.items() if v} or None
 
 
+def check_new(values: dict[str, Any], key_names: set[str]) -> None:
+    """A new channel's generic fields hang together (create route and backup import alike)."""
+    merge_paths(values, None)
+    require_paths(values)
+    check_references(values, key_names)
+
+
 def require_paths(values: dict[str, Any]) -> None:
     if values.get("dialect") == GENERIC and not values.get("protocol_paths"):
         fields = ", ".join(PATH_FIELDS.values())

@@ -25,6 +25,7 @@ from octopus.upstream.models import list_models
 from octopus.web.admin.access import body_id, boolean, in_session, path_id
 from octopus.web.admin.channel_compat import KEY_EDITS, from_go_shapes
 from octopus.web.admin.channel_generic import (
+    check_new,
     check_references,
     generic_fields,
     listing_target,
@@ -109,9 +110,7 @@ async def create_channel(services: Services, request: Request) -> Response:
     body = from_go_shapes(await json_object(request))
     values = channel_values(body, partial=False)
     keys = key_specs(body, partial=False) or []
-    merge_paths(values, None)
-    require_paths(values)
-    check_references(values, {k.name for k in keys if k.name})
+    check_new(values, {k.name for k in keys if k.name})
 
     async def action(session: Any) -> dict[str, Any]:
         return (await _views(session, [await store.create_channel(session, values, keys)]))[0]

@@ -5,17 +5,20 @@ API would refuse (a header that smuggles a line break, a file:// base URL, an un
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from octopus.store.backup_rows import Dump, DumpError
 from octopus.web.admin.apikeys import api_key_values
+from octopus.web.admin.channel_generic import check_new
 from octopus.web.admin.channel_input import channel_values, key_specs
 from octopus.web.admin.envelope import AdminError
 from octopus.web.admin.groups import group_values, item_spec
 
 CHANNEL_FIELDS = (
     "name", "type", "base_url", "enabled", "proxy", "auto_sync", "model", "custom_model",
-    "custom_header", "param_override", "channel_proxy", "match_regex",
+    "custom_header", "param_override", "channel_proxy", "match_regex", "dialect",
+    "protocol_paths", "grants",
 )  # fmt: skip
 API_KEY_FIELDS = (
     "name", "enabled", "expire_at", "max_cost", "supported_models", "max_rpm", "max_tpm",
@@ -25,8 +28,12 @@ API_KEY_FIELDS = (
 
 def check_dump(dump: Dump) -> None:
     """DumpError naming the first row the admin API would refuse."""
+    key_names: dict[Any, set[str]] = {}
+    for key in dump.channel_keys:
+        key_names.setdefault(key["channel_id"], set()).add(key.get("name") or "")
     for i, row in enumerate(dump.channels):
-        _as_api(f"channels[{i}]", _channel, row)
+        names = key_names.get(row["id"], set()) - {""}
+        _as_api(f"channels[{i}]", partial(_channel, key_names=names), row)
     for i, row in enumerate(dump.channel_keys):
         _as_api(f"channel_keys[{i}]", _channel_key, row)
     for i, row in enumerate(dump.groups):
@@ -37,8 +44,8 @@ def check_dump(dump: Dump) -> None:
         _as_api(f"api_keys[{i}]", _api_key, row)
 
 
-def _channel(row: dict[str, Any]) -> None:
-    channel_values(_pick(row, CHANNEL_FIELDS), partial=False)
+def _channel(row: dict[str, Any], key_names: set[str]) -> None:
+    check_new(channel_values(_pick(row, CHANNEL_FIELDS), partial=False), key_names)
 
 
 def _channel_key(row: dict[str, Any]) -> None:
