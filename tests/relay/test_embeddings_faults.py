@@ -8,6 +8,9 @@ import httpx
 import pytest
 
 from octopus.protocols import WireFormat
+from octopus.relay.job import Job
+from octopus.relay.outbound import Target
+from octopus.relay.ready import Ready
 from tests.fakes import embeddings as fake_emb
 from tests.fakes.gateway import World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault
@@ -69,3 +72,28 @@ async def test_an_answer_the_codec_cannot_read_fails_over(
     first, second = gw.sink.records[0].attempts
     assert (first.outcome, second.outcome) == ("failed", "success")
     assert "upstream" in first.error
+
+
+class _Broken:
+    """An exchanger with a bug of ours: the attempt must not be logged as a client disconnect."""
+
+    async def prepare(self, job: Job, target: Target) -> Ready:
+        raise RuntimeError("a bug in the gateway")
+
+
+async def test_an_internal_error_is_not_logged_as_a_disconnect(
+    fake: FakeUpstream, world: World
+) -> None:
+    world.channels.append(channel(fake, 1))
+    world.groups.append(group("emb", world.channels))
+    key = world.add_key()
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    async with serve_relay(world) as gw, httpx.AsyncClient(timeout=30) as http:
+        gw.service._embed_attempts._exchanger = _Broken()
+        resp = await http.post(f"{gw.url}/v1/embeddings", headers=headers, content=_nested(1))
+        (record,) = await gw.records()
+    assert resp.status_code == 500
+    assert resp.json()["error"]["message"] == "internal error"  # no traceback, no details
+    assert record.status == "failed"
+    (attempt,) = record.attempts
+    assert (attempt.outcome, attempt.error) == ("failed", "internal error (RuntimeError)")

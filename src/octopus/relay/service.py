@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from octopus.core.clock import Clock
+from octopus.core.clock import Clock, elapsed_ms
 from octopus.core.ids import RequestIds
 from octopus.errors import ClientError, GatewayError, ModelNotFound
 from octopus.pricing.cost import PriceBook
@@ -106,7 +106,7 @@ class RelayService:
         finally:
             if record.status == "running":  # an unexpected error escaped: never log it as running
                 record.status, record.error = "failed", record.error or "internal error"
-            record.duration_ms = int((self.clock.monotonic() - began) * 1000)
+            record.duration_ms = elapsed_ms(self.clock, began)
             self._bill_abandoned(record, len(request.body))
             self.limiter.settle(lease, record.usage.total, record.cost.total)
             record.request_body = keep_body(
