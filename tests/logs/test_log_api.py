@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from octopus.services.live_log import LiveLog
 from tests.admin.conftest import data, error
@@ -61,6 +62,29 @@ async def test_list_detail_bodies_and_clear(gateway_db: Gateway, admin_db: httpx
     cleared = await admin_db.delete("/api/v1/log/clear")
     assert cleared.status_code == 204
     assert data(await admin_db.get("/api/v1/log/page"))["total"] == 0
+
+
+async def test_only_the_page_route_counts_rows(gateway: Gateway, admin: httpx.AsyncClient) -> None:
+    """The Go-shaped list discards a total, so it runs no COUNT over the filtered logs."""
+    await _push(gateway, [record(started_at=1_700_000_000.0 + i) for i in range(3)])
+    engine = gateway.app.services.db.engine.sync_engine
+    seen: list[str] = []
+
+    def note(_c: object, _cur: object, sql: str, *_: object) -> None:
+        seen.append(sql.lower())
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert len(data(await admin.get("/api/v1/log/list", params={"page_size": 2}))) == 2
+        listed = [sql for sql in seen if "request_logs" in sql]
+        seen.clear()
+        assert data(await admin.get("/api/v1/log/page", params={"page_size": 2}))["total"] == 3
+        paged = [sql for sql in seen if "request_logs" in sql]
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert listed
+    assert not any("count(" in sql for sql in listed), listed
+    assert any("count(" in sql for sql in paged), paged
 
 
 async def test_log_routes_need_an_admin_session(gateway: Gateway) -> None:

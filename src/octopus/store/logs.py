@@ -125,11 +125,11 @@ def _json_text(value: Any) -> str:
 
 
 async def list_logs(
-    session: AsyncSession, where: LogFilter, page: int, page_size: int
+    session: AsyncSession, where: LogFilter, page: int, page_size: int, *, with_total: bool = True
 ) -> dict[str, Any]:
-    """`{items, total, page, page_size}`, newest first; items carry no bodies or attempts."""
+    """`{items, total, page, page_size}`, newest first; items carry no bodies or attempts.
+    `with_total=False` skips the COUNT (a full scan of the filter) and leaves `total` out."""
     conditions = where.conditions()
-    total = await session.scalar(select(func.count()).select_from(RequestLog).where(*conditions))
     query: Select[Any] = (
         select(*_LIST_COLUMNS)
         .where(*conditions)
@@ -140,7 +140,11 @@ async def list_logs(
     items = [
         with_go_names(log_item(dict(row))) for row in (await session.execute(query)).mappings()
     ]
-    return {"items": items, "total": int(total or 0), "page": page, "page_size": page_size}
+    found: dict[str, Any] = {"items": items, "page": page, "page_size": page_size}
+    if with_total:
+        count = select(func.count()).select_from(RequestLog).where(*conditions)
+        found["total"] = int(await session.scalar(count) or 0)
+    return found
 
 
 async def get_log(session: AsyncSession, ident: str) -> dict[str, Any] | None:

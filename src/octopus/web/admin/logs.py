@@ -41,7 +41,7 @@ def _filter(params: Mapping[str, str]) -> logs.LogFilter:
 
 async def list_logs(services: Services, request: Request) -> Response:
     """The Go shape: a plain list of the page's rows (totals come from /api/v1/log/page)."""
-    page = await _page(services, request)
+    page = await _page(services, request, with_total=False)
     return ok(page["items"])
 
 
@@ -50,13 +50,13 @@ async def page_logs(services: Services, request: Request) -> Response:
     return ok(await _page(services, request))
 
 
-async def _page(services: Services, request: Request) -> dict[str, Any]:
+async def _page(services: Services, request: Request, *, with_total: bool = True) -> dict[str, Any]:
     params = request.query_params
     page = max(1, int_param(params, "page", 1, high=MAX_PAGE) or 1)
     page_size = min(MAX_PAGE_SIZE, max(1, int_param(params, "page_size", 20) or 20))
     where = _filter(params)
     async with services.sessions() as session:
-        return await logs.list_logs(session, where, page, page_size)
+        return await logs.list_logs(session, where, page, page_size, with_total=with_total)
 
 
 def _log_ident(request: Request) -> str:
