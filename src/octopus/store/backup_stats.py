@@ -116,16 +116,12 @@ def reference_rows(
             _completed(channel_parts, whole, 0),
         )
         for cell, amount in pieces:
-            row = cells.setdefault(cell, _zero())
+            row = cells.setdefault(cell, stats.zero_counters())
             row[counter] += type(row[counter])(amount)
     return [
         {"hour": h, "api_key_id": k, "channel_id": c, "group_name": "", "upstream_model": "", **m}
         for (h, k, c), m in sorted(cells.items())
     ]
-
-
-def _zero() -> dict[str, Any]:
-    return {c: 0.0 if c.endswith("_cost") else 0 for c in COUNTERS}
 
 
 def _sum(parts: Sequence[tuple[int, float]]) -> float:
@@ -175,7 +171,7 @@ def _entries(sections: dict[str, Any], name: str) -> list[dict[str, Any]]:
 
 
 def _summed(entries: list[dict[str, Any]], name: str) -> dict[str, Any]:
-    total = _zero()
+    total = stats.zero_counters()
     for index, entry in enumerate(entries):
         for counter, value in _metrics(entry, f"{name}[{index}]").items():
             total[counter] += value
@@ -188,14 +184,14 @@ def _marginal(
     merged: dict[int, dict[str, Any]] = {}
     for index, entry in enumerate(_entries(sections, name)):
         ident = _int(entry.get(id_field), f"{name}[{index}].{id_field}")
-        row = merged.setdefault(ident if ident in known else 0, _zero())
+        row = merged.setdefault(ident if ident in known else 0, stats.zero_counters())
         for counter, value in _metrics(entry, f"{name}[{index}]").items():
             row[counter] += value
     return sorted(merged.items())
 
 
 def _metrics(entry: dict[str, Any], where: str) -> dict[str, Any]:
-    values = _zero()
+    values = stats.zero_counters()
     for counter in COUNTERS:
         raw = entry.get(counter)
         if raw is None:

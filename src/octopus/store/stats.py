@@ -62,7 +62,8 @@ def _metrics(row: Any) -> dict[str, Any]:
     return values
 
 
-def _zero() -> dict[str, Any]:
+def zero_counters() -> dict[str, Any]:
+    """Every counter at zero (costs as floats), for a day, hour or channel with no traffic."""
     return {c: 0.0 if c.endswith("_cost") else 0 for c in COUNTERS}
 
 
@@ -106,7 +107,7 @@ async def daily(
     start = days_before(today_start, days - 1, zone) if days else None
     by_day: dict[str, dict[str, Any]] = {}
     for hour, values in (await _per_hour(session, start, None)).items():
-        row = by_day.setdefault(date_of(hour, zone), _zero())
+        row = by_day.setdefault(date_of(hour, zone), zero_counters())
         for name in COUNTERS:
             row[name] += values[name]
     heatmap_from = date_of(days_before(today_start, HEATMAP_DAYS - 1, zone), zone)
@@ -133,7 +134,7 @@ async def hourly(
             "hour": hour_of_day(h, zone),
             "date": date_of(h, zone),
             "time": h,
-            **(found.get(h) or _zero()),
+            **(found.get(h) or zero_counters()),
         }
         for h in range(start, end, HOUR)
     ]

@@ -97,6 +97,16 @@ def text(body: dict[str, Any], name: str, max_length: int = 191, *, required: bo
     return value
 
 
+def match_regex(value: Any) -> str | None:
+    """A channel or group `match_regex`: text that compiles, at most 1024; "" or null = none."""
+    pattern = "" if value is None else text({"match_regex": value}, "match_regex", 1024)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise AdminError(400, f"match_regex does not compile: {exc}") from None
+    return pattern or None
+
+
 def name_list(body: dict[str, Any], name: str) -> list[str]:
     """A comma-separated string or a list of strings, trimmed and de-duplicated."""
     value = body[name]

@@ -13,7 +13,7 @@ from octopus.live_settings import proxy_url_problem
 from octopus.protocols.channel_types import CHANNEL_TYPES, FULL_URL_MARK
 from octopus.store.channels import KeySpec
 from octopus.upstream.providers import PROTECTED_HEADERS
-from octopus.web.admin.access import MAX_ID, boolean, integer, name_list, text
+from octopus.web.admin.access import MAX_ID, boolean, integer, match_regex, name_list, text
 from octopus.web.admin.channel_generic import dialect, grants, protocol_paths
 from octopus.web.admin.envelope import AdminError
 
@@ -106,15 +106,6 @@ def _channel_proxy(body: dict[str, Any]) -> str | None:
     return value or None
 
 
-def _regex(body: dict[str, Any]) -> str | None:
-    value = text(body, "match_regex", 1024)
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise _bad(f"match_regex does not compile: {exc}") from None
-    return value or None
-
-
 def _models(name: str) -> Callable[[dict[str, Any]], str]:
     return lambda body: ",".join(name_list(body, name))
 
@@ -135,7 +126,7 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "custom_header": _headers,
     "param_override": _override,
     "channel_proxy": _channel_proxy,
-    "match_regex": _regex,
+    "match_regex": lambda body: match_regex(body["match_regex"]),
     "dialect": dialect,
     "protocol_paths": protocol_paths,
     "grants": grants,

@@ -20,7 +20,6 @@ from octopus.store import channels as store
 from octopus.store import stats
 from octopus.store.catalog_loader import resolve_proxy
 from octopus.store.channels import KeySpec, StoredChannel
-from octopus.store.records import COUNTERS
 from octopus.upstream.models import list_models
 from octopus.web.admin.access import body_id, boolean, in_session, path_id
 from octopus.web.admin.channel_compat import KEY_EDITS, from_go_shapes
@@ -73,7 +72,7 @@ def channel_view(stored: StoredChannel, stats_row: dict[str, Any] | None = None)
         "created_at": row.created_at,
         **generic_fields(row, [k.name for k in stored.keys if k.name]),
     }
-    counters = stats_row or {c: 0.0 if c.endswith("_cost") else 0 for c in COUNTERS}
+    counters = stats_row or stats.zero_counters()
     view["stats"] = {"channel_id": row.id, **counters}  # Go's StatsChannel carries its id
     return view
 
@@ -167,7 +166,7 @@ async def channel_stats(services: Services, request: Request) -> Response:
     async def action(session: Any) -> list[dict[str, Any]]:
         by_id = await stats.channel_stats(session)
         rows = await store.list_channels(session)
-        zero = {c: 0.0 if c.endswith("_cost") else 0 for c in COUNTERS}
+        zero = stats.zero_counters()
         return [{"channel_id": c.row.id, **(by_id.get(c.row.id) or zero)} for c in rows]
 
     return ok(await in_session(services, action))

@@ -17,7 +17,15 @@ from octopus.store import groups as store
 from octopus.store.backup_rows import LEGACY_MODES
 from octopus.store.catalog_loader import relay_config
 from octopus.store.groups import GroupChange, ItemChange, ItemSpec, StoredGroup
-from octopus.web.admin.access import MAX_ID, body_id, in_session, integer, path_id, text
+from octopus.web.admin.access import (
+    MAX_ID,
+    body_id,
+    in_session,
+    integer,
+    match_regex,
+    path_id,
+    text,
+)
 from octopus.web.admin.envelope import AdminError, ok
 from octopus.web.admin.json_body import json_object
 from octopus.web.admin.relay_config import parse_relay_config
@@ -122,20 +130,8 @@ def group_values(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     if "relay_config" in body or not partial:
         values["relay_config"] = parse_relay_config(body.get("relay_config"))
     if "match_regex" in body:
-        values["match_regex"] = _regex(body.get("match_regex")).pattern or None
+        values["match_regex"] = match_regex(body.get("match_regex"))
     return values
-
-
-def _regex(raw: Any) -> re.Pattern[str]:
-    """A group's match_regex (Go v0.9): the models auto-add picks; "" or null = by name."""
-    if raw is None:
-        raw = ""
-    if not isinstance(raw, str) or len(raw) > 1024:
-        raise _bad("Invalid request parameters: 'match_regex' must be a string of at most 1024")
-    try:
-        return re.compile(raw.strip())
-    except re.error as exc:
-        raise _bad(f"match_regex does not compile: {exc}") from None
 
 
 async def list_groups(services: Services, request: Request) -> Response:
@@ -201,7 +197,7 @@ async def _candidates(services: Services, name: str, regex: str | None) -> Respo
 
     async def action(session: Any) -> list[tuple[int, str, str]]:
         chosen = regex if regex is not None else await store.match_regex_of(session, name)
-        pattern = _regex(chosen).pattern if chosen else ""
+        pattern = match_regex(chosen) if chosen else None
         return await store.candidates(session, name, re.compile(pattern) if pattern else None)
 
     found = await in_session(services, action)
