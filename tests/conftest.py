@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import secrets
 import socket
@@ -64,22 +65,21 @@ def unanswered_port() -> Iterator[int]:
                 sock.close()
 
 
-async def _create_server_db(admin_url: str, name: str) -> URL:
+@contextlib.asynccontextmanager
+async def server_database(admin_url: str) -> AsyncIterator[URL]:
+    """A fresh database (random name) on the PostgreSQL or MariaDB server of `admin_url`, dropped
+    on exit."""
+    name = f"octo_{secrets.token_hex(6)}"
     engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(f"CREATE DATABASE {name}"))
-    await engine.dispose()
-    return make_url(admin_url).set(database=name)
-
-
-async def _drop_server_db(admin_url: str, name: str) -> None:
-    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            await conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        else:
-            await conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-    await engine.dispose()
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f"CREATE DATABASE {name}"))
+        yield make_url(admin_url).set(database=name)
+    finally:
+        force = " WITH (FORCE)" if engine.dialect.name == "postgresql" else ""
+        async with engine.connect() as conn:
+            await conn.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
+        await engine.dispose()
 
 
 @pytest.fixture(params=ENGINES)
@@ -89,13 +89,8 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     if kind == "sqlite":
         yield URL.create("sqlite+aiosqlite", database=str(tmp_path / "test.db"))
         return
-    admin = PG_ADMIN if kind == "postgres" else MYSQL_ADMIN
-    name = f"octo_{secrets.token_hex(6)}"
-    url = await _create_server_db(admin, name)
-    try:
+    async with server_database(PG_ADMIN if kind == "postgres" else MYSQL_ADMIN) as url:
         yield url
-    finally:
-        await _drop_server_db(admin, name)
 
 
 @pytest.fixture

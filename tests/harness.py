@@ -103,30 +103,37 @@ class Process:
         return self.log_path.read_text(errors="replace")
 
 
-@contextlib.contextmanager
-def octopus_process(
-    workdir: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
-) -> Iterator[Process]:
-    """`octopus start [args]` as a real process in `workdir` on port 0; stopped with SIGTERM at
-    the end."""
+def spawn(
+    workdir: Path, log_path: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
+    """`octopus start [args]` in `workdir` on 127.0.0.1 port 0, output written to `log_path`;
+    the one place a test process gets its environment (test password, no internet)."""
     environ = {
         **os.environ,
         "OCTOPUS_SERVER_PORT": "0",
         "OCTOPUS_SERVER_HOST": "127.0.0.1",
         "OCTOPUS_PRICES_MODELS_DEV_URL": "",  # tests never reach beyond loopback
-        "OCTOPUS_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD,
+        "OCTOPUS_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD,  # not the locked-down admin/admin
+        **(env or {}),
     }
-    environ.update(env or {})
-    log_path = workdir / "octopus.log"
-    with log_path.open("wb") as log:
-        popen = subprocess.Popen(
+    with log_path.open("wb") as log:  # a fresh log: its first "listening" line is this process's
+        return subprocess.Popen(
             [sys.executable, "-m", "octopus", "start", *args],
             cwd=workdir,
             env=environ,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    process = Process(popen, "", workdir, log_path)
+
+
+@contextlib.contextmanager
+def octopus_process(
+    workdir: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> Iterator[Process]:
+    """`octopus start [args]` as a real process in `workdir` on port 0; stopped with SIGTERM at
+    the end."""
+    log_path = workdir / "octopus.log"
+    process = Process(spawn(workdir, log_path, env, args), "", workdir, log_path)
     try:
         wait_until_up(process)
         yield process

@@ -49,6 +49,8 @@ class Settings:
     # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDRs)
     trusted_proxies: tuple[str, ...] = ()
     max_import_size: int = 64 * MiB  # POST /api/v1/setting/import; other admin routes get 1 MiB
+    # how often each process reads the config version (the backstop for a lost pub/sub message)
+    config_poll_seconds: float = 2.0
     config_path: Path = DEFAULT_CONFIG_PATH
 
     @property
@@ -122,6 +124,18 @@ def _positive_int(raw: Any) -> int:
     value = _int(raw)
     if value <= 0:
         raise ValueError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _positive_float(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(f"must be a number, got {raw!r}")
+    try:
+        value = float(raw)
+    except (ValueError, TypeError):
+        raise ValueError(f"must be a number, got {raw!r}") from None
+    if not 0 < value < float("inf"):
+        raise ValueError(f"must be a positive number, got {raw!r}")
     return value
 
 
@@ -215,6 +229,7 @@ KEYS: tuple[_Key, ...] = (
     _Key("server.shutdown_grace_seconds", "shutdown_grace_seconds", _positive_int, in_file=False),
     _Key("timezone", "timezone", _timezone, in_file=False),
     _Key("debug", "debug", _flag, in_file=False),
+    _Key("config.poll_seconds", "config_poll_seconds", _positive_float, in_file=False),
 )
 
 _MISSING: Any = object()

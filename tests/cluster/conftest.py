@@ -7,32 +7,29 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import URL
 
 from tests.cluster.harness import Cluster
-from tests.conftest import MYSQL_ADMIN, PG_ADMIN, REDIS_URL, _create_server_db, _drop_server_db
+from tests.conftest import MYSQL_ADMIN, PG_ADMIN, REDIS_URL, server_database
 
 pytestmark = pytest.mark.integration
-
-
-async def _database(admin: str) -> AsyncIterator[str]:
-    name = f"octo_{secrets.token_hex(6)}"
-    url = await _create_server_db(admin, name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        await _drop_server_db(admin, name)
+LONG_POLL = 600
 
 
 @pytest.fixture
 async def pg_dsn() -> AsyncIterator[str]:
-    async for url in _database(PG_ADMIN):
-        yield url.replace("postgresql+asyncpg://", "postgresql://")
+    async with server_database(PG_ADMIN) as url:
+        yield _dsn(url).replace("postgresql+asyncpg://", "postgresql://")
 
 
 @pytest.fixture
 async def maria_dsn() -> AsyncIterator[str]:
-    async for url in _database(MYSQL_ADMIN):
-        yield url.replace("mysql+asyncmy://", "mysql://")
+    async with server_database(MYSQL_ADMIN) as url:
+        yield _dsn(url).replace("mysql+asyncmy://", "mysql://")
+
+
+def _dsn(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
 
 
 @pytest.fixture
@@ -47,6 +44,8 @@ def cluster_env(dsn: str, prefix: str, database_type: str = "postgres") -> dict[
         "OCTOPUS_REDIS_URL": REDIS_URL,
         "OCTOPUS_REDIS_PREFIX": prefix,
         "OCTOPUS_LOG_LEVEL": "info",
+        # a change seen within seconds came by pub/sub, not by the 2 s poll (test_config sets it back)
+        "OCTOPUS_CONFIG_POLL_SECONDS": str(LONG_POLL),
     }
 
 

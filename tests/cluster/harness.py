@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
+import contextlib
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from tests.harness import LISTENING, TEST_ADMIN_PASSWORD
+from tests.harness import LISTENING, TEST_ADMIN_PASSWORD, spawn
 
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there: Redis "down"
 START_TIMEOUT = 60.0
@@ -60,24 +59,8 @@ class Cluster:
     def launch(self, name: str, extra: dict[str, str] | None = None, *args: str) -> Instance:
         folder = self.workdir / name
         folder.mkdir(parents=True, exist_ok=True)
-        environ = {
-            **os.environ,
-            "OCTOPUS_SERVER_HOST": "127.0.0.1",
-            "OCTOPUS_SERVER_PORT": "0",
-            "OCTOPUS_PRICES_MODELS_DEV_URL": "",
-            "OCTOPUS_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD,  # not the locked-down admin/admin
-            **self.env,
-            **(extra or {}),
-        }
         log_path = folder / "octopus.log"
-        with log_path.open("ab") as log:
-            popen = subprocess.Popen(
-                [sys.executable, "-m", "octopus", "start", *args],
-                cwd=folder,
-                env=environ,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        popen = spawn(folder, log_path, {**self.env, **(extra or {})}, args)
         instance = Instance(name, popen, log_path)
         self.instances.append(instance)
         return instance
@@ -141,10 +124,14 @@ async def within(check: Callable[[], Awaitable[bool]], bound: float, what: str) 
     return took
 
 
-async def login(instance: Instance, password: str = TEST_ADMIN_PASSWORD) -> httpx.AsyncClient:
-    client = instance.client()
-    response = await client.post(
-        "/api/v1/user/login", json={"username": "admin", "password": password, "expire": 3600}
-    )
-    response.raise_for_status()
-    return client
+@contextlib.asynccontextmanager
+async def login(
+    instance: Instance, password: str = TEST_ADMIN_PASSWORD
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An admin client of `instance` (session cookie set), closed however the test ends."""
+    async with instance.client() as client:
+        response = await client.post(
+            "/api/v1/user/login", json={"username": "admin", "password": password, "expire": 3600}
+        )
+        response.raise_for_status()
+        yield client

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,23 +13,17 @@ from octopus.store.engine import make_engine, session_factory
 from octopus.store.migrate import upgrade
 from octopus.store.tables import RequestLog, StatsHourly
 from octopus.store.writer import BatchWriter, WriterConfig
-from tests.conftest import MYSQL_ADMIN, PG_ADMIN, _create_server_db, _drop_server_db
+from tests.conftest import MYSQL_ADMIN, PG_ADMIN, server_database
 from tests.logs.factory import record
 
 pytestmark = pytest.mark.integration
 WRITERS, PER_WRITER = 3, 400
-_ids = itertools.count()
 
 
 @pytest.fixture(params=["postgres", "mariadb"])
 async def server_url(request: pytest.FixtureRequest) -> AsyncIterator[URL]:
-    admin = PG_ADMIN if request.param == "postgres" else MYSQL_ADMIN
-    name = f"octo_{next(_ids)}_{id(request) % 100000}"
-    url = await _create_server_db(admin, name)
-    try:
+    async with server_database(PG_ADMIN if request.param == "postgres" else MYSQL_ADMIN) as url:
         yield url
-    finally:
-        await _drop_server_db(admin, name)
 
 
 async def _writer_feeds(url: URL, writer_no: int) -> None:

@@ -1,38 +1,37 @@
-"""A private redis-server on a free port, stopped and started again by a test (no persistence)."""
+"""A private redis-server on a unix socket, stopped and started again by a test (no persistence).
+
+A socket file (not a TCP port) cannot be taken by another process between two starts.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+NO_PERSISTENCE = ("--save", "", "--appendonly", "no")
 
 
 class PrivateRedis:
     def __init__(self, folder: Path) -> None:
-        self.port = _free_port()
         self.folder = folder
+        # a short path of its own: a unix socket path is limited to ~100 bytes
+        self.socket = Path(tempfile.mkdtemp(prefix="octoredis")) / "redis.sock"
         self.popen: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"unix://{self.socket}?db=0"
 
     def start(self) -> None:
         self.popen = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            [REDIS_SERVER, "--port", "0", "--unixsocket", str(self.socket), *NO_PERSISTENCE],
             cwd=self.folder,
             stdout=subprocess.DEVNULL,
         )
@@ -41,6 +40,7 @@ class PrivateRedis:
         if self.popen is not None and self.popen.poll() is None:
             self.popen.kill()
             self.popen.wait(timeout=10)
+        self.socket.unlink(missing_ok=True)  # a killed server leaves its socket file behind
 
     async def ready(self, within: float = 30.0) -> None:
         """Wait until the server answers PING."""

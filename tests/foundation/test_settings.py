@@ -32,8 +32,10 @@ def test_env_beats_file_beats_defaults(tmp_path: Path) -> None:
         "OCTOPUS_DATABASE_PATH": "postgresql://u:p@h/db",
         "OCTOPUS_GITHUB_PAT": "ghp_x",
         "OCTOPUS_RELAY_MAX_SSE_EVENT_SIZE": "1048576",
+        "OCTOPUS_CONFIG_POLL_SECONDS": "0.5",
     }
     settings = Settings.load(path, environ=env)
+    assert settings.config_poll_seconds == 0.5 != Settings().config_poll_seconds
     assert settings.port == 9100  # env over file
     assert settings.host == "127.0.0.1"  # file over default
     assert settings.log_level == "debug"
@@ -53,6 +55,8 @@ def test_env_beats_file_beats_defaults(tmp_path: Path) -> None:
         ({"OCTOPUS_DATABASE_TYPE": "oracle"}, "database.type"),
         ({"OCTOPUS_LOG_LEVEL": "loud"}, "log.level"),
         ({"OCTOPUS_RELAY_MAX_SSE_EVENT_SIZE": "-1"}, "relay.max_sse_event_size"),
+        ({"OCTOPUS_CONFIG_POLL_SECONDS": "0"}, "config.poll_seconds"),
+        ({"OCTOPUS_CONFIG_POLL_SECONDS": "nan"}, "config.poll_seconds"),
     ],
 )
 def test_bad_values_name_their_key(tmp_path: Path, env: dict[str, str], key: str) -> None:

@@ -41,7 +41,8 @@ async def build_services(basics: Basics, db: Database) -> Services:
     auth = await _auth(db, basics)
     link = _link(basics)
     reloaders: list[Reload] = []
-    config = ConfigSync(db.sessions, lambda: _reload_all(reloaders), link)
+    poll = basics.settings.config_poll_seconds
+    config = ConfigSync(db.sessions, lambda: _reload_all(reloaders), link, poll)
     catalog, events = await _catalog(basics, db, config)
     transport = _transport(basics)
     scheduler = Scheduler(basics.clock, basics.stopping, basics.live_settings, _lease(link))
