@@ -25,6 +25,8 @@ from tests.conftest import bound_port
 # tests start the gateway with this first password (OCTOPUS_ADMIN_PASSWORD): no forced change;
 # tests of the admin/admin first-start lockdown pass admin_password="" / OCTOPUS_ADMIN_PASSWORD=""
 TEST_ADMIN_PASSWORD = "test-admin-pw"
+# the update check asks a loopback port nothing listens on: never the internet, always refused
+OFFLINE_RELEASES_URL = "http://127.0.0.1:1/repos/none/none/releases/latest"
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Gateway:
 def sqlite_settings(tmp: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "models_dev_url": "",  # tests never reach beyond loopback
+        "update_repository": OFFLINE_RELEASES_URL,
         "admin_password": TEST_ADMIN_PASSWORD,
     }
     values.update(overrides)
@@ -113,6 +116,7 @@ def spawn(
         "OCTOPUS_SERVER_PORT": "0",
         "OCTOPUS_SERVER_HOST": "127.0.0.1",
         "OCTOPUS_PRICES_MODELS_DEV_URL": "",  # tests never reach beyond loopback
+        "OCTOPUS_UPDATE_REPOSITORY": OFFLINE_RELEASES_URL,
         "OCTOPUS_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD,  # not the locked-down admin/admin
         **(env or {}),
     }
