@@ -18,11 +18,15 @@ from tests.fakes.upstream import FakeUpstream, Fault
 from tests.harness import TEST_ADMIN_PASSWORD, octopus_process
 
 
-async def _configure(url: str, fake: FakeUpstream) -> tuple[httpx.AsyncClient, str]:
-    admin = httpx.AsyncClient(base_url=url, timeout=30)
-    await admin.post(
-        "/api/v1/user/login", json={"username": "admin", "password": TEST_ADMIN_PASSWORD}
-    )
+async def _configure(url: str, fake: FakeUpstream) -> str:
+    """A channel, a failover group `slow` and an API key (returned), made by the admin."""
+    async with httpx.AsyncClient(base_url=url, timeout=30) as admin:
+        return await _configure_as(admin, fake)
+
+
+async def _configure_as(admin: httpx.AsyncClient, fake: FakeUpstream) -> str:
+    login = {"username": "admin", "password": TEST_ADMIN_PASSWORD}
+    (await admin.post("/api/v1/user/login", json=login)).raise_for_status()
     channel = await admin.post(
         "/api/v1/channel/create",
         json={
@@ -43,7 +47,7 @@ async def _configure(url: str, fake: FakeUpstream) -> tuple[httpx.AsyncClient, s
         },
     )
     key = await admin.post("/api/v1/apikey/create", json={"name": "ci"})
-    return admin, key.json()["data"]["api_key"]
+    return str(key.json()["data"]["api_key"])
 
 
 @pytest.mark.integration
@@ -51,20 +55,18 @@ async def test_sigterm_lets_the_stream_finish_and_flushes_the_log(tmp_path: Path
     fake = await FakeUpstream().start()
     try:
         with octopus_process(tmp_path) as proc:
-            admin, api_key = await _configure(proc.url, fake)
+            api_key = await _configure(proc.url, fake)
             fake.script("slow", Fault(pieces=[f"part{i} " for i in range(12)], gap=0.15))
-            client = openai.AsyncOpenAI(base_url=proc.url + "/v1", api_key=api_key, max_retries=0)
-            stream = await client.chat.completions.create(
-                model="slow", stream=True, messages=[{"role": "user", "content": "go"}]
-            )
             pieces: list[str] = []
-            async for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    pieces.append(chunk.choices[0].delta.content)
-                    if len(pieces) == 1:
-                        proc.popen.send_signal(signal.SIGTERM)
-            await admin.aclose()
-            await client.close()
+            async with _sdk(proc.url, api_key) as client:
+                stream = await client.chat.completions.create(
+                    model="slow", stream=True, messages=[{"role": "user", "content": "go"}]
+                )
+                async for chunk in stream:
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        pieces.append(chunk.choices[0].delta.content)
+                        if len(pieces) == 1:
+                            proc.popen.send_signal(signal.SIGTERM)
             assert "".join(pieces) == "".join(f"part{i} " for i in range(12))
             code = await asyncio.to_thread(proc.popen.wait, 30)
             assert code == 0, proc.log()
@@ -79,6 +81,10 @@ async def test_sigterm_lets_the_stream_finish_and_flushes_the_log(tmp_path: Path
             assert page["items"][0]["status"] == "success"
     finally:
         await fake.stop()
+
+
+def _sdk(url: str, api_key: str) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=url + "/v1", api_key=api_key, max_retries=0)
 
 
 async def _logged(workdir: Path) -> list[dict[str, object]]:
@@ -103,18 +109,16 @@ async def test_sigterm_lets_a_non_stream_answer_finish(tmp_path: Path) -> None:
     fake = await FakeUpstream().start()
     try:
         with octopus_process(tmp_path) as proc:
-            admin, api_key = await _configure(proc.url, fake)
-            await admin.aclose()
+            api_key = await _configure(proc.url, fake)
             fake.script("slow", Fault(delay=2.0))  # the answer is on its way when SIGTERM comes
-            client = openai.AsyncOpenAI(base_url=proc.url + "/v1", api_key=api_key, max_retries=0)
-            ask = client.chat.completions.create(
-                model="slow", messages=[{"role": "user", "content": "go"}]
-            )
-            pending = asyncio.ensure_future(ask)
-            await _until(lambda: bool(fake.calls("slow")), "the request reached the upstream")
-            proc.popen.send_signal(signal.SIGTERM)
-            answer = await pending
-            await client.close()
+            async with _sdk(proc.url, api_key) as client:
+                ask = client.chat.completions.create(
+                    model="slow", messages=[{"role": "user", "content": "go"}]
+                )
+                pending = asyncio.ensure_future(ask)
+                await _until(lambda: bool(fake.calls("slow")), "the request reached the upstream")
+                proc.popen.send_signal(signal.SIGTERM)
+                answer = await pending
             assert answer.choices[0].message.content == "hello from slow"
             assert await asyncio.to_thread(proc.popen.wait, 30) == 0, proc.log()
         assert [(e["status"], e["model"]) for e in await _logged(tmp_path)] == [("success", "slow")]
@@ -127,30 +131,24 @@ async def test_no_new_request_is_taken_while_draining(tmp_path: Path) -> None:
     fake = await FakeUpstream().start()
     try:
         with octopus_process(tmp_path) as proc:
-            admin, api_key = await _configure(proc.url, fake)
-            await admin.aclose()
+            api_key = await _configure(proc.url, fake)
             pieces = [f"part{i} " for i in range(10)]
             fake.script("slow", Fault(pieces=pieces, gap=0.3))
-            client = openai.AsyncOpenAI(base_url=proc.url + "/v1", api_key=api_key, max_retries=0)
-            stream = await client.chat.completions.create(
-                model="slow", stream=True, messages=[{"role": "user", "content": "go"}]
-            )
             text, refused = "", False
-            async for chunk in stream:
-                text += (chunk.choices[0].delta.content or "") if chunk.choices else ""
-                if text == "part0 ":
-                    proc.popen.send_signal(signal.SIGTERM)
-                    await _until(lambda: "Shutting down" in proc.log(), "draining began")
-                    late = openai.AsyncOpenAI(
-                        base_url=proc.url + "/v1", api_key=api_key, max_retries=0
-                    )
-                    with pytest.raises(openai.APIConnectionError):
-                        await late.chat.completions.create(
-                            model="slow", messages=[{"role": "user", "content": "late"}]
-                        )
-                    await late.close()
-                    refused = True
-            await client.close()
+            async with _sdk(proc.url, api_key) as client, _sdk(proc.url, api_key) as late:
+                stream = await client.chat.completions.create(
+                    model="slow", stream=True, messages=[{"role": "user", "content": "go"}]
+                )
+                async for chunk in stream:
+                    text += (chunk.choices[0].delta.content or "") if chunk.choices else ""
+                    if text == "part0 ":
+                        proc.popen.send_signal(signal.SIGTERM)
+                        await _until(lambda: "Shutting down" in proc.log(), "draining began")
+                        with pytest.raises(openai.APIConnectionError):
+                            await late.chat.completions.create(
+                                model="slow", messages=[{"role": "user", "content": "late"}]
+                            )
+                        refused = True
             assert refused
             assert text == "".join(pieces)  # the stream in flight still finished
             assert await asyncio.to_thread(proc.popen.wait, 30) == 0, proc.log()
@@ -166,8 +164,7 @@ async def test_the_grace_period_ends_a_stream_that_outlasts_it(tmp_path: Path) -
     env = {"OCTOPUS_SERVER_SHUTDOWN_GRACE_SECONDS": "1"}
     try:
         with octopus_process(tmp_path, env=env) as proc:
-            admin, api_key = await _configure(proc.url, fake)
-            await admin.aclose()
+            api_key = await _configure(proc.url, fake)
             pieces = [f"part{i} " for i in range(20)]
             fake.script("slow", Fault(pieces=pieces, gap=1.0))  # 20 s: far past the grace
             received = b""

@@ -21,6 +21,7 @@ from google.genai import types
 from octopus.core.clock import SystemClock
 from octopus.protocols import WireFormat
 from octopus.routing.catalog import RelayConfig
+from tests.fakes.doubles import FakeClock
 from tests.fakes.gateway import World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault
 
@@ -49,8 +50,7 @@ async def test_every_member_rate_limited_gives_the_upstreams_retry_after(
     key = _two(fake, world)
     fake.script("c1", Fault(status=429, headers={"Retry-After": "40"}))
     fake.script("c2", Fault(status=429, headers={"Retry-After": "20"}))
-    async with serve_relay(world) as gw:
-        client = _openai(gw.url, key)
+    async with serve_relay(world) as gw, _openai(gw.url, key) as client:
         first = await _chat_429(client)
         assert (
             first.response.headers["retry-after"] == "20"
@@ -59,7 +59,6 @@ async def test_every_member_rate_limited_gives_the_upstreams_retry_after(
         second = await _chat_429(client)
         assert 15 <= int(second.response.headers["retry-after"]) <= 20
         assert "rate limited" in second.message
-        await client.close()
         assert gw.routing.health.cooldown_left(100) == 0  # a 429 rests the key, not the member
     assert fake.tags() == ["c1", "c2"]
 
@@ -70,21 +69,20 @@ async def test_cooling_and_resting_members_give_the_first_one_back(
     key = _two(fake, world, replace(RelayConfig(), cooldown=300.0))
     fake.script("c1", Fault(status=500))  # cools down for 300 s
     fake.script("c2", Fault(status=429, headers={"Retry-After": "30"}))  # rests for 30 s
-    async with serve_relay(world) as gw:
-        client = _openai(gw.url, key)
+    async with serve_relay(world) as gw, _openai(gw.url, key) as client:
         with pytest.raises(openai.APIStatusError) as caught:
             await client.chat.completions.create(model="m", messages=MESSAGES)
         assert caught.value.status_code == 502  # a real failure among them: not a plain 429
         resting = await _chat_429(client)
         assert 25 <= int(resting.response.headers["retry-after"]) <= 30
-        await client.close()
     assert fake.tags() == ["c1", "c2"]
 
 
 async def test_retry_after_is_at_least_one_second(fake: FakeUpstream, world: World) -> None:
+    clock = FakeClock()  # still while the test runs: the 0.2 s cooldown cannot end between calls
     key = _two(fake, world, replace(RelayConfig(), cooldown=0.2))
     fake.always["c1"] = fake.always["c2"] = Fault(status=500)
-    async with serve_relay(world) as gw, httpx.AsyncClient() as http:
+    async with serve_relay(world, clock=clock) as gw, httpx.AsyncClient() as http:
         url, auth = f"{gw.url}/v1/chat/completions", {"Authorization": f"Bearer {key}"}
         body = {"model": "m", "messages": MESSAGES}
         assert (await http.post(url, headers=auth, json=body)).status_code == 502
@@ -96,8 +94,10 @@ async def test_retry_after_is_at_least_one_second(fake: FakeUpstream, world: Wor
 async def test_resting_answer_is_in_the_anthropic_format(fake: FakeUpstream, world: World) -> None:
     key = _two(fake, world)
     fake.always["c1"] = fake.always["c2"] = Fault(status=429, headers={"Retry-After": "9"})
-    async with serve_relay(world) as gw:
-        client = anthropic.AsyncAnthropic(base_url=gw.url, api_key=key, max_retries=0)
+    async with (
+        serve_relay(world) as gw,
+        anthropic.AsyncAnthropic(base_url=gw.url, api_key=key, max_retries=0) as client,
+    ):
         for _ in range(2):  # relayed, then resting
             with pytest.raises(anthropic.RateLimitError) as caught:
                 await client.messages.create(
@@ -105,7 +105,6 @@ async def test_resting_answer_is_in_the_anthropic_format(fake: FakeUpstream, wor
                 )
             assert caught.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
             assert 1 <= int(caught.value.response.headers["retry-after"]) <= 9
-        await client.close()
     assert len(fake.received) == 2
 
 
@@ -142,10 +141,8 @@ async def test_retry_after_as_an_http_date_is_relayed_in_seconds(
     key = world.add_key()
     when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=45), usegmt=True)
     fake.script("c1", Fault(status=429, headers={"Retry-After": when}))
-    async with serve_relay(world) as gw:
-        client = _openai(gw.url, key)
+    async with serve_relay(world) as gw, _openai(gw.url, key) as client:
         relayed = await _chat_429(client)
-        await client.close()
     assert 40 <= int(relayed.response.headers["retry-after"]) <= 46
 
 
@@ -165,8 +162,6 @@ async def test_retry_after_date_is_read_against_the_gateways_clock(
     later = datetime.now(UTC) + timedelta(seconds=3600 + 45)
     when = email.utils.format_datetime(later, usegmt=True)
     fake.script("c1", Fault(status=429, headers={"Retry-After": when}))
-    async with serve_relay(world, clock=_AheadClock()) as gw:
-        client = _openai(gw.url, key)
+    async with serve_relay(world, clock=_AheadClock()) as gw, _openai(gw.url, key) as client:
         relayed = await _chat_429(client)
-        await client.close()
     assert 40 <= int(relayed.response.headers["retry-after"]) <= 46

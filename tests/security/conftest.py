@@ -42,6 +42,12 @@ def peak_rss_kib(process: Process) -> int:
     return int(line.split()[1])
 
 
+def reset_peak_rss(process: Process) -> None:
+    """Start VmHWM again from the current resident size (5 > clear_refs), so the peak measured
+    next is the part under test's, not start-up's."""
+    Path(f"/proc/{process.popen.pid}/clear_refs").write_text("5")
+
+
 def no_traceback(process: Process) -> None:
     log = process.log()
     assert "Traceback" not in log, log[-4000:]
