@@ -9,6 +9,7 @@ import pytest
 from octopus.errors import BadRequest, UpstreamProtocol
 from octopus.protocols import WireFormat, get_codec
 from octopus.protocols import embeddings as emb
+from octopus.protocols.sse import SseEvent
 
 DEEP = b"[" * 5000 + b"]" * 5000
 NOT_UTF8 = b'"\xff\xfe"'
@@ -59,3 +60,13 @@ def test_embeddings_bodies_both_ways(value: bytes) -> None:
         emb.openai.decode_response(answer)
     with pytest.raises(UpstreamProtocol):
         emb.gemini.decode_response(b'{"embedding": ' + value + b"}")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_usage_tap_ignores_an_unreadable_event(fmt: WireFormat) -> None:
+    """The passthrough meter only watches: a hostile event it cannot read is skipped, not
+    raised into the relayed stream."""
+    field = b'"usageMetadata"' if fmt is WireFormat.GEMINI else b'"usage"'
+    tap = get_codec(fmt).usage_tap()
+    tap.feed(SseEvent(data=b'{"x": ' + DEEP + b", " + field + b": null}"))
+    assert tap.usage is None

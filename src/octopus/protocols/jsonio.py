@@ -63,6 +63,15 @@ def upstream_body(body: bytes, kind: type[T], what: str) -> T:
         return msgspec.json.decode(body, type=kind)
 
 
+def decode_or_none(decoder: msgspec.json.Decoder[T], data: bytes) -> T | None:
+    """`data` decoded, or None when it is unreadable in any of the ways above (a tap that
+    only watches a relayed stream must never break it)."""
+    try:
+        return decoder.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        return None
+
+
 def top_level(body: bytes) -> TopLevel:
     """The top level of a body already known to be an object (raises msgspec's errors)."""
     return _top.decode(body)

@@ -45,7 +45,7 @@ async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> by
     (`curl -d` sends form encoding); the parser answers 400 for anything else.
     """
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body is larger than the {limit} byte limit")
     parts: list[bytes] = []
     size = 0

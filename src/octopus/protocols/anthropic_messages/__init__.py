@@ -11,6 +11,7 @@ from octopus.protocols.anthropic_messages.stream_in import MessagesStreamDecoder
 from octopus.protocols.anthropic_messages.stream_out import MessagesStreamEncoder
 from octopus.protocols.assembled import WireCodec
 from octopus.protocols.formats import WireFormat
+from octopus.protocols.jsonio import decode_or_none
 from octopus.protocols.sse import SseEvent
 
 PING = b'event: ping\ndata: {"type": "ping"}\n\n'
@@ -39,9 +40,8 @@ class MessagesUsageTap:
     def feed(self, event: SseEvent) -> None:
         if b'"usage"' not in event.data:
             return
-        try:
-            raw = _USAGE.decode(event.data)
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        raw = decode_or_none(_USAGE, event.data)
+        if raw is None:
             return
         usage = raw.usage or (raw.message.usage if raw.message is not None else None)
         if usage is not None:

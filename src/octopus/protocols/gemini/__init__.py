@@ -11,6 +11,7 @@ from octopus.protocols.gemini import errors, request, response
 from octopus.protocols.gemini import wire as w
 from octopus.protocols.gemini.stream_in import GeminiStreamDecoder
 from octopus.protocols.gemini.stream_out import GeminiStreamEncoder
+from octopus.protocols.jsonio import decode_or_none
 from octopus.protocols.sse import SseEvent
 
 _USAGE = msgspec.json.Decoder(w.UsageOnly)
@@ -37,9 +38,8 @@ class GeminiUsageTap:
     def feed(self, event: SseEvent) -> None:
         if b'"usageMetadata"' not in event.data:
             return
-        try:
-            raw = _USAGE.decode(event.data)
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        raw = decode_or_none(_USAGE, event.data)
+        if raw is None:
             return
         if raw.usage_metadata is not None:
             self.usage = response.decode_usage(raw.usage_metadata)

@@ -7,6 +7,7 @@ import msgspec
 from octopus.protocols import canonical as c
 from octopus.protocols.assembled import WireCodec
 from octopus.protocols.formats import WireFormat
+from octopus.protocols.jsonio import decode_or_none
 from octopus.protocols.openai_chat import errors, request, response
 from octopus.protocols.openai_chat import wire as w
 from octopus.protocols.openai_chat.stream_in import ChatStreamDecoder
@@ -35,9 +36,8 @@ class ChatUsageTap:
     def feed(self, event: SseEvent) -> None:
         if b'"usage"' not in event.data:
             return
-        try:
-            raw = _USAGE.decode(event.data)
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        raw = decode_or_none(_USAGE, event.data)
+        if raw is None:
             return
         if raw.usage is not None:
             self.usage = response.decode_usage(raw.usage)

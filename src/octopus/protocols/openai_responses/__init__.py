@@ -7,6 +7,7 @@ import msgspec
 from octopus.protocols import canonical as c
 from octopus.protocols.assembled import WireCodec
 from octopus.protocols.formats import WireFormat
+from octopus.protocols.jsonio import decode_or_none
 from octopus.protocols.openai_responses import errors, request, response
 from octopus.protocols.openai_responses import wire as w
 from octopus.protocols.openai_responses.stream_in import ResponsesStreamDecoder
@@ -35,9 +36,8 @@ class ResponsesUsageTap:
     def feed(self, event: SseEvent) -> None:
         if b'"usage"' not in event.data or b'"usage":null' in event.data[-400:]:
             return
-        try:
-            raw = _USAGE.decode(event.data)
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        raw = decode_or_none(_USAGE, event.data)
+        if raw is None:
             return
         usage = raw.usage or (raw.response.usage if raw.response is not None else None)
         if usage is not None:

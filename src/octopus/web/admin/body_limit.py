@@ -32,7 +32,7 @@ class BodyLimit:
             return
         limit = self.limit_for(scope["path"])
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             await fail(413, BodyTooLarge(limit).message)(scope, receive, send)
             return
         await self.app(scope, _counting(receive, limit), send)
