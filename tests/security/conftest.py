@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.fakes.upstream import FakeUpstream
 from tests.harness import TEST_ADMIN_PASSWORD, Process, octopus_process
 
 LOGIN = "/api/v1/user/login"
 FIRST_START = {"OCTOPUS_ADMIN_PASSWORD": ""}  # admin/admin, locked down until changed
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeUpstream]:
+    """The fake upstream on a thread of its own: the blocking tests here call it."""
+    with fake_in_thread() as upstream:
+        yield upstream
 
 
 @pytest.fixture
@@ -52,3 +63,19 @@ def no_traceback(process: Process) -> None:
     log = process.log()
     assert "Traceback" not in log, log[-4000:]
     assert '"status": 500' not in log
+
+
+@contextlib.contextmanager
+def fake_in_thread() -> Iterator[FakeUpstream]:
+    """The fake upstream on its own event loop thread, so that blocking tests can call it."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-upstream", daemon=True)
+    thread.start()
+    fake = asyncio.run_coroutine_threadsafe(FakeUpstream().start(), loop).result(10)
+    try:
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

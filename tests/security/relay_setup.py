@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from octopus.protocols import WireFormat
-from tests import harness
 from tests.fakes.upstream import FakeUpstream
+from tests.security.conftest import bearer, login
 
-# the first password the harness gives the process (admin/admin before first-login hardening)
-ADMIN_PASSWORD: str = getattr(harness, "TEST_ADMIN_PASSWORD", "admin")
 TYPES = {
     WireFormat.OPENAI_CHAT: "openai",
     WireFormat.OPENAI_RESPONSES: "openai_responses",
@@ -28,12 +22,7 @@ TYPES = {
 
 def admin(url: str) -> httpx.Client:
     """An admin API client holding a session token (use it in a `with`)."""
-    reply = httpx.post(
-        url + "/api/v1/user/login", json={"username": "admin", "password": ADMIN_PASSWORD}
-    )
-    assert reply.status_code == 200, reply.text
-    token = reply.json()["data"]["token"]
-    return httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"})
+    return httpx.Client(base_url=url, timeout=30, headers=bearer(login(url)))
 
 
 def data(reply: httpx.Response) -> Any:
@@ -95,30 +84,3 @@ def until(check: Callable[[], bool], timeout: float = 10.0) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"condition not reached in {timeout}s")
-
-
-def peak_rss_kib(pid: int) -> int:
-    """The process's peak resident memory so far (VmHWM), from /proc."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
-    return int(line.split()[1])
-
-
-def no_traceback(log: str) -> None:
-    assert "Traceback" not in log, log[-4000:]
-
-
-@contextlib.contextmanager
-def fake_in_thread() -> Iterator[FakeUpstream]:
-    """The fake upstream on its own event loop thread, so that blocking tests can call it."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="fake-upstream", daemon=True)
-    thread.start()
-    fake = asyncio.run_coroutine_threadsafe(FakeUpstream().start(), loop).result(10)
-    try:
-        yield fake
-    finally:
-        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()

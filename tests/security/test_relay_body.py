@@ -22,6 +22,7 @@ from octopus.relay.body import read_head
 from tests.fakes.gateway import World, channel, fake_upstream, group, serve_relay
 from tests.harness import Process, octopus_process
 from tests.security import relay_setup as s
+from tests.security.conftest import no_traceback, peak_rss_kib
 
 MiB = 1024 * 1024
 UPLOAD = 300 * MiB
@@ -67,21 +68,21 @@ def test_a_300_mb_chunked_upload_keeps_memory_flat(
     if authenticated:
         with s.admin(gateway.url) as admin:
             headers["Authorization"] = f"Bearer {s.add_key(admin, 'upload')}"
-    before = s.peak_rss_kib(gateway.popen.pid)
+    before = peak_rss_kib(gateway)
     sent, answer = _chunked_upload(gateway.url, "/v1/chat/completions", headers, UPLOAD)
-    growth_mib = (s.peak_rss_kib(gateway.popen.pid) - before) / 1024
+    growth_mib = (peak_rss_kib(gateway) - before) / 1024
     assert growth_mib <= 20, f"peak RSS grew by {growth_mib:.1f} MiB"
     if answer:  # unless the hang-up reset the connection before the answer was read
         status = answer.split(b"\r\n", 1)[0]
         assert status.startswith(b"HTTP/1.1 " + (b"413" if authenticated else b"401")), status
     assert sent < UPLOAD, "the gateway read the whole refused upload"
     assert httpx.get(gateway.url + "/v1/models").status_code == 401  # still serving
-    s.no_traceback(gateway.log())
+    no_traceback(gateway)
 
 
 def test_bodies_are_read_as_json_whatever_their_content_type(gateway: Process) -> None:
     asyncio.run(_content_types(gateway))
-    s.no_traceback(gateway.log())
+    no_traceback(gateway)
 
 
 async def _content_types(gateway: Process) -> None:

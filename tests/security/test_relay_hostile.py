@@ -4,32 +4,17 @@ internal host, port or channel."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 
 from octopus.protocols import WireFormat
 from tests.fakes.upstream import FakeUpstream, Fault
-from tests.harness import Process, octopus_process
+from tests.harness import Process
 from tests.security import relay_setup as s
+from tests.security.conftest import no_traceback
 
 ASK = {"model": "g", "messages": [{"role": "user", "content": "hi"}]}
 HTML = b"<html><body><h1>502 Bad Gateway</h1>nginx</body></html>"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeUpstream]:
-    with s.fake_in_thread() as upstream:
-        yield upstream
-
-
-@pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[Process]:
-    with octopus_process(tmp_path) as process:
-        yield process
 
 
 def _ask(
@@ -70,7 +55,7 @@ def test_a_200_html_page_is_an_upstream_failure_on_every_path(
             ),
         )
         assert _ask(gateway, key, model="solo-stream", stream=True).status_code == 502
-    s.no_traceback(gateway.log())
+    no_traceback(gateway)
 
 
 @pytest.mark.parametrize("kind", [WireFormat.OPENAI_CHAT, WireFormat.ANTHROPIC])
@@ -153,11 +138,9 @@ def test_anthropic_betas_and_versions_still_reach_the_provider(
 
 
 def test_client_errors_name_no_internal_host_port_or_channel(
-    fake: FakeUpstream, gateway: Process
+    fake: FakeUpstream, gateway: Process, refused_port: int
 ) -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
+    port = refused_port  # held bound for the whole test: nothing else can listen there
     with s.admin(gateway.url) as admin:
         body = {
             "name": "secret-backend-eu",

@@ -3,29 +3,14 @@ channel again lifts it at once; a 401 disables a key only when a models probe co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
-import pytest
 
 from tests.fakes.upstream import FakeUpstream, Fault
-from tests.harness import Process, octopus_process
+from tests.harness import Process
 from tests.security import relay_setup as s
+from tests.security.conftest import no_traceback
 
 ASK = {"model": "g", "messages": [{"role": "user", "content": "hi"}]}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeUpstream]:
-    with s.fake_in_thread() as upstream:
-        yield upstream
-
-
-@pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[Process]:
-    with octopus_process(tmp_path) as process:
-        yield process
 
 
 def _ask(gateway: Process, key: str) -> httpx.Response:
@@ -66,7 +51,7 @@ def test_a_403_rests_the_key_and_enabling_the_channel_lifts_it(
         assert _ask(gateway, key).status_code == 200  # lifted at once, no restart, no wait
         assert "resting_reason" not in _keys(admin)[0]
     assert len([r for r in fake.received if r.method == "POST"]) == 2
-    s.no_traceback(gateway.log())
+    no_traceback(gateway)
 
 
 def test_a_401_confirmed_by_the_probe_disables_the_key_until_re_enabled(
@@ -97,4 +82,4 @@ def test_a_401_confirmed_by_the_probe_disables_the_key_until_re_enabled(
             assert _ask(gateway, key).status_code == 200
         posts = [r.headers["authorization"] for r in fake.received if r.method == "POST"]
         assert posts.count(f"Bearer {secret}") == 2  # back in the rotation at once
-    s.no_traceback(gateway.log())
+    no_traceback(gateway)

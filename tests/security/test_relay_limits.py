@@ -8,7 +8,6 @@ import asyncio
 import secrets
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,15 +16,10 @@ import pytest
 from tests.fakes.upstream import FakeUpstream, Fault
 from tests.harness import Process, octopus_process
 from tests.security import relay_setup as s
+from tests.security.conftest import no_traceback
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ASK = {"model": "g", "messages": [{"role": "user", "content": "hi"}]}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeUpstream]:
-    with s.fake_in_thread() as upstream:
-        yield upstream
 
 
 def _shared(tmp_path: Path) -> dict[str, str]:
@@ -75,8 +69,8 @@ def test_a_10_rpm_key_gets_exactly_10_answers_across_two_gateways(
             assert statuses.count(200) == 10, statuses
             assert statuses.count(429) == 14, statuses
             assert len(fake.calls("c1")) == 10
-            s.no_traceback(two.log())
-        s.no_traceback(one.log())
+            no_traceback(two)
+        no_traceback(one)
 
 
 @pytest.mark.slow
@@ -118,4 +112,4 @@ def test_with_redis_unreachable_limits_fall_back_to_the_process(
         statuses = [asyncio.run(_statuses([gateway.url], key))[0] for _ in range(5)]
         assert statuses == [200, 200, 200, 429, 429]  # never unlimited
         assert "redis unavailable: key limits are enforced per process" in gateway.log()
-        s.no_traceback(gateway.log())
+        no_traceback(gateway)

@@ -4,16 +4,16 @@ one request's settled-minus-reserved difference), and every cut-short stream is 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from tests.fakes.payloads import USAGE_OUT
 from tests.fakes.upstream import FakeUpstream, Fault
-from tests.harness import Process, octopus_process
+from tests.harness import Process
 from tests.security import relay_setup as s
+from tests.security.conftest import no_traceback
 
 PER_REQUEST = 0.30  # USD: the fake's 7 output tokens at the price below, nothing for input
 OUTPUT_PRICE = PER_REQUEST / USAGE_OUT * 1_000_000
@@ -26,12 +26,6 @@ async def fake() -> AsyncIterator[FakeUpstream]:
     upstream = await FakeUpstream().start()
     yield upstream
     await upstream.stop()
-
-
-@pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[Process]:
-    with octopus_process(tmp_path) as process:
-        yield process
 
 
 def _priced_group(admin: httpx.Client, fake: FakeUpstream) -> None:
@@ -68,7 +62,7 @@ async def test_twenty_concurrent_requests_cannot_overspend_a_budget(
     assert spent == pytest.approx(answered * PER_REQUEST)
     assert answered <= 3
     assert await _ask(gateway.url, key) == 403  # spent: nothing more is admitted
-    s.no_traceback(gateway.log())
+    no_traceback(gateway)
 
 
 async def _read_then_hang_up(url: str, key: str, events: int) -> int:
