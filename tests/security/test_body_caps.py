@@ -97,11 +97,6 @@ def test_300mb_chunked_uploads_keep_memory_flat(gateway: Process) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="found 2026-12-05: the 401 is sent but the connection stays open and the whole "
-    "upload is read (and dropped); the server should close it instead",
-)
 def test_an_anonymous_upload_to_a_session_route_is_not_read_whole(gateway: Process) -> None:
     anonymous = {"Content-Type": "application/json"}
     for path in ("/api/v1/apikey/create", IMPORT):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from octopus.services.account_cache import AccountUnavailable
@@ -52,6 +53,12 @@ def body_less(headers: Headers) -> bool:
     return "transfer-encoding" not in headers and headers.get("content-length", "0") == "0"
 
 
+def refusal(conn: HTTPConnection, status: int, message: str) -> Response:
+    """The envelope; with a body still unread, the connection closes instead of draining it."""
+    unread = not body_less(conn.headers)
+    return fail(status, message, {"connection": "close"} if unread else None)
+
+
 class AdminGuard:
     def __init__(self, app: ASGIApp, auth: AuthService) -> None:
         self.app = app
@@ -66,7 +73,7 @@ class AdminGuard:
         if scope["method"] in WITH_BODY and not content_type_allowed(path, conn.headers):
             # a cross-site form can send text/plain with the cookie; only a script can send JSON
             message = "Content-Type must be application/json"
-            await fail(415, message)(scope, receive, send)
+            await refusal(conn, 415, message)(scope, receive, send)
             return
         if path in PUBLIC_PATHS:
             await self.app(scope, receive, send)
@@ -80,15 +87,16 @@ class AdminGuard:
         try:
             session = await self.auth.session(token) if token else None
         except AccountUnavailable:
-            await fail(503, "The database is unavailable; try again shortly")(scope, receive, send)
+            message = "The database is unavailable; try again shortly"
+            await refusal(conn, 503, message)(scope, receive, send)
             return
         if session is None:
-            response = fail(401, "Authentication failed")
+            response = refusal(conn, 401, "Authentication failed")
             if conn.cookies.get(COOKIE):
                 response.delete_cookie(COOKIE, path="/")
             await response(scope, receive, send)
             return
         if session.account.must_change_password and scope["path"] not in LOCKDOWN_PATHS:
-            await fail(403, LOCKDOWN_MESSAGE)(scope, receive, send)
+            await refusal(conn, 403, LOCKDOWN_MESSAGE)(scope, receive, send)
             return
         await self.app(scope, receive, send)
