@@ -17,4 +17,9 @@ if ! up 6379; then
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
   wait_for 6379 || exit 1
 fi
-echo "services: postgresql, mariadb and redis are up"
+# nginx: the reverse proxy of deploy/compose-ha.yml is tested in front of two instances
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
+fi
+echo "services: postgresql, mariadb and redis are up; nginx is installed"
