@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
+from octopus.coordination.link import RETRY_SECONDS, RedisLink
 from octopus.coordination.redis_limiter import RedisLimiter
 from octopus.core.clock import SystemClock
 from octopus.errors import Forbidden, RateLimited
@@ -25,13 +27,26 @@ def prefix() -> str:
     return f"octotest:{secrets.token_hex(4)}:"
 
 
-def _pair(redis: Redis, prefix: str, **knobs: float) -> tuple[RedisLimiter, RedisLimiter]:
+@pytest.fixture
+async def link(prefix: str) -> AsyncIterator[RedisLink]:
+    """One process's link to the real Redis; limiters on it stand for gateway processes."""
+    shared = RedisLink(REDIS_URL, prefix)
+    yield shared
+    await shared.close()
+
+
+@pytest.fixture
+def redis(link: RedisLink) -> Redis:
+    return link.redis
+
+
+def _pair(link: RedisLink, **knobs: float) -> tuple[RedisLimiter, RedisLimiter]:
     clock = SystemClock()
-    return RedisLimiter(redis, clock, prefix, **knobs), RedisLimiter(redis, clock, prefix, **knobs)
+    return RedisLimiter(link, clock, **knobs), RedisLimiter(link, clock, **knobs)
 
 
-async def test_rpm_is_shared_between_instances(redis: Redis, prefix: str) -> None:
-    first, second = _pair(redis, prefix, window=1.5)
+async def test_rpm_is_shared_between_instances(link: RedisLink, redis: Redis) -> None:
+    first, second = _pair(link, window=1.5)
     key = ApiKey(id=7, name="k", max_rpm=3)
     await first.acquire(key)
     await second.acquire(key)
@@ -44,8 +59,8 @@ async def test_rpm_is_shared_between_instances(redis: Redis, prefix: str) -> Non
     await second.acquire(key)
 
 
-async def test_concurrency_slots_are_shared_and_released(redis: Redis, prefix: str) -> None:
-    first, second = _pair(redis, prefix)
+async def test_concurrency_slots_are_shared_and_released(link: RedisLink, redis: Redis) -> None:
+    first, second = _pair(link)
     key = ApiKey(id=8, name="k", max_concurrency=2)
     lease_a = await first.acquire(key)
     await second.acquire(key)
@@ -57,9 +72,9 @@ async def test_concurrency_slots_are_shared_and_released(redis: Redis, prefix: s
 
 
 async def test_a_crashed_holder_loses_its_slot_when_the_lease_runs_out(
-    redis: Redis, prefix: str
+    link: RedisLink, redis: Redis
 ) -> None:
-    crashed, survivor = _pair(redis, prefix, lease_ttl=1.0)
+    crashed, survivor = _pair(link, lease_ttl=1.0)
     key = ApiKey(id=11, name="k", max_concurrency=1)
     await crashed.acquire(key)
     crashed._live.clear()  # it dies: nothing renews its lease any more
@@ -75,8 +90,8 @@ async def test_a_crashed_holder_loses_its_slot_when_the_lease_runs_out(
     await crashed.drain()
 
 
-async def test_tokens_per_minute_count_settled_usage(redis: Redis, prefix: str) -> None:
-    first, second = _pair(redis, prefix)
+async def test_tokens_per_minute_count_settled_usage(link: RedisLink, redis: Redis) -> None:
+    first, second = _pair(link)
     key = ApiKey(id=9, name="k", max_tpm=1000)
     lease = await first.acquire(key)
     first.settle(lease, 1200, 0.0)
@@ -85,8 +100,8 @@ async def test_tokens_per_minute_count_settled_usage(redis: Redis, prefix: str) 
         await second.acquire(key)
 
 
-async def test_budget_is_shared_and_seeded_from_the_database(redis: Redis, prefix: str) -> None:
-    first, second = _pair(redis, prefix)
+async def test_budget_is_shared_and_seeded_from_the_database(link: RedisLink, redis: Redis) -> None:
+    first, second = _pair(link)
     key = ApiKey(id=10, name="k", max_cost=1.0)
     await first.seed({10: 0.6})
     lease = await second.acquire(key, reserve=0.3)
@@ -99,7 +114,7 @@ async def test_budget_is_shared_and_seeded_from_the_database(redis: Redis, prefi
     first.settle(clipped, 10, 0.25)
     await first.drain()
     await second.drain()
-    assert float(await redis.get(f"{prefix}{{k10}}:spent") or 0) == pytest.approx(1.05)
+    assert float(await redis.get(_spent_key(link.prefix, 10)) or 0) == pytest.approx(1.05)
     with pytest.raises(Forbidden):
         await second.acquire(key)
 
@@ -107,8 +122,8 @@ async def test_budget_is_shared_and_seeded_from_the_database(redis: Redis, prefi
 async def test_unreachable_redis_falls_back_to_local_limits(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    client = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
-    limiter = RedisLimiter(client, SystemClock())
+    away = RedisLink("redis://127.0.0.1:1/0", "octopus:")
+    limiter = RedisLimiter(away, SystemClock())
     key = ApiKey(id=1, name="k", max_rpm=1)
     with caplog.at_level(logging.WARNING, logger="octopus.coordination"):
         lease = await limiter.acquire(key)
@@ -119,42 +134,44 @@ async def test_unreachable_redis_falls_back_to_local_limits(
         await limiter.acquire(key)
     limiter.settle(lease, 10, 0.0)
     await limiter.drain()
-    await client.aclose()
+    await away.close()
 
 
 def _spent_key(prefix: str, key_id: int) -> str:
     return f"{prefix}{{k{key_id}}}:spent"
 
 
-async def test_a_restarting_instance_keeps_costs_not_yet_flushed(redis: Redis, prefix: str) -> None:
-    running = RedisLimiter(redis, SystemClock(), prefix)
+async def test_a_restarting_instance_keeps_costs_not_yet_flushed(
+    link: RedisLink, redis: Redis
+) -> None:
+    running = RedisLimiter(link, SystemClock())
     key = ApiKey(id=12, name="k", max_cost=1.0)
     await running.seed({12: 0.2})
     running.settle(await running.acquire(key, reserve=0.5), 10, 0.5)
     await running.drain()
-    restarted = RedisLimiter(redis, SystemClock(), prefix)
+    restarted = RedisLimiter(link, SystemClock())
     await restarted.seed({12: 0.2})  # the database has not seen the 0.5 yet
-    assert float(await redis.get(_spent_key(prefix, 12)) or 0) == pytest.approx(0.7)
+    assert float(await redis.get(_spent_key(link.prefix, 12)) or 0) == pytest.approx(0.7)
     assert (await restarted.acquire(key, reserve=0.5)).reserved == pytest.approx(0.3)
     await restarted.seed({12: 0.9})  # Redis lost costs the database has: the higher one wins
-    assert float(await redis.get(_spent_key(prefix, 12)) or 0) == pytest.approx(0.9)
+    assert float(await redis.get(_spent_key(link.prefix, 12)) or 0) == pytest.approx(0.9)
 
 
 async def test_a_lost_spent_counter_is_rebuilt_without_counting_twice(
-    redis: Redis, prefix: str
+    link: RedisLink, redis: Redis
 ) -> None:
-    limiter = RedisLimiter(redis, SystemClock(), prefix)
+    limiter = RedisLimiter(link, SystemClock())
     key = ApiKey(id=13, name="k", max_cost=1.0)
     lease = await limiter.acquire(key, reserve=0.3)
-    await redis.delete(_spent_key(prefix, 13))  # Redis restarted without persistence
+    await redis.delete(_spent_key(link.prefix, 13))  # Redis restarted without persistence
     limiter.settle(lease, 10, 0.2)
     await limiter.drain()
-    assert float(await redis.get(_spent_key(prefix, 13)) or 0) == pytest.approx(0.2)
-    await redis.delete(_spent_key(prefix, 13))
+    assert float(await redis.get(_spent_key(link.prefix, 13)) or 0) == pytest.approx(0.2)
+    await redis.delete(_spent_key(link.prefix, 13))
     limiter.add_spent(13, 0.3)  # an abandoned attempt's cost, owed to Redis
     limiter.settle(await limiter.acquire(key), 10, 0.1)
     await limiter.drain()
-    assert float(await redis.get(_spent_key(prefix, 13)) or 0) == pytest.approx(0.6)
+    assert float(await redis.get(_spent_key(link.prefix, 13)) or 0) == pytest.approx(0.6)
 
 
 async def test_a_lease_granted_in_fallback_is_billed_once_redis_is_back(tmp_path: Path) -> None:
@@ -162,8 +179,12 @@ async def test_a_lease_granted_in_fallback_is_billed_once_redis_is_back(tmp_path
     server.start()
     await server.ready()
     clock = FakeClock()
-    client = Redis.from_url(server.url, socket_connect_timeout=1)
-    limiter, other = RedisLimiter(client, clock, call_timeout=5), RedisLimiter(client, clock)
+    link = RedisLink(server.url, "octopus:")
+    client = link.redis
+    limiter, other = (
+        RedisLimiter(link, clock, call_timeout=5),
+        RedisLimiter(link, clock, call_timeout=5),
+    )
     key = ApiKey(id=14, name="k", max_cost=1.0)
     try:
         server.stop()
@@ -172,7 +193,7 @@ async def test_a_lease_granted_in_fallback_is_billed_once_redis_is_back(tmp_path
         assert limiter.mode == "local-fallback"
         server.start()
         await server.ready()
-        clock.advance(5)  # past the retry delay: the limiter talks to Redis again
+        await asyncio.sleep(RETRY_SECONDS + 0.1)  # past the link's retry delay: Redis again
         other.settle(await other.acquire(key), 10, 0.2)  # another instance's cost
         await other.drain()
         limiter.settle(lease, 10, 0.4)  # granted while Redis was away, settled after
@@ -180,5 +201,5 @@ async def test_a_lease_granted_in_fallback_is_billed_once_redis_is_back(tmp_path
         await limiter.drain()
         assert float(await client.get(_spent_key("octopus:", 14)) or 0) == pytest.approx(0.7)
     finally:
-        await client.aclose()
+        await link.close()
         server.stop()

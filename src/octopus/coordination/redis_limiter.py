@@ -7,10 +7,11 @@ tokens per minute are per-second buckets; concurrency slots and budget holds are
 expire LEASE_TTL seconds after their last renewal (renewed every RENEW_EVERY while the request
 runs), so a crashed process leaks nothing for longer than LEASE_TTL.
 
-Each call has a timeout. When Redis is unreachable or slow the limiter falls back to the
-in-process limiter (never to "unlimited"), logs it once a minute, and retries Redis after
-RETRY_AFTER seconds; a lease keeps the side that granted it. Costs that could not be added to
-Redis are kept and added with the next settle of that key.
+Every call goes through the process's one `RedisLink`: 50 ms on the request path (acquire),
+1 s in the background (settle, renew, seed). When Redis is unreachable or slow the link is in
+`local-fallback` for a second (so /readyz reports it) and the limiter uses the in-process limiter
+(never "unlimited"), logging it once a minute; a lease keeps the side that granted it. Costs that
+could not be added to Redis are kept and added with the next settle of that key.
 """
 
 from __future__ import annotations
@@ -20,12 +21,10 @@ import itertools
 import logging
 import math
 import secrets
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
+from octopus.coordination.link import FAST_TIMEOUT, SLOW_TIMEOUT, RedisLink
 from octopus.core.clock import Clock
 from octopus.errors import Forbidden, RateLimited
 from octopus.relay.limits import SPENT, InProcessLimiter, Lease
@@ -35,10 +34,8 @@ log = logging.getLogger("octopus.coordination")
 WINDOW = 60.0
 LEASE_TTL = 30.0
 RENEW_EVERY = 10.0
-CALL_TIMEOUT = 0.25  # seconds one Redis call may take before the local fallback answers
-RETRY_AFTER = 1.0  # seconds the fallback is used before Redis is tried again
 WARN_EVERY = 60.0
-_FAILURES = (RedisError, OSError, TimeoutError)
+_AWAY: Any = object()  # what a call answers when Redis did not, in time
 
 _NOW = """
 local t = redis.call('TIME')
@@ -158,20 +155,20 @@ class RedisLimiter:
 
     def __init__(
         self,
-        client: Redis,
+        link: RedisLink,
         clock: Clock,
-        prefix: str = "octopus:",
         *,
         window: float = WINDOW,
         lease_ttl: float = LEASE_TTL,
-        call_timeout: float = CALL_TIMEOUT,
+        call_timeout: float = FAST_TIMEOUT,
     ) -> None:
-        self._redis = client
+        self._link = link
         self._clock = clock
-        self._prefix = prefix
+        self._prefix = link.prefix
         self._window = window
         self._ttl = lease_ttl
         self._timeout = call_timeout
+        client = link.redis
         self._acquire = client.register_script(_ACQUIRE)
         self._settle = client.register_script(_SETTLE)
         self._renew = client.register_script(_RENEW)
@@ -183,27 +180,25 @@ class RedisLimiter:
         self._instance = secrets.token_hex(4)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._renewer: asyncio.Task[None] | None = None
-        self._down_until = -math.inf
         self._last_warning = -math.inf
 
     @property
     def mode(self) -> Literal["redis", "local-fallback"]:
-        return "local-fallback" if self._clock.monotonic() < self._down_until else "redis"
+        return self._link.mode
 
     async def acquire(self, key: ApiKey, reserve: float = 0.0) -> Lease:
         if not (key.max_rpm or key.max_tpm or key.max_concurrency or key.max_cost):
             return Lease(key.id, concurrent=False)
-        if self.mode == "local-fallback":
-            return await self._local.acquire(key, reserve)
         token = f"{self._instance}-{next(self._ids)}"
         args: list[str | int | float] = [key.max_concurrency, key.max_rpm, key.max_tpm]
         args += [key.max_cost, max(0.0, reserve), token, self._window, self._ttl]
         args.append(repr(self._synced_spent(key.id)))
-        try:
-            verdict, value = await self._call(self._acquire(keys=self._keys(key.id), args=args))
-        except _FAILURES as exc:
-            self._fell_back(exc)
+        keys = self._keys(key.id)
+        answer = await self._call(lambda: self._acquire(keys=keys, args=args), self._timeout)
+        if answer is _AWAY:
+            self._fell_back()
             return await self._local.acquire(key, reserve)
+        verdict, value = answer
         if int(verdict) == 1:
             self._local.set_spent(key.id, float(_text(value)))
         _raise_for(int(verdict), key, _text(value))
@@ -235,7 +230,8 @@ class RedisLimiter:
     def set_spent(self, key_id: int, cost: float) -> None:
         self._local.set_spent(key_id, cost)
         self._unsynced.pop(key_id, None)
-        self._spawn(self._call(self._redis.set(self._name(key_id, "spent"), repr(cost))))
+        name = self._name(key_id, "spent")
+        self._spawn(self._call(lambda: self._link.redis.set(name, repr(cost))))
 
     async def seed(self, spent: Mapping[int, float]) -> None:
         """Start every key's budget from the lifetime cost the database holds. Redis keeps the
@@ -244,13 +240,11 @@ class RedisLimiter:
             self._local.set_spent(key_id, cost)
         if not spent:
             return
-        pipe = self._redis.pipeline(transaction=False)  # one key per script: Cluster-safe
+        pipe = self._link.redis.pipeline(transaction=False)  # one key per script: Cluster-safe
         for key_id, cost in spent.items():
             await self._seed(keys=[self._name(key_id, "spent")], args=[repr(cost)], client=pipe)
-        try:
-            await self._call(pipe.execute())
-        except _FAILURES as exc:
-            self._fell_back(exc)
+        if await self._call(pipe.execute) is _AWAY:
+            self._fell_back()
 
     async def drain(self) -> None:
         """Wait for pending counter updates (graceful shutdown)."""
@@ -259,22 +253,16 @@ class RedisLimiter:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def aclose(self) -> None:
-        """Drain pending updates, then close the client (the limiter owns it)."""
-        await self.drain()
-        await self._redis.aclose()
-
     async def _settle_remote(self, lease: Lease, tokens: int, cost: float) -> None:
         key_id = lease.key_id
         owed = cost + self._unsynced.pop(key_id, 0.0)
         keys = self._keys(key_id)
         args: list[str | int | float] = [lease.token, tokens, repr(owed), self._window]
         args.append(repr(self._local.spent(key_id) - owed))  # the script adds owed on top
-        try:
-            spent = await self._call(self._settle(keys=[*keys[1:4], keys[4]], args=args))
-        except _FAILURES as exc:
+        spent = await self._call(lambda: self._settle(keys=[*keys[1:4], keys[4]], args=args))
+        if spent is _AWAY:
             self._unsynced[key_id] = self._unsynced.get(key_id, 0.0) + owed
-            self._fell_back(exc)
+            self._fell_back()
             return
         if spent is not None:
             self._local.set_spent(key_id, float(_text(spent)))
@@ -292,15 +280,16 @@ class RedisLimiter:
         while self._live:
             await asyncio.sleep(every)
             for token, key_id in list(self._live.items()):
-                keys = self._keys(key_id)
-                try:
-                    await self._call(self._renew(keys=[keys[2], keys[3]], args=[token, self._ttl]))
-                except _FAILURES as exc:
-                    self._fell_back(exc)
+                await self._renew_one(token, key_id)
 
-    async def _call(self, work: Awaitable[Any]) -> Any:
-        async with asyncio.timeout(self._timeout):
-            return await work
+    async def _renew_one(self, token: str, key_id: int) -> None:
+        keys, args = self._keys(key_id)[2:4], [token, str(self._ttl)]
+        if await self._call(lambda: self._renew(keys=keys, args=args)) is _AWAY:
+            self._fell_back()
+
+    async def _call(self, make: Callable[[], Awaitable[Any]], limit: float = SLOW_TIMEOUT) -> Any:
+        """`make()` through the link (its timeout, its fallback state), or `_AWAY`."""
+        return await self._link.call(make, _AWAY, limit)
 
     def _keys(self, key_id: int) -> list[str]:
         return [self._name(key_id, kind) for kind in ("rpm", "tpm", "conc", "held", "spent")]
@@ -309,30 +298,15 @@ class RedisLimiter:
         return f"{self._prefix}{{k{key_id}}}:{kind}"
 
     def _spawn(self, work: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(self._guard(work))
+        task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _guard(self, work: Awaitable[Any]) -> None:
-        try:
-            await work
-        except _FAILURES as exc:
-            self._fell_back(exc)
-
-    def _fell_back(self, exc: BaseException) -> None:
+    def _fell_back(self) -> None:
         now = self._clock.monotonic()
-        self._down_until = now + RETRY_AFTER
         if now - self._last_warning >= WARN_EVERY:
             self._last_warning = now
-            log.warning(
-                "redis unavailable: key limits are enforced per process until it is back",
-                extra={"fields": {"error": type(exc).__name__}},
-            )
-
-
-def connect(url: str, clock: Clock, prefix: str) -> RedisLimiter:
-    """A limiter over a client of its own; `aclose` releases both."""
-    return RedisLimiter(Redis.from_url(url), clock, prefix)
+            log.warning("redis unavailable: key limits are enforced per process until it is back")
 
 
 def _text(value: Any) -> str:

@@ -53,7 +53,7 @@ async def build_services(basics: Basics, db: Database) -> Services:
     scheduler.start(prices.job())
     writer, live_log, metrics, sink = _logs(basics, db)
     scheduler.start(_retention(basics, db))
-    limiter = await _limiter(basics, db)
+    limiter = await _limiter(basics, db, link)
     relay = build_relay(
         basics.settings,
         catalog.get,
@@ -216,18 +216,16 @@ def _retention(basics: Basics, db: Database) -> Job:
     return Job("log-retention", purge, lambda: RETENTION_EVERY)
 
 
-async def _limiter(basics: Basics, db: Database) -> KeyLimiter:
-    """Per-key limits in-process, or shared through Redis when several instances run."""
+async def _limiter(basics: Basics, db: Database, link: RedisLink | None) -> KeyLimiter:
+    """Per-key limits in-process, or shared through the Redis link when several instances run."""
     async with db.sessions() as session:
         spent = await stats.key_spent(session)  # seeds each key's max_cost budget
-    settings = basics.settings
-    if not settings.redis_url:
+    if link is None:
         return InProcessLimiter(basics.clock, spent)
-    # imported only when configured: redis costs a single-instance gateway 6 MB of memory
-    from octopus.coordination import redis_limiter
+    from octopus.coordination.redis_limiter import RedisLimiter
 
-    limiter = redis_limiter.connect(settings.redis_url, basics.clock, settings.redis_prefix)
+    limiter = RedisLimiter(link, basics.clock)
     await limiter.seed(spent)
-    basics.flushers.append(limiter.aclose)
+    basics.flushers.append(limiter.drain)  # before the link closes (flushers run in reverse)
     log.info("key limits shared through redis")
     return limiter
