@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
+from octopus.core.throttle import LocalThrottles, LoginThrottle, ThrottlePolicy
 from octopus.services import tokens
-from octopus.services.accounts import USERNAME_POLICY, LoginGuards, LoginRefused, token_lifetime
+from octopus.services.accounts import LoginGuards, LoginRefused, token_lifetime
 from octopus.services.passwords import HashPool, HashPoolBusy, hash_password, password_problem
-from octopus.services.throttle import LoginThrottle, ThrottlePolicy
 from tests.fakes.doubles import FakeClock
 
 
@@ -49,19 +49,17 @@ def test_lifetimes() -> None:
     assert token_lifetime(10**9) == 30 * 24 * 3600
 
 
-def test_attempts_count_before_the_check_per_address_and_username() -> None:
-    guards = LoginGuards(
-        LoginThrottle(FakeClock()), LoginThrottle(FakeClock(), USERNAME_POLICY), HashPool()
-    )
+async def test_attempts_count_before_the_check_per_address_and_username() -> None:
+    guards = LoginGuards(LocalThrottles.default(FakeClock()), HashPool())
     for _ in range(4):  # admitted and counted without any outcome reported yet
-        guards.admit("1.2.3.4", "admin")
+        await guards.admit("1.2.3.4", "admin")
     with pytest.raises(LoginRefused) as refused:
-        guards.admit("1.2.3.4", "someone-else")
+        await guards.admit("1.2.3.4", "someone-else")
     assert refused.value.status == 429
-    guards.admit("5.6.7.8", "Admin")  # the fifth and sixth attempts at this username
-    guards.admit("5.6.7.8", "admin")  # (five free, then a wait), from another address
+    await guards.admit("5.6.7.8", "Admin")  # the fifth and sixth attempts at this username
+    await guards.admit("5.6.7.8", "admin")  # (five free, then a wait), from another address
     with pytest.raises(LoginRefused):
-        guards.admit("9.9.9.9", " ADMIN ")  # names compare case- and space-insensitively
+        await guards.admit("9.9.9.9", " ADMIN ")  # names compare case- and space-insensitively
     guards.hashes.close()
 
 

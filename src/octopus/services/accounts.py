@@ -7,17 +7,15 @@ import logging
 from dataclasses import dataclass
 
 from octopus.core.clock import Clock
+from octopus.core.throttle import LocalThrottles, LoginThrottles
 from octopus.services import tokens
 from octopus.services.account_cache import Account, AccountCache
 from octopus.services.passwords import HashPool, HashPoolBusy, password_problem
-from octopus.services.throttle import LoginThrottle, ThrottlePolicy
 from octopus.store import users
 from octopus.store.database import Sessions
 
 log = logging.getLogger("octopus.auth")
 DEFAULT_LIFETIME = 15 * 60
-# a username is guessed at from many addresses: its own, gentler limit (a wait, a short lock)
-USERNAME_POLICY = ThrottlePolicy(free_failures=5, base_delay=1.0, lock_after=15, lock_seconds=300)
 
 
 @dataclass(frozen=True)
@@ -43,28 +41,28 @@ class LoginRefused(Exception):
 
 @dataclass(frozen=True)
 class LoginGuards:
-    """What stands between a password guess and the hash: two throttles and the hash pool."""
+    """What stands between a password guess and the hash: the throttles (per address and per
+    username, in this process or fleet-wide) and the hash pool."""
 
-    by_address: LoginThrottle
-    by_username: LoginThrottle
+    throttles: LoginThrottles
     hashes: HashPool
 
     @classmethod
     def default(cls, clock: Clock) -> LoginGuards:
-        return cls(LoginThrottle(clock), LoginThrottle(clock, USERNAME_POLICY), HashPool())
+        return cls(LocalThrottles.default(clock), HashPool())
 
-    def admit(self, address: str, username: str) -> None:
+    async def admit(self, address: str, username: str) -> None:
         """Count the attempt before anything is checked, or refuse it with 429."""
-        name = username.strip().casefold()
-        wait = max(self.by_address.retry_after(address), self.by_username.retry_after(name))
+        wait = await self.throttles.admit(address, _folded(username))
         if wait > 0:
             raise LoginRefused(429, f"Too many failed logins; try again in {int(wait) + 1} s", wait)
-        self.by_address.failed(address)
-        self.by_username.failed(name)
 
-    def succeeded(self, address: str, username: str) -> None:
-        self.by_address.succeeded(address)
-        self.by_username.succeeded(username.strip().casefold())
+    async def succeeded(self, address: str, username: str) -> None:
+        await self.throttles.succeeded(address, _folded(username))
+
+
+def _folded(username: str) -> str:
+    return username.strip().casefold()
 
 
 class AuthService:
@@ -80,13 +78,13 @@ class AuthService:
         self.guards = guards or LoginGuards.default(clock)
 
     async def login(self, address: str, username: str, password: str, expire: int) -> LoginResult:
-        self.guards.admit(address, username)
+        await self.guards.admit(address, username)
         account = (await self.accounts.get()).account
         matches = await self._verify(account.password_hash, password)
         if username != account.username or not matches:
             log.warning("failed admin login", extra={"fields": {"client": address}})
             raise LoginRefused(401, "Authentication failed")
-        self.guards.succeeded(address, username)
+        await self.guards.succeeded(address, username)
         lifetime = token_lifetime(expire)
         now = int(self._clock.time())
         claims = tokens.TokenClaims(

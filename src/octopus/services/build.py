@@ -8,18 +8,20 @@ from typing import TYPE_CHECKING
 
 from octopus.coordination.config_sync import ConfigSync, Reload
 from octopus.core.clock import Clock
+from octopus.core.throttle import LocalThrottles, LoginThrottles
 from octopus.relay.build import RelayParts, build_relay
 from octopus.relay.limits import InProcessLimiter, KeyLimiter
 from octopus.routing.affinity import InMemoryRoundRobin, InMemoryStickiness
 from octopus.routing.state import RoutingState
 from octopus.services import tokens
-from octopus.services.accounts import AuthService
+from octopus.services.accounts import AuthService, LoginGuards
 from octopus.services.container import Basics, Services
 from octopus.services.fan_out import FanOutSink
 from octopus.services.first_admin import ensure_admin
 from octopus.services.live_log import LiveLog
 from octopus.services.metrics import GatewayMetrics
 from octopus.services.model_sync import ModelSync
+from octopus.services.passwords import HashPool
 from octopus.services.prices import PriceService
 from octopus.services.scheduler import Job, JobLease, Scheduler
 from octopus.store import logs, stats, users
@@ -38,8 +40,8 @@ RETENTION_EVERY = 3600.0
 
 
 async def build_services(basics: Basics, db: Database) -> Services:
-    auth = await _auth(db, basics)
     link = _link(basics)
+    auth = await _auth(db, basics, link)
     reloaders: list[Reload] = []
     poll = basics.settings.config_poll_seconds
     config = ConfigSync(db.sessions, lambda: _reload_all(reloaders), link, poll)
@@ -145,11 +147,22 @@ async def bootstrap_account(db: Database, admin_password: str) -> str:
         return await users.get_or_create_meta(session, "token_secret", tokens.new_secret())
 
 
-async def _auth(db: Database, basics: Basics) -> AuthService:
+async def _auth(db: Database, basics: Basics, link: RedisLink | None) -> AuthService:
     secret = await bootstrap_account(db, basics.settings.admin_password)
-    auth = AuthService(db.sessions, secret, basics.clock)
+    guards = LoginGuards(_throttles(basics.clock, link), HashPool())
+    auth = AuthService(db.sessions, secret, basics.clock, guards)
     basics.flushers.append(partial(_close, auth))
     return auth
+
+
+def _throttles(clock: Clock, link: RedisLink | None) -> LoginThrottles:
+    """Login attempts counted per process, or once for the fleet when Redis is shared."""
+    local = LocalThrottles.default(clock)
+    if link is None:
+        return local
+    from octopus.coordination.redis_throttle import RedisThrottles
+
+    return RedisThrottles(link, local)
 
 
 async def _close(auth: AuthService) -> None:

@@ -1,11 +1,13 @@
 """Login throttling per key (a client address, a username): a growing wait, then a lock.
 
 Attempts are counted when they start, before the slow hash is checked, so parallel guesses
-see each other; a success clears the count."""
+see each other; a success clears the count. `LoginThrottles` is the seam: `LocalThrottles` counts
+in this process, coordination/redis_throttle.py counts for the whole fleet."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from octopus.core.clock import Clock
 
@@ -24,11 +26,20 @@ class ThrottlePolicy:
     lock_seconds: float = 900.0
 
 
+ADDRESS_POLICY = ThrottlePolicy()
+# a username is guessed at from many addresses: its own, gentler limit (a wait, a short lock)
+USERNAME_POLICY = ThrottlePolicy(free_failures=5, base_delay=1.0, lock_after=15, lock_seconds=300)
+
+
 class LoginThrottle:
     def __init__(self, clock: Clock, policy: ThrottlePolicy | None = None) -> None:
         self._clock = clock
         self._policy = policy or ThrottlePolicy()
         self._records: dict[str, _Record] = {}
+
+    @property
+    def policy(self) -> ThrottlePolicy:
+        return self._policy
 
     def retry_after(self, address: str) -> float:
         """Seconds this address must still wait before it may try again (0 = go ahead)."""
@@ -60,3 +71,40 @@ class LoginThrottle:
             now = self._clock.monotonic()
             for key in [k for k, r in self._records.items() if r.not_before < now]:
                 del self._records[key]
+
+
+class LoginThrottles(Protocol):
+    async def admit(self, address: str, username: str) -> float:
+        """0 once the attempt is counted against both, or the seconds still to wait (not
+        counted). `username` comes already folded (case and spaces)."""
+        ...
+
+    async def succeeded(self, address: str, username: str) -> None: ...
+
+
+@dataclass
+class LocalThrottles:
+    """Both throttles in this process: one gateway, or the fallback while Redis is away."""
+
+    by_address: LoginThrottle
+    by_username: LoginThrottle
+    policies: tuple[ThrottlePolicy, ThrottlePolicy] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.policies = (self.by_address.policy, self.by_username.policy)
+
+    @classmethod
+    def default(cls, clock: Clock) -> LocalThrottles:
+        return cls(LoginThrottle(clock, ADDRESS_POLICY), LoginThrottle(clock, USERNAME_POLICY))
+
+    async def admit(self, address: str, username: str) -> float:
+        wait = max(self.by_address.retry_after(address), self.by_username.retry_after(username))
+        if wait > 0:
+            return wait
+        self.by_address.failed(address)
+        self.by_username.failed(username)
+        return 0.0
+
+    async def succeeded(self, address: str, username: str) -> None:
+        self.by_address.succeeded(address)
+        self.by_username.succeeded(username)
