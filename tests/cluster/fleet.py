@@ -85,3 +85,21 @@ async def answers(instance: Instance, api_key: str) -> int:
 async def all_answer(instances: list[Instance], api_key: str, status: int) -> bool:
     codes = await asyncio.gather(*(answers(i, api_key) for i in instances))
     return all(code == status for code in codes)
+
+
+async def worker_pids(instance: Instance, want: int, tries: int = 200) -> set[int]:
+    """Worker pids answering on `instance`'s port; a new connection per probe spreads them."""
+    seen: set[int] = set()
+    for _ in range(tries):
+        async with httpx.AsyncClient(base_url=instance.url, timeout=5) as client:
+            seen.add(int((await client.get("/readyz")).json()["pid"]))
+        if len(seen) >= want:
+            break
+    return seen
+
+
+async def ask(instance: Instance, api_key: str) -> httpx.Response:
+    """One chat request on a connection of its own (so the kernel picks any worker)."""
+    async with instance.client() as client:
+        headers = {"Authorization": f"Bearer {api_key}"}
+        return await client.post("/v1/chat/completions", json=ASK, headers=headers)

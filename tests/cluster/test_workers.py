@@ -10,21 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
+from tests.cluster.fleet import worker_pids
 from tests.cluster.harness import Cluster, measure, wait_ready
 from tests.conftest import REDIS_URL
-
-
-async def _pids(url: str, tries: int = 200) -> set[int]:
-    """Worker pids answering on the port; a new connection per probe spreads them."""
-    seen: set[int] = set()
-    for _ in range(tries):
-        async with httpx.AsyncClient(base_url=url, timeout=5) as client:
-            seen.add(int((await client.get("/readyz")).json()["pid"]))
-        if len(seen) >= 2:
-            break
-    return seen
 
 
 async def test_two_workers_share_one_port_and_a_killed_one_is_replaced(tmp_path: Path) -> None:
@@ -32,14 +20,14 @@ async def test_two_workers_share_one_port_and_a_killed_one_is_replaced(tmp_path:
     supervisor = cluster.launch("w", None, "--workers", "2")
     try:
         await wait_ready(supervisor)
-        pids = await _pids(supervisor.url)
+        pids = await worker_pids(supervisor, 2)
         assert len(pids) == 2, pids
         assert supervisor.popen.pid not in pids
         victim = min(pids)
         os.kill(victim, signal.SIGKILL)
 
         async def replaced() -> bool:
-            current = await _pids(supervisor.url, tries=20)
+            current = await worker_pids(supervisor, 2, tries=20)
             return victim not in current and len(current) == 2
 
         took = await measure(replaced, limit=30, poll=0.2)
