@@ -175,6 +175,25 @@ def open_fds(pid: int) -> int:
         return -1
 
 
+def sockets_to(pid: int, port: int) -> int:
+    """How many of the process's fds are TCP connections to `port` (e.g. pooled upstream ones)."""
+    remote: dict[str, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            remote[fields[9]] = int(fields[2].rsplit(":", 1)[1], 16)  # inode -> remote port
+    try:
+        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+    except OSError:
+        return -1
+    inodes = [link[8:-1] for link in links if link.startswith("socket:[")]
+    return sum(1 for inode in inodes if remote.get(inode) == port)
+
+
 def reset_peak_rss(pids: Sequence[int]) -> None:
     """Restart VmHWM from the current RSS (Linux clear_refs 5), so later peaks exclude start-up."""
     for pid in pids:

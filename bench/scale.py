@@ -10,6 +10,7 @@ soak   500 paced streams open at all times + 200 non-stream req/s; RSS, fds and 
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ import lean_client as lc
 import scenarios as sc
 import uvloop
 from load import run_wrk, write_lua
-from procs import cores, cpu_seconds, open_fds, wait_idle
+from procs import cores, cpu_seconds, open_fds, sockets_to, wait_idle
 from targets import Target
 
 LEVELS = (100, 1000, 2000, 5000)
@@ -134,6 +135,7 @@ def run_burst(report: Report, targets: list[Target], upstream: Target) -> None:
 
 
 def run_soak(report: Report, gateway: Target, upstream: Target, seconds: float) -> None:
+    """The soak on `gateway` (a process of its own: no earlier wave's heap in its RSS)."""
     cores = _cores(upstream, [gateway])
     probe = _probe(gateway, upstream, cores)
     tasks_file = gateway.procs[0].log.parent / "tasks.txt"
@@ -144,14 +146,30 @@ def run_soak(report: Report, gateway: Target, upstream: Target, seconds: float) 
         except (OSError, ValueError):
             return -1
 
-    wait_idle(gateway.pids())
-    report.soak = uvloop.run(sc.soak(probe, seconds, tasks, lambda: open_fds(gateway.procs[0].pid)))
+    def fds() -> int:
+        return open_fds(gateway.procs[0].pid)
+
+    idle_before = _idle_counts(gateway, upstream, tasks, fds)
+    report.soak = uvloop.run(sc.soak(probe, seconds, tasks, fds))
+    after = _idle_counts(gateway, upstream, tasks, fds)
+    report.soak.idle_before, report.soak.idle_after = idle_before, after
     for sample in report.soak.samples:
         _say(
             f"soak {sample.at:>4.0f} s: RSS {sample.rss_mb:.1f} MB, fds {sample.fds}, tasks "
-            f"{sample.tasks}, streams {sample.streams}, requests {sample.requests}, errors "
-            f"{sample.errors}"
+            f"{sample.tasks} ({sample.in_flight} requests in flight), streams {sample.streams}, "
+            f"requests {sample.requests}, errors {sample.errors}"
         )
+    _say(f"soak idle (tasks, fds, pooled upstream connections): {idle_before} → {after}")
+
+
+def _idle_counts(
+    gateway: Target, upstream: Target, tasks: Callable[[], int], fds: Callable[[], int]
+) -> tuple[int, int, int]:
+    """(tasks, fds, upstream keep-alive connections among the fds) once the gateway is idle and
+    has rewritten its task count (every second)."""
+    wait_idle(gateway.pids())
+    time.sleep(2.5)
+    return tasks(), fds(), sockets_to(gateway.procs[0].pid, int(upstream.url.rsplit(":", 1)[1]))
 
 
 def _cores(upstream: Target, targets: list[Target]) -> tuple[str, str]:

@@ -130,17 +130,19 @@ def soak(report: Report) -> list[str]:
     lines = [
         f"Gateway only, {found.seconds:g} s: 500 paced streams (50 × 20 ms) open at all times "
         "plus 200 non-stream requests/s. RSS = VmRSS; fds = /proc/<pid>/fd; tasks = "
-        "`len(asyncio.all_tasks())` on the gateway's loop (bench/octopus_probe.py).",
+        "`len(asyncio.all_tasks())` on the gateway's loop (bench/octopus_probe.py, written "
+        "once a second). The soak runs in a gateway process of its own, started for it.",
         "",
         f"Stream p99 {found.stream_p99_ms / 1000:.2f} s, non-stream p99 "
         f"{found.request_p99_ms:.1f} ms, CPU µs per stream (non-stream share included) "
         f"{found.cpu_us_per_stream:,.0f}; {found.load.text()}.",
         "",
-        "| at s | RSS MB | fds | tasks | streams done | requests done | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| at s | RSS MB | fds | tasks | requests in flight | streams done | requests done | "
+        "errors |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     lines.extend(
-        f"| {s.at:.0f} | {s.rss_mb:.1f} | {s.fds} | {s.tasks} | {s.streams:,} | "
+        f"| {s.at:.0f} | {s.rss_mb:.1f} | {s.fds} | {s.tasks} | {s.in_flight} | {s.streams:,} | "
         f"{s.requests:,} | {s.errors} |"
         for s in found.samples
     )
@@ -150,17 +152,24 @@ def soak(report: Report) -> list[str]:
 
 
 def soak_verdict(found: sc.Soak) -> tuple[str, bool]:
-    """RSS within ±10 % of the 1-minute value; fds and tasks no higher at the end."""
+    """RSS within ±10 % of the 1-minute value; fds no higher at the end than at 1 minute (same
+    load); once the load has drained, tasks and fds back to their idle counts (within 5), not
+    counting the upstream keep-alive connections the pool keeps (closed after 60 s idle)."""
     first = next((s for s in found.samples if s.at >= 60), None)
     last = found.samples[-1] if found.samples else None
     if first is None or last is None or first is last:
         return "soak too short for a verdict", False
     spread = max(abs(s.rss_mb - first.rss_mb) / first.rss_mb for s in found.samples if s.at >= 60)
-    ok = spread <= 0.10 and last.fds <= first.fds + 5 and last.tasks <= first.tasks + 20
+    (tasks_before, fds_before, pool_before) = found.idle_before
+    (tasks_after, fds_after, pool_after) = found.idle_after
+    ok = spread <= 0.10 and last.fds <= first.fds + 5 and tasks_after <= tasks_before + 5
+    ok = ok and fds_after - pool_after <= fds_before - pool_before + 5
     text = (
         f"RSS {first.rss_mb:.1f} MB at {first.at:.0f} s → {last.rss_mb:.1f} MB at {last.at:.0f} s "
-        f"(max deviation {spread * 100:.1f} %); fds {first.fds} → {last.fds}; "
-        f"tasks {first.tasks} → {last.tasks}"
+        f"(max deviation {spread * 100:.1f} %); under load fds {first.fds} → {last.fds}, tasks "
+        f"beyond the requests in flight {first.spare_tasks} → {last.spare_tasks}; idle before → "
+        f"after: tasks {tasks_before} → {tasks_after}, fds {fds_before} → {fds_after} (of which "
+        f"pooled upstream keep-alive connections {pool_before} → {pool_after})"
     )
     return text, ok
 

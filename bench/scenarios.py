@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -269,9 +269,15 @@ class SoakSample:
     rss_mb: float
     fds: int
     tasks: int
+    in_flight: int  # requests the load had open when the sample was taken
     streams: int
     requests: int
     errors: int
+
+    @property
+    def spare_tasks(self) -> int:
+        """Tasks beyond those of the requests in flight: what a leak would make grow."""
+        return self.tasks - self.in_flight
 
 
 @dataclass
@@ -283,6 +289,10 @@ class Soak:
     cpu_us_per_stream: float = 0.0
     load: Load = field(default_factory=Load)
     error_sample: str = ""
+    # (tasks, fds, idle upstream keep-alive connections among the fds) with no load, before the
+    # soak and once its load has drained
+    idle_before: tuple[int, int, int] = (0, 0, 0)
+    idle_after: tuple[int, int, int] = (0, 0, 0)
 
 
 class _SoakRun:
@@ -294,7 +304,7 @@ class _SoakRun:
         self.tasks, self.fds = counters
         self.call = lc.openai_call(probe.key, "bench-model", EVENTS, PACE_MS)
         self.plain = lc.plain_call(probe.key, "bench-model")
-        self.counts = {"streams": 0, "requests": 0, "errors": 0}
+        self.counts = {"streams": 0, "requests": 0, "errors": 0, "in_flight": 0}
         self.stream_ms: list[float] = []
         self.request_ms: list[float] = []
         self.started = time.monotonic()
@@ -306,7 +316,7 @@ class _SoakRun:
 
     async def streamer(self, conn: lc.Conn) -> None:
         while time.monotonic() < self.deadline:
-            answer = await lc.ask(conn, self.call, 60)
+            answer = await self._counted(lc.ask(conn, self.call, 60))
             if answer.ok(self.call):
                 self.counts["streams"] += 1
                 self.stream_ms.append(answer.total_ms)
@@ -315,8 +325,15 @@ class _SoakRun:
             if conn.transport is None:
                 return
 
+    async def _counted(self, asking: Awaitable[lc.Answer]) -> lc.Answer:
+        self.counts["in_flight"] += 1
+        try:
+            return await asking
+        finally:
+            self.counts["in_flight"] -= 1
+
     async def _one(self, conn: lc.Conn, idle: list[lc.Conn]) -> None:
-        answer = await lc.ask(conn, self.plain, 30)
+        answer = await self._counted(lc.ask(conn, self.plain, 30))
         if answer.ok(self.plain):
             self.counts["requests"] += 1
             self.request_ms.append(answer.total_ms)
@@ -347,6 +364,7 @@ class _SoakRun:
                     rss_mb(self.probe.pids()),
                     self.fds(),
                     self.tasks(),
+                    self.counts["in_flight"],
                     self.counts["streams"],
                     self.counts["requests"],
                     self.counts["errors"],
