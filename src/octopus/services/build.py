@@ -7,10 +7,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from octopus.coordination.config_sync import ConfigSync, Reload
+from octopus.coordination.live_fleet import LiveFleet, LocalFleet
 from octopus.core.clock import Clock
 from octopus.core.throttle import LocalThrottles, LoginThrottles
 from octopus.relay.build import RelayParts, build_relay
 from octopus.relay.limits import InProcessLimiter, KeyLimiter
+from octopus.relay.service import RelayService
 from octopus.routing.affinity import InMemoryRoundRobin, InMemoryStickiness
 from octopus.routing.state import RoutingState
 from octopus.services import tokens
@@ -71,9 +73,10 @@ async def build_services(basics: Basics, db: Database) -> Services:
         ),
     )
     metrics.watch_health(relay.routing.health)
+    fleet = _fleet(basics, link, live_log, relay)
     services = Services(
         basics, db, auth, catalog, events, transport, scheduler, sync, prices,
-        writer, live_log, metrics, sink, limiter, relay, config, link,
+        writer, live_log, metrics, sink, limiter, relay, config, link, fleet,
     )  # fmt: skip
     reloaders.append(lambda: _reload_config(services))
     await _follow_config(basics, config, link)
@@ -107,6 +110,20 @@ def _routing(clock: Clock, link: RedisLink | None) -> RoutingState | None:
         turns=InMemoryRoundRobin(),
         shared=RedisRouting(link, health),
     )
+
+
+def _fleet(
+    basics: Basics, link: RedisLink | None, live_log: LiveLog, relay: RelayService
+) -> LiveFleet:
+    """The live log and running rounds of every process when Redis is shared."""
+    if link is None:
+        return LocalFleet(live_log, relay)  # one process: it is the whole gateway
+    from octopus.coordination.live_fleet_redis import RedisFleet
+
+    fleet = RedisFleet(link, live_log, relay)  # subscribes before the link starts listening
+    fleet.start()
+    basics.flushers.append(fleet.stop_announcing)
+    return fleet
 
 
 def _lease(link: RedisLink | None) -> JobLease | None:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from octopus.coordination.config_sync import ConfigBus, ConfigSync
+from octopus.coordination.live_fleet import LiveFleet
 from octopus.core.clock import Clock
 from octopus.live_settings import LiveSettings
 from octopus.relay.limits import KeyLimiter
@@ -58,6 +59,7 @@ class Services:
     relay: RelayService
     config: ConfigSync  # admin writes call `changed()`: every process reloads
     link: ConfigBus | None  # the Redis link when configured (its `mode` for /readyz)
+    fleet: LiveFleet  # live log, running rounds and stop-round across every process
 
     @property
     def settings(self) -> Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -12,6 +13,7 @@ from octopus.records.request import RequestRecord
 from octopus.store.records import log_item, log_row
 
 Queue = asyncio.Queue[bytes | None]  # None: the subscriber was dropped (too slow) or closed
+Forward = Callable[[bytes], None]
 
 
 def record_json(record: RequestRecord) -> bytes:
@@ -31,6 +33,7 @@ class LiveLog:
         self._queue_size = queue_size
         self._subscribers: set[Queue] = set()
         self.dropped_subscribers = 0
+        self.forward: Forward | None = None  # set only while another process watches
 
     def started(self, record: RequestRecord) -> None:
         self._running[id(record)] = record
@@ -63,9 +66,15 @@ class LiveLog:
         return len(self._subscribers)
 
     def _publish(self, record: RequestRecord) -> None:
-        if not self._subscribers:
-            return
+        if not self._subscribers and self.forward is None:
+            return  # nobody watches anywhere: the hot path pays one check
         data = record_json(record)
+        self.deliver(data)
+        if self.forward is not None:
+            self.forward(data)
+
+    def deliver(self, data: bytes) -> None:
+        """A record (`record_json`, made here or in another process) to every subscriber."""
         for queue in list(self._subscribers):
             try:
                 queue.put_nowait(data)

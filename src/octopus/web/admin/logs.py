@@ -23,6 +23,7 @@ PING_SECONDS = 15.0
 MAX_PAGE_SIZE = 500
 MAX_PAGE = 10**9
 _PING = b": ping\n\n"
+SCOPE = "X-Octopus-Scope"  # fleet | partial | local: which processes the answer covers
 
 
 def _filter(params: Mapping[str, str]) -> logs.LogFilter:
@@ -104,14 +105,19 @@ async def clear(services: Services, request: Request) -> Response:
 
 
 async def overview_stream(services: Services, request: Request) -> Response:
-    """SSE: event `log` per running/recent request, then live updates; ends at shutdown."""
+    """SSE: event `log` per running/recent request of every process, then live updates; ends
+    at shutdown. `X-Octopus-Scope` says whether other processes could be reached."""
     live, stopping = services.live_log, services.stopping
     queue = live.subscribe()  # before the snapshot, so nothing falls between the two
-    snapshot = live.snapshot()
+    try:
+        snapshot = await services.fleet.snapshot()
+    except BaseException:
+        live.unsubscribe(queue)
+        raise
     return StreamingResponse(
-        _events(live, queue, snapshot, stopping),
+        _events(live, queue, snapshot.value, stopping),
         media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", SCOPE: snapshot.scope},
     )
 
 
@@ -152,17 +158,24 @@ async def _next(queue: Queue, stopping: asyncio.Event) -> bytes | None:
 
 
 async def running_rounds(services: Services, request: Request) -> Response:
-    """Request id -> the round that is waiting for its upstream, i.e. what can be stopped now."""
-    return ok(services.relay.running_rounds())
+    """Request id -> the round that is waiting for its upstream (in any process): what can be
+    stopped now."""
+    running = await services.fleet.running()
+    answer = ok(running.value)
+    answer.headers[SCOPE] = running.scope
+    return answer
 
 
 async def stop_round(services: Services, request: Request) -> Response:
-    """Stop a running request's current upstream attempt; it moves on to the next member."""
+    """Stop a running request's current upstream attempt, in whichever process holds it; it
+    moves on to the next member."""
     request_id = request.path_params["request_id"]
     number = bounded_int(request.path_params["round"], "round", 0, MAX_ID)
-    if not services.relay.stop_round(request_id, number):
-        return fail(404, "That round is not waiting for its upstream any more")
-    return Response(status_code=204)
+    stopped = await services.fleet.stop(request_id, number)
+    if not stopped.value:
+        gone = "That round is not waiting for its upstream any more"
+        return fail(404, gone, headers={SCOPE: stopped.scope})
+    return Response(status_code=204, headers={SCOPE: stopped.scope})
 
 
 def routes(services: Services) -> list[BaseRoute]:
