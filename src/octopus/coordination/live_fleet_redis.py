@@ -42,6 +42,8 @@ class RedisFleet:
         self._forward_until = 0.0
         self._warned = False
         self._task: asyncio.Task[None] | None = None
+        self._outbox: list[bytes] = []  # records waiting for the one sender: order kept
+        self._sending = False
         link.subscribe(ASK, self._asked)
         link.subscribe(WATCH, self._watched)
         link.subscribe(RECORD, self._heard_record)
@@ -92,8 +94,7 @@ class RedisFleet:
         """The other processes' answers, or None when Redis is away (nobody could be asked)."""
         ask_id = secrets.token_hex(8)
         message = orjson.dumps({"origin": self._origin, "id": ask_id, "kind": kind, "args": args})
-        redis, channel = self._link.redis, self._link.channel(ASK)
-        heard = await self._link.call(lambda: redis.publish(channel, message), None, SLOW_TIMEOUT)
+        heard = await self._publish(ASK, message)
         if heard is None:
             return None
         self._warned = False
@@ -163,12 +164,31 @@ class RedisFleet:
         if time.monotonic() > self._forward_until:
             self._feed.forward = None  # nobody announced for a while: back to the free path
             return
-        self._link.publish(RECORD, self._origin.encode() + b" " + record)
+        self._outbox.append(record)
+        if not self._sending:
+            self._sending = True
+            self._link.spawn(self._send())
+
+    async def _send(self) -> None:
+        """One sender: a finish never overtakes its start; what piles up goes in one message."""
+        try:
+            while self._outbox:
+                batch, self._outbox = self._outbox, []
+                lines = [self._origin.encode(), *batch]  # JSON records hold no raw newline
+                await self._publish(RECORD, b"\n".join(lines))
+        finally:
+            self._sending = False
+
+    async def _publish(self, name: str, message: bytes) -> int | None:
+        """How many processes heard it; None while Redis is away."""
+        redis, channel = self._link.redis, self._link.channel(name)
+        return await self._link.call(lambda: redis.publish(channel, message), None, SLOW_TIMEOUT)
 
     def _heard_record(self, data: bytes) -> None:
-        origin, _, record = data.partition(b" ")
+        origin, *records = data.split(b"\n")
         if origin.decode(errors="replace") != self._origin and self._feed.subscribers:
-            self._feed.deliver(record)
+            for record in records:
+                self._feed.deliver(record)
 
     async def _announce(self) -> None:
         while True:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 from functools import partial
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
@@ -124,16 +125,42 @@ async def overview_stream(services: Services, request: Request) -> Response:
 async def _events(
     live: LiveLog, queue: Queue, snapshot: list[bytes], stopping: asyncio.Event
 ) -> AsyncIterator[bytes]:
+    shown = _Finished()
     try:
         for data in snapshot:
+            shown.note(data)
             yield encode_event(SseEvent(data, event="log"))
         while not stopping.is_set():
             item = await _next(queue, stopping)
             if item is None:
                 return
-            yield _PING if item is _PING else encode_event(SseEvent(item, event="log"))
+            if item is _PING:
+                yield _PING
+            elif shown.note(item):
+                yield encode_event(SseEvent(item, event="log"))
     finally:
         live.unsubscribe(queue)
+
+
+class _Finished:
+    """The last finished request ids a stream showed: another process's `running` record that
+    crossed the snapshot in flight must not turn a finished request back into a running one."""
+
+    KEEP = 1000
+
+    def __init__(self) -> None:
+        self._ids: dict[str, None] = {}
+
+    def note(self, data: bytes) -> bool:
+        """False for a stale `running` record (drop it); remembers finished ones."""
+        record = orjson.loads(data)
+        request_id = record.get("request_id")
+        if record.get("status") == "running":
+            return request_id not in self._ids
+        self._ids[request_id] = None
+        if len(self._ids) > self.KEEP:
+            del self._ids[next(iter(self._ids))]
+        return True
 
 
 async def _next(queue: Queue, stopping: asyncio.Event) -> bytes | None:
