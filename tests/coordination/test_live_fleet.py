@@ -156,3 +156,15 @@ async def test_without_redis_one_process_answers_quickly_and_logs_once(
     said = [r for r in caplog.records if "this process only" in r.getMessage()]
     assert len(said) == 1
     assert said[0].levelno == logging.WARNING
+
+
+async def test_a_clear_empties_every_process_recent_requests(pair: tuple[Process, Process]) -> None:
+    a, b = pair
+    b.live.finished(record(requested_model="done-on-b"))
+    running = record(status="running", requested_model="still-on-b")
+    b.live.started(running)
+    await a.fleet.clear()
+    async with asyncio.timeout(5):
+        while len(b.live.snapshot()) != 1:
+            await asyncio.sleep(0.02)
+    assert orjson.loads(b.live.snapshot()[0])["request_id"] == running.request_id

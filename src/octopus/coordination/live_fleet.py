@@ -33,6 +33,7 @@ class LiveFeed(Protocol):
 
     def snapshot(self) -> list[bytes]: ...
     def deliver(self, data: bytes) -> None: ...
+    def clear(self) -> None: ...
 
 
 class RoundControl(Protocol):
@@ -55,6 +56,10 @@ class LiveFleet(Protocol):
         """Running and recent records, newest first; other processes forward theirs from now."""
         ...
 
+    async def clear(self) -> None:
+        """Forget the recent (finished) records everywhere: the log was cleared."""
+        ...
+
 
 class LocalFleet:
     def __init__(self, feed: LiveFeed, rounds: RoundControl) -> None:
@@ -69,3 +74,6 @@ class LocalFleet:
 
     async def snapshot(self) -> Seen[list[bytes]]:
         return Seen(self.feed.snapshot(), "local")
+
+    async def clear(self) -> None:
+        self.feed.clear()

@@ -84,6 +84,11 @@ class RedisFleet:
         answers, scope = gathered
         return Seen(_newest_first(here, answers), scope)
 
+    async def clear(self) -> None:
+        """Nobody answers a clear: a process Redis cannot reach keeps its recent records."""
+        self._feed.clear()
+        await self._publish(ASK, self._question("clear"))
+
     def _alone(self, value: Any) -> Seen[Any]:
         if not self._warned:
             self._warned = True
@@ -93,14 +98,16 @@ class RedisFleet:
     async def _gather(self, kind: str, *args: object) -> tuple[list[bytes], Scope] | None:
         """The other processes' answers, or None when Redis is away (nobody could be asked)."""
         ask_id = secrets.token_hex(8)
-        message = orjson.dumps({"origin": self._origin, "id": ask_id, "kind": kind, "args": args})
-        heard = await self._publish(ASK, message)
+        heard = await self._publish(ASK, self._question(kind, *args, ask_id=ask_id))
         if heard is None:
             return None
         self._warned = False
         expected = max(0, heard - 1 if self._link.subscribed.is_set() else heard)  # not us
         answers = await self._collect(self._link.key("reply", ask_id), expected)
         return answers, "fleet" if len(answers) >= expected else "partial"
+
+    def _question(self, kind: str, *args: object, ask_id: str = "") -> bytes:
+        return orjson.dumps({"origin": self._origin, "id": ask_id, "kind": kind, "args": args})
 
     async def _collect(self, reply: str, expected: int) -> list[bytes]:
         answers: list[bytes] = []
@@ -141,6 +148,8 @@ class RedisFleet:
             return b"1" if rounds.stop_round(str(args[0]), int(args[1])) else b"0"
         if kind == "snapshot":
             return b"[" + b",".join(self._feed.snapshot()) + b"]"
+        if kind == "clear":
+            self._feed.clear()
         return None
 
     async def _reply(self, key: str, answer: bytes) -> None:

@@ -101,7 +101,7 @@ async def response_body(services: Services, request: Request) -> Response:
 async def clear(services: Services, request: Request) -> Response:
     async with services.sessions() as session:
         await logs.clear_logs(session)
-    services.live_log.clear()
+    await services.fleet.clear()  # the live view of every process forgets its recent requests
     return Response(status_code=204)
 
 
