@@ -28,6 +28,7 @@ log = logging.getLogger("octopus.shared")
 WATCH_SECONDS = 3.0
 FORWARD_SECONDS = 10.0
 ASK_SECONDS = 1.0
+BATCH_SECONDS = 0.05  # what forwarding may add to a record's way to a remote live view
 REPLY_TTL = 10  # seconds a late answer lingers before Redis drops it
 SLOW_TIMEOUT = 1.0  # as link.SLOW_TIMEOUT (not imported: that would load redis at import)
 ASK, WATCH, RECORD = "live:ask", "live:watch", "live:record"
@@ -182,6 +183,7 @@ class RedisFleet:
         """One sender: a finish never overtakes its start; what piles up goes in one message."""
         try:
             while self._outbox:
+                await asyncio.sleep(BATCH_SECONDS)  # under load: one PUBLISH for many records
                 batch, self._outbox = self._outbox, []
                 lines = [self._origin.encode(), *batch]  # JSON records hold no raw newline
                 await self._publish(RECORD, b"\n".join(lines))
