@@ -168,3 +168,21 @@ async def test_a_clear_empties_every_process_recent_requests(pair: tuple[Process
         while len(b.live.snapshot()) != 1:
             await asyncio.sleep(0.02)
     assert orjson.loads(b.live.snapshot()[0])["request_id"] == running.request_id
+
+
+async def test_a_process_that_heard_but_did_not_answer_makes_it_partial_within_the_bound(
+    pair: tuple[Process, Process],
+) -> None:
+    a, b = pair
+    mute = RedisLink(REDIS_URL, a.link.prefix)
+    mute.subscribe(live_fleet_redis.ASK, lambda data: None)  # hears every question, answers none
+    await mute.start()
+    try:
+        b.rounds.current["there"] = 1
+        began = asyncio.get_running_loop().time()
+        running = await a.fleet.running()
+        took = asyncio.get_running_loop().time() - began
+        assert (running.value, running.scope) == ({"there": 1}, "partial")
+        assert live_fleet_redis.ASK_SECONDS <= took < live_fleet_redis.ASK_SECONDS + 2.0
+    finally:
+        await mute.close()
