@@ -24,6 +24,8 @@ import scale
 import scale_report
 import spy
 import uvloop
+import workers
+import workers_report
 from load import StreamResult, WrkResult, probe, run_wrk, stream_load, write_lua
 from procs import (
     BenchError,
@@ -366,6 +368,8 @@ def _scale(bench: Bench, args: argparse.Namespace) -> scale.Report:
         soaker = next((t for t in bench.targets if t.name == "gateway-soak"), None)
         if soaker is not None:
             scale.run_soak(report, soaker, upstream, args.soak_seconds)
+    if args.scenario in ("workers", "all"):
+        report.workers = workers.run(bench.work, (bench.load_core, bench.target_core), upstream)
     return report
 
 
@@ -404,6 +408,7 @@ def _scale_results(
         ("Paced streams", scale_report.paced(report)),
         ("Per-event cost", scale_report.burst(report)),
         ("Soak", scale_report.soak(report)),
+        ("Workers and shared state (issue 11)", workers_report.section(report.workers)),
     ]
     if profile:
         sections.append(

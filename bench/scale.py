@@ -5,6 +5,7 @@ paced  non-stream CPU per request (wrk c=50), added TTFB at c=1 with paced event
        N whose p99 stays ≤ 1.5× the ideal 1.0 s
 burst  CPU per relayed event, one event per read and many per read, passthrough and converted
 soak   500 paced streams open at all times + 200 non-stream req/s; RSS, fds and tasks over time
+workers  CPU per request with 1 / 2 workers and Redis-shared state, latency with Redis slow
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import uvloop
 from load import run_wrk, write_lua
 from procs import cores, cpu_seconds, open_fds, sockets_to, wait_idle
 from targets import Target
+from workers import Figures
 
 LEVELS = (100, 1000, 2000, 5000)
 PACE_LIMIT = 1.5 * sc.IDEAL_S
@@ -38,6 +40,7 @@ class Report:
     costs: list[tuple[str, sc.EventCost]] = field(default_factory=list)
     soak: sc.Soak | None = None
     idle_rss: dict[str, float] = field(default_factory=dict)
+    workers: Figures | None = None  # workers and shared state (bench/workers.py)
 
 
 def _probe(target: Target, upstream: Target, cores: tuple[str, str]) -> sc.Probe:
@@ -180,7 +183,7 @@ def scenario_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scenario",
         default="all",
-        choices=("paced", "burst", "soak", "all", "classic"),
-        help="all = paced + burst + soak; classic = the c=50 rounds of issue 3",
+        choices=("paced", "burst", "soak", "workers", "all", "classic"),
+        help="all = paced + burst + soak + workers; classic = the c=50 rounds of issue 3",
     )
     parser.add_argument("--soak-seconds", type=float, default=600.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import scenarios as sc
+import workers_report
 from scale import LEVELS, PACE_LIMIT, Report
 
 ORDER = ("direct", "nginx", "gateway")
@@ -233,6 +234,7 @@ def targets(report: Report) -> list[str]:
     if report.soak is not None:
         text, ok = soak_verdict(report.soak)
         rows.append(_row("soak: RSS ±10 % of the 1-min value, no fd/task growth", "hold", text, ok))
+    rows += [_row(*found) for found in workers_report.target_rows(report.workers)]
     return rows
 
 
@@ -286,4 +288,6 @@ def history_text(report: Report) -> str:
         parts.append(f"TTFB +{report.ttfb['gateway'][0] - report.ttfb['direct'][0]:.2f} ms")
     if report.soak is not None:
         parts.append("soak " + soak_verdict(report.soak)[0])
+    if text := workers_report.history(report.workers):
+        parts.append(text)
     return "; ".join(parts)

@@ -91,18 +91,29 @@ def start_nginx(work: Path, core: str, upstream: Target) -> Target:
 ADMIN_PASSWORD = "bench-admin-password"  # noqa: S105 - a throwaway gateway on loopback
 
 
-def start_gateway(work: Path, core: str, upstream: Target, name: str, logging: bool) -> Target:
-    """A real `octopus start` in its own folder (SQLite), configured through the admin API."""
+def start_gateway(
+    work: Path,
+    core: str,
+    upstream: Target,
+    name: str,
+    logging: bool,
+    shared: dict[str, str] | None = None,
+) -> Target:
+    """A real `octopus start` in its own folder (SQLite) running this checkout's code, configured
+    through the admin API. `shared`: more environment (workers, Redis) for a gateway whose key
+    has an RPM limit and whose `bench-model` is a two-member round-robin group."""
     folder = work / name
     folder.mkdir()
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(BENCH_DIR.parent / "src"),
         "OCTOPUS_SERVER_PORT": str(port),
         "OCTOPUS_SERVER_HOST": "127.0.0.1",
         # prices come from the bundled snapshot: the bench never leaves 127.0.0.1
         "OCTOPUS_PRICES_MODELS_DEV_URL": upstream.url + "/models-dev.json",
         "OCTOPUS_ADMIN_PASSWORD": ADMIN_PASSWORD,  # admin/admin may only change the password
+        **(shared or {}),
     }
     launcher = ["-P", str(BENCH_DIR / ("octopus_probe.py" if logging else "octopus_nolog.py"))]
     argv = [sys.executable, *launcher, "start", "--config", "data/config.json"]
@@ -110,7 +121,7 @@ def start_gateway(work: Path, core: str, upstream: Target, name: str, logging: b
     try:
         wait_port(port, child.popen, timeout=60)
         url = f"http://127.0.0.1:{port}"
-        key = configure(url, upstream)
+        key = configure(url, upstream, shared is not None)
     except (BenchError, httpx.HTTPError) as exc:
         child.stop()
         raise BenchError(f"{name}: {exc}\n--- {child.log} (tail)\n{child.tail()}") from None
@@ -128,42 +139,42 @@ def _admin(client: httpx.Client, path: str, body: dict[str, object]) -> object:
     return envelope.get("data")
 
 
-def configure(url: str, upstream: Target) -> str:
-    """admin login -> one channel -> one group (one member) -> one API key; returns the key."""
+_BENCH_CHANNEL: dict[str, object] = {
+    "name": "bench-upstream",
+    "type": "openai",
+    "enabled": True,
+    "key": UPSTREAM_KEY,
+    "model": MODEL,
+}
+SHARED_RPM = 10_000_000  # never reached: the limit is there to be checked on every request
+
+
+def configure(url: str, upstream: Target, shared: bool = False) -> str:
+    """admin login -> one channel -> one group (one member) -> one API key; returns the key.
+    `shared`: two channels in a round-robin group and a key with an RPM limit."""
     with httpx.Client(base_url=url, timeout=30) as client:
         _admin(
             client,
             "/api/v1/user/login",
             {"username": "admin", "password": ADMIN_PASSWORD, "expire": 86400},
         )
-        channel = _admin(
-            client,
-            "/api/v1/channel/create",
-            {
-                "name": "bench-upstream",
-                "type": "openai",
-                "enabled": True,
-                "base_url": upstream.url + "/v1",
-                "key": UPSTREAM_KEY,
-                "model": MODEL,
-            },
-        )
-        channel_id = _field(channel, "id")
-        _admin(
-            client,
-            "/api/v1/group/create",
-            {
-                "name": MODEL,
-                "mode": "failover",
-                "items": [{"channel_id": channel_id, "model_name": MODEL, "priority": 1}],
-            },
-        )
+        channel = {**_BENCH_CHANNEL, "base_url": upstream.url + "/v1"}
+        members = [_field(_admin(client, "/api/v1/channel/create", channel), "id")]
+        if shared:
+            twin = {**channel, "name": "bench-upstream-2"}
+            members.append(_field(_admin(client, "/api/v1/channel/create", twin), "id"))
+        items = [{"channel_id": cid, "model_name": MODEL, "priority": 1} for cid in members]
+        mode = "round_robin" if shared else "failover"
+        _admin(client, "/api/v1/group/create", {"name": MODEL, "mode": mode, "items": items})
         for kind, name, base in (
             ("anthropic", "bench-anthropic", upstream.url + "/v1"),
             ("gemini", "bench-gemini", upstream.url + "/v1beta"),
         ):
             _add_group(client, kind, name, base)
-        apikey = _admin(client, "/api/v1/apikey/create", {"name": "bench", "enabled": True})
+        limits = {"max_rpm": SHARED_RPM} if shared else {}
+        apikey = _admin(
+            client, "/api/v1/apikey/create", {"name": "bench", "enabled": True, **limits}
+        )
         key = _field(apikey, "api_key")
     if not isinstance(key, str):
         raise BenchError(f"apikey/create returned no api_key: {apikey!r}")

@@ -1,0 +1,109 @@
+"""Markdown for the workers scenario: CPU per request with workers and shared state, slow Redis."""
+
+from __future__ import annotations
+
+from workers import LATE_MS, ROUNDS, SECONDS, Figures
+
+BOUND = 1.10  # issue 11: CPU per request grows by at most 10 % with the shared state on
+ADDED_P99_MS = 50.0  # issue 11: what a slow Redis may add at p99
+BASE = "1 worker"
+DIRECT = "1 worker + Redis"
+
+
+def section(found: Figures | None) -> list[str]:
+    if found is None:
+        return []
+    lines = [f"- **Note**: {note}" for note in found.notes]
+    if found.rows:
+        lines += _rows(found)
+    if found.slow:
+        lines += ["", *_slow(found)]
+    return lines
+
+
+def _rows(found: Figures) -> list[str]:
+    base = found.row(BASE)
+    lines = [
+        f"Gateway CPU (supervisor + workers, utime + stime) over wrk c=50 rounds ({ROUNDS} × "
+        f"{SECONDS:g} s, medians), all on one core; every request checks an RPM limit and takes "
+        "a round-robin turn (with Redis: two scripts per request). Redis CPU is the shared "
+        "server's (other work on the machine may add to it).",
+        "",
+        "| gateway | CPU µs per request | req per CPU-second | × 1 worker | req/s (one core) | "
+        "Redis CPU µs/req | c=1 p50 / p99 | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in found.rows:
+        ratio = f"{row.cpu_us / base.cpu_us:.2f}×" if base and base.cpu_us else "–"
+        redis = "–" if row.redis_us is None else f"{row.redis_us:,.0f}"
+        lines.append(
+            f"| {row.name} | {row.cpu_us:,.0f} | {row.per_cpu_second:,.0f} | {ratio} | "
+            f"{row.rps:,.0f} | {redis} | {row.c1.p50_ms:.2f} / {row.c1.p99_ms:.2f} ms | "
+            f"{row.errors} |"
+        )
+    return lines
+
+
+def _slow(found: Figures) -> list[str]:
+    direct = found.row(DIRECT)
+    lines = [
+        f"Slow Redis (tests/fakes/slow_tcp.py in front of it: replies {LATE_MS} ms late, or "
+        f"never), 1 worker, wrk c=1 for {SECONDS:g} s:",
+        "",
+        "| Redis | p50 | p99 | p99 added | requests | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    if direct is not None:
+        c1 = direct.c1
+        lines.append(
+            f"| direct | {c1.p50_ms:.2f} ms | {c1.p99_ms:.2f} ms | – | {c1.requests:,} | "
+            f"{c1.errors} |"
+        )
+    for name, wrk in found.slow:
+        added = f"{wrk.p99_ms - direct.c1.p99_ms:+.2f} ms" if direct else "–"
+        lines.append(
+            f"| {name} | {wrk.p50_ms:.2f} ms | {wrk.p99_ms:.2f} ms | {added} | {wrk.requests:,} | "
+            f"{wrk.errors} |"
+        )
+    return lines
+
+
+def target_rows(found: Figures | None) -> list[tuple[str, str, str, bool | None]]:
+    """(what, wanted, measured, passed) for issue 11's bounds."""
+    if found is None:
+        return []
+    rows: list[tuple[str, str, str, bool | None]] = []
+    base = found.row(BASE)
+    for row in found.rows:
+        if base is None or row is base or not base.cpu_us:
+            continue
+        ratio = row.cpu_us / base.cpu_us
+        rows.append(
+            (
+                f"CPU per request, {row.name} vs 1 worker",
+                f"≤ {BOUND:.2f}×",
+                f"{row.cpu_us:,.0f} µs = {ratio:.2f}× ({base.cpu_us:,.0f} µs)",
+                ratio <= BOUND,
+            )
+        )
+    direct = found.row(DIRECT)
+    for name, wrk in found.slow:
+        if direct is None:
+            continue
+        added = wrk.p99_ms - direct.c1.p99_ms
+        ok = added <= ADDED_P99_MS and wrk.errors == 0
+        rows.append(
+            (f"p99 added, {name}", f"≤ {ADDED_P99_MS:g} ms, no errors", f"{added:+.2f} ms", ok)
+        )
+    return rows
+
+
+def history(found: Figures | None) -> str:
+    if found is None or not found.rows:
+        return ""
+    text = "workers " + ", ".join(f"{r.name} {r.cpu_us:,.0f}" for r in found.rows) + " CPU µs/req"
+    direct = found.row(DIRECT)
+    if found.slow and direct is not None:
+        worst = max(wrk.p99_ms for _, wrk in found.slow) - direct.c1.p99_ms
+        text += f"; slow Redis p99 {worst:+.1f} ms"
+    return text
