@@ -32,8 +32,10 @@ test: $(STAMP) services browser check
 	$(BIN)/coverage run -m pytest
 	$(BIN)/python scripts/coverage_floor.py
 
+# --profile: py-spy's top frames go into RESULTS.md (full tables: bench/PROFILE.md)
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/pip install --disable-pip-version-check -q py-spy
+	$(BIN)/python bench/run.py --profile
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -206,25 +206,34 @@ class Bench:
         )
         wait_idle(target.pids())
         streams = spy.record(
-            pid,
-            seconds,
-            self.work / "stream.raw",
-            lambda: uvloop.run(stream_load(target.url, target.key, 50, seconds)),
+            pid, seconds, self.work / "stream.raw", self._stream_load(target, seconds)
         )
         header = [
             f"- commit `{machine.commit()}`, {seconds:g} s per profile, py-spy at 200 Hz; "
             "idle event-loop time is not sampled",
             "- a garbage-collection pause is charged to whatever line allocated when it began, "
             "so small helpers can look hot; `(no gateway frame)` is event-loop callback work "
-            "(socket reads, HTTP parsing) and the log writer's SQLAlchemy calls",
+            "(socket reads, HTTP parsing) and the log writer's SQLAlchemy calls; `(event loop's "
+            "own C code)` is uvloop itself",
         ]
         return spy.render(
             [
                 spy.summary("Non-stream, wrk c=50", plain),
-                spy.summary("Stream (100 chunks), c=50", streams),
+                spy.summary(self._stream_title(), streams),
             ],
             header,
         )
+
+    def _stream_load(self, target: Target, seconds: float = 8.0) -> Callable[[], object]:
+        """Classic: 100-chunk streams at c=50; the scale scenarios: paced streams (issue 13)."""
+        if self.args.scenario == "classic":
+            return lambda: uvloop.run(stream_load(target.url, target.key, 50, seconds))
+        return lambda: scale.paced_profile_load(target, self.targets[0], seconds)
+
+    def _stream_title(self) -> str:
+        if self.args.scenario == "classic":
+            return "Stream (100 chunks), c=50"
+        return f"Paced streams ({scale.PROFILE_STREAMS} at a time, 50 events × 20 ms)"
 
     def stop(self) -> None:
         for target in reversed(self.targets):

@@ -43,6 +43,14 @@ class Report:
     workers: Figures | None = None  # workers and shared state (bench/workers.py)
 
 
+PROFILE_STREAMS = 500
+
+
+def paced_profile_load(target: Target, upstream: Target, seconds: float) -> None:
+    """The profile's stream load: PROFILE_STREAMS paced streams (50 × 20 ms) at a time."""
+    uvloop.run(sc.paced_for(_probe(target, upstream, cores()), PROFILE_STREAMS, seconds))
+
+
 def _probe(target: Target, upstream: Target, cores: tuple[str, str]) -> sc.Probe:
     port = int(target.url.rsplit(":", 1)[1])
     return sc.Probe(port, target.key, target.pids, upstream.pids, cores)

@@ -128,6 +128,21 @@ async def _settle(pids: Sequence[int], limit: float = 5.0) -> None:
             return
 
 
+async def paced_for(probe: Probe, n: int, seconds: float) -> int:
+    """Waves of n paced streams, one after another, for about `seconds` (the profile's load);
+    how many streams answered in full."""
+    conns = await lc.connect(probe.port, n)
+    call = lc.openai_call(probe.key, "bench-model", EVENTS, PACE_MS)
+    done, deadline = 0, time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            answers = await asyncio.gather(*(lc.ask(c, call, IDEAL_S * 30 + 30) for c in conns))
+            done += sum(1 for a in answers if a.ok(call))
+    finally:
+        lc.close(conns)
+    return done
+
+
 async def paced_level(probe: Probe, n: int, waves: int = 2) -> Wave:
     """`waves` measured waves of n streams after one warm-up wave; CPU averaged, p99 the worst."""
     conns = await lc.connect(probe.port, n)
