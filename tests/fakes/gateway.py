@@ -32,6 +32,7 @@ from octopus.routing.catalog import (
 )
 from octopus.routing.state import RoutingState
 from octopus.upstream.aiohttp_transport import AiohttpTransport
+from octopus.upstream.lean_transport import LeanTransport
 from octopus.web.relay_routes import RelayApp
 from tests.conftest import bound_port
 from tests.fakes.doubles import ListChannelEvents, ListSink
@@ -150,7 +151,7 @@ async def serve_relay(
 ) -> AsyncIterator[Gateway]:
     clock = clock or SystemClock()
     sink, events = ListSink(), ListChannelEvents()
-    transport = AiohttpTransport()
+    transport = LeanTransport(proxied=AiohttpTransport())
     service = RelayService(
         catalog=world.catalog,
         transport=transport,

@@ -21,6 +21,7 @@ from octopus.relay.sink import NullSink
 from octopus.routing.catalog import ApiKey, Catalog, Channel, ChannelKey, Group, GroupMember
 from octopus.routing.state import RoutingState
 from octopus.upstream.aiohttp_transport import AiohttpTransport
+from octopus.upstream.lean_transport import LeanTransport
 from octopus.web.relay_routes import RelayApp
 from tests.conftest import bound_port
 from tests.fakes.gateway import key_hash
@@ -36,7 +37,7 @@ async def main(base_url: str, key: str) -> None:
         keys={key_hash(key): ApiKey(1, "k")},
     )
     clock = SystemClock()
-    transport = AiohttpTransport()
+    transport = LeanTransport(proxied=AiohttpTransport())
     service = RelayService(
         catalog=lambda: catalog,
         transport=transport,

@@ -1,4 +1,5 @@
-"""The aiohttp transport: proxies (direct, HTTP, SOCKS5), error translation, secret scrubbing."""
+"""Both transports (aiohttp, and the lean pool that hands proxied channels to aiohttp): proxies
+(direct, HTTP, SOCKS5), error translation, secret scrubbing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 
 from octopus.errors import UpstreamConnect, UpstreamTimeout
 from octopus.upstream.aiohttp_transport import AiohttpTransport
-from octopus.upstream.transport import UpstreamRequest
+from octopus.upstream.lean_transport import LeanTransport
+from octopus.upstream.transport import Transport, UpstreamRequest
 from tests.fakes.fixtures import fake
 from tests.fakes.proxies import Proxy
 from tests.fakes.upstream import FakeUpstream, Fault
@@ -18,9 +20,11 @@ __all__ = ["fake"]
 BODY = b'{"model":"m","messages":[]}'
 
 
-@pytest.fixture
-async def transport() -> AsyncIterator[AiohttpTransport]:
-    t = AiohttpTransport()
+@pytest.fixture(params=["aiohttp", "lean"])
+async def transport(request: pytest.FixtureRequest) -> AsyncIterator[Transport]:
+    t: Transport = AiohttpTransport()
+    if request.param == "lean":
+        t = LeanTransport(proxied=t)
     yield t
     await t.aclose()
 
@@ -33,7 +37,7 @@ def _request(
     return UpstreamRequest("POST", url, headers, BODY, proxy_url=proxy, read_timeout=timeout)
 
 
-async def _roundtrip(transport: AiohttpTransport, request: UpstreamRequest) -> bytes:
+async def _roundtrip(transport: Transport, request: UpstreamRequest) -> bytes:
     resp = await transport.send(request)
     try:
         assert resp.status == 200
@@ -45,7 +49,7 @@ async def _roundtrip(transport: AiohttpTransport, request: UpstreamRequest) -> b
 
 @pytest.mark.parametrize("scheme", ["http", "socks5"])
 async def test_requests_go_through_the_channel_proxy(
-    fake: FakeUpstream, transport: AiohttpTransport, scheme: str
+    fake: FakeUpstream, transport: Transport, scheme: str
 ) -> None:
     proxy = await Proxy().start(scheme)
     try:
@@ -59,9 +63,7 @@ async def test_requests_go_through_the_channel_proxy(
         await proxy.stop()
 
 
-async def test_connect_refused_is_upstream_connect(
-    transport: AiohttpTransport, refused_port: int
-) -> None:
+async def test_connect_refused_is_upstream_connect(transport: Transport, refused_port: int) -> None:
     url = f"http://127.0.0.1:{refused_port}/v1/chat/completions"
     with pytest.raises(UpstreamConnect) as caught:
         await transport.send(UpstreamRequest("POST", url, body=BODY, secrets=("s3cr3t-key",)))
@@ -69,7 +71,7 @@ async def test_connect_refused_is_upstream_connect(
 
 
 async def test_connect_timeout_is_upstream_connect(
-    transport: AiohttpTransport, unanswered_port: int
+    transport: Transport, unanswered_port: int
 ) -> None:
     """Nothing was sent, so nothing is billed: a connect timeout is not an upstream timeout."""
     url = f"http://127.0.0.1:{unanswered_port}/v1/chat/completions"
@@ -78,17 +80,13 @@ async def test_connect_timeout_is_upstream_connect(
         await transport.send(request)
 
 
-async def test_slow_headers_are_upstream_timeout(
-    fake: FakeUpstream, transport: AiohttpTransport
-) -> None:
+async def test_slow_headers_are_upstream_timeout(fake: FakeUpstream, transport: Transport) -> None:
     fake.script("c1", Fault(delay=1.0))
     with pytest.raises(UpstreamTimeout):
         await transport.send(_request(fake, timeout=0.2))
 
 
-async def test_cut_body_is_upstream_connect(
-    fake: FakeUpstream, transport: AiohttpTransport
-) -> None:
+async def test_cut_body_is_upstream_connect(fake: FakeUpstream, transport: Transport) -> None:
     fake.script("c1", Fault(drop_after=2))
     request = UpstreamRequest(
         "POST", f"{fake.url}/c1/v1/chat/completions", body=b'{"model":"m","stream":true}'
@@ -99,8 +97,10 @@ async def test_cut_body_is_upstream_connect(
     await resp.aclose()
 
 
-async def test_sessions_are_pooled_per_proxy(
-    fake: FakeUpstream, transport: AiohttpTransport
-) -> None:
-    await asyncio.gather(*[_roundtrip(transport, _request(fake)) for _ in range(5)])
-    assert list(transport._sessions) == [""]
+async def test_sessions_are_pooled_per_proxy(fake: FakeUpstream) -> None:
+    transport = AiohttpTransport()
+    try:
+        await asyncio.gather(*[_roundtrip(transport, _request(fake)) for _ in range(5)])
+        assert list(transport._sessions) == [""]
+    finally:
+        await transport.aclose()

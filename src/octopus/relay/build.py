@@ -48,7 +48,7 @@ def build_relay(
 ) -> RelayService:
     """A RelayService with in-process routing state.
 
-    `transport` is `octopus.upstream.aiohttp_transport.AiohttpTransport()` in production, built
+    `transport` is `octopus.upstream.lean_transport.LeanTransport` in production, built
     in octopus.app (only octopus.upstream may import aiohttp); the caller closes it at shutdown
     with `await transport.aclose()`.
     """

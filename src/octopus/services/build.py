@@ -32,6 +32,7 @@ from octopus.store.database import Database
 from octopus.store.settings_kv import load_settings
 from octopus.store.writer import BatchWriter
 from octopus.upstream.aiohttp_transport import AiohttpTransport
+from octopus.upstream.lean_transport import LeanTransport
 from octopus.upstream.transport import Transport
 
 if TYPE_CHECKING:  # redis is imported only when configured
@@ -201,7 +202,7 @@ async def _catalog(
 
 
 def _transport(basics: Basics) -> Transport:
-    transport = AiohttpTransport()
+    transport = LeanTransport(proxied=AiohttpTransport())
     basics.flushers.append(transport.aclose)
     return transport
 

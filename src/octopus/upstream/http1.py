@@ -1,0 +1,199 @@
+"""One upstream HTTP/1.1 connection as an asyncio protocol, parsed by httptools (llhttp).
+
+It carries one exchange at a time: `begin` writes a request, the parser fills the status, the
+headers and a body buffer, and the reader waits on one future at a time (a timer per wait, no
+task). Reading pauses while more than HIGH_WATER bytes wait unread, so a slow client bounds
+the memory a fast upstream can fill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+
+import httptools
+
+from octopus.errors import UpstreamConnect, UpstreamError, UpstreamProtocol, UpstreamTimeout
+
+HIGH_WATER = 256 * 1024
+LOW_WATER = 64 * 1024
+MAX_HEAD = 256 * 1024  # status line and headers together
+_NO_BODY_STATUS = (204, 304)
+
+
+class Lost(Exception):
+    """The connection closed under an exchange (mapped by the transport, never raised out)."""
+
+
+class Http1Connection(asyncio.Protocol):
+    """Keep-alive is allowed only once a response was read to its end and said keep-alive."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, origin: tuple[str, str, int]) -> None:
+        self.loop = loop
+        self.origin = origin
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.idle_since = 0.0
+        self.on_idle_lost: Callable[[Http1Connection], None] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.status = 0
+        self.headers: list[tuple[str, str]] = []
+        self.head_size = 0
+        self.headers_done = False
+        self.complete = False
+        self.keep_alive = False
+        self.got_bytes = False
+        self.chunks: list[bytes] = []
+        self.buffered = 0
+        self.paused = False
+        self.error: UpstreamError | Lost | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.busy = False
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.busy:  # bytes nobody asked for: this connection is no longer trustworthy
+            self.close()
+            return
+        self.got_bytes = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(UpstreamProtocol(f"upstream sent an invalid HTTP response: {exc}"))
+            self.close()
+            return
+        if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        if self.busy and not self.complete:
+            if self.headers_done and self._until_close():
+                self.complete = True  # a close-delimited body ends with the connection
+            else:
+                self._fail(Lost(str(exc) if exc else "the upstream closed the connection"))
+        self.keep_alive = False
+        self._wake()
+        if self.on_idle_lost is not None:
+            self.on_idle_lost(self)
+
+    # httptools callbacks
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.head_size += len(name) + len(value)
+        if self.head_size > MAX_HEAD:
+            raise httptools.HttpParserError(f"response headers over {MAX_HEAD} bytes")
+        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:  # an interim answer: the real one follows
+            self.headers = []
+            return
+        self.status = status
+        self.headers_done = True
+        self._wake()
+
+    def on_body(self, body: bytes) -> None:
+        self.chunks.append(body)
+        self.buffered += len(body)
+        self._wake()
+
+    def on_message_complete(self) -> None:
+        if not self.headers_done:
+            return  # the end of an interim answer
+        self.complete = True
+        self.keep_alive = self.parser.should_keep_alive()
+        self._wake()
+
+    # the exchange
+
+    def begin(self, data: bytes) -> None:
+        self._reset()
+        self.busy = True
+        self.on_idle_lost = None
+        if self.transport is None:
+            self._fail(Lost("the upstream closed the connection"))
+        else:
+            self.transport.write(data)
+
+    async def wait(self, seconds: float) -> None:
+        """Until the parser made progress; TimeoutError when `seconds` pass in silence (a bare
+        timer, cheaper than an asyncio.timeout context per read)."""
+        waiter = self.loop.create_future()
+        self.waiter = waiter
+        timer = self.loop.call_later(seconds, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self.waiter = None
+
+    def take(self) -> bytes:
+        """Everything buffered so far (b"" when nothing is)."""
+        if not self.chunks:
+            return b""
+        chunks, self.chunks, self.buffered = self.chunks, [], 0
+        if self.paused and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def reusable(self) -> bool:
+        return self.complete and self.keep_alive and self.transport is not None and not self.error
+
+    def close(self) -> None:
+        self.keep_alive = False
+        if self.transport is not None:
+            self.transport.close()
+
+    def _until_close(self) -> bool:
+        if self.status in _NO_BODY_STATUS:
+            return False
+        for name, value in self.headers:
+            lowered = name.lower()
+            if lowered == "content-length" or (
+                lowered == "transfer-encoding" and "chunked" in value.lower()
+            ):
+                return False
+        return True
+
+    def _fail(self, error: UpstreamError | Lost) -> None:
+        if self.error is None:
+            self.error = error
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+def failure(conn: Http1Connection, doing: str) -> UpstreamError:
+    """The connection's error as octopus.errors, phrased like the aiohttp transport's."""
+    error = conn.error
+    if isinstance(error, UpstreamError):
+        return error
+    if doing == "connecting":
+        return UpstreamConnect(f"upstream connection failed while {doing}: {error}")
+    return UpstreamConnect(f"upstream connection lost while {doing}")
+
+
+def timed_out(doing: str) -> UpstreamTimeout:
+    return UpstreamTimeout(f"upstream timed out while {doing}")

@@ -1,0 +1,228 @@
+"""The lean transport's HTTP/1.1 framing and pooling, against a raw scripted loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from octopus.errors import UpstreamConnect, UpstreamProtocol, UpstreamTimeout
+from octopus.upstream.aiohttp_transport import AiohttpTransport
+from octopus.upstream.http1 import HIGH_WATER
+from octopus.upstream.lean_transport import LeanTransport
+from octopus.upstream.transport import UpstreamRequest
+
+Script = Callable[[asyncio.StreamWriter, int], Awaitable[None]]  # (writer, request number)
+JSON_OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+
+
+class RawServer:
+    """Reads each request whole (Content-Length bodies), then lets `script` answer it."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> RawServer:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    def request(self, body: bytes = b'{"a":1}', method: str = "POST") -> UpstreamRequest:
+        url = f"http://127.0.0.1:{self.port}/v1/x?y=1"
+        return UpstreamRequest(method, url, [("X-Test", "1")], body, read_timeout=2.0)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                length = [
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ]
+                self.requests.append(head + await reader.readexactly(length[0] if length else 0))
+                await self.script(writer, len(self.requests))
+                if writer.is_closing():
+                    return
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@pytest.fixture
+async def lean() -> AsyncIterator[LeanTransport]:
+    t = LeanTransport(proxied=AiohttpTransport())
+    yield t
+    await t.aclose()
+
+
+async def _whole(lean: LeanTransport, request: UpstreamRequest) -> tuple[int, bytes]:
+    resp = await lean.send(request)
+    try:
+        return resp.status, await resp.read()
+    finally:
+        await resp.aclose()
+
+
+async def _json_ok(writer: asyncio.StreamWriter, n: int) -> None:
+    writer.write(JSON_OK + b'{"ok":true}')
+
+
+async def test_content_length_answers_reuse_one_connection(lean: LeanTransport) -> None:
+    async with RawServer(_json_ok) as server:
+        for _ in range(3):
+            assert await _whole(lean, server.request()) == (200, b'{"ok":true}')
+        assert server.connections == 1
+        first = server.requests[0]
+        assert first.startswith(b"POST /v1/x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:")
+        assert b"X-Test: 1\r\n" in first
+        assert b"Content-Length: 7\r\n" in first
+        assert first.endswith(b'\r\n\r\n{"a":1}')
+
+
+async def test_chunked_body_arrives_chunk_by_chunk(lean: LeanTransport) -> None:
+    go_on = asyncio.Event()
+
+    async def chunked(writer: asyncio.StreamWriter, n: int) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")
+        await go_on.wait()
+        writer.write(b"6\r\nsecond\r\n0\r\n\r\n")
+
+    async with RawServer(chunked) as server:
+        resp = await lean.send(server.request())
+        chunks = resp.aiter_bytes()
+        assert await anext(chunks) == b"first"  # before the upstream sent the rest
+        go_on.set()
+        assert [c async for c in chunks] == [b"second"]
+        await resp.aclose()
+        go_on.clear()
+        go_on.set()
+        assert await _whole(lean, server.request()) == (200, b"firstsecond")
+        assert server.connections == 1
+
+
+async def test_close_delimited_body_ends_with_the_connection(lean: LeanTransport) -> None:
+    async def until_close(writer: asyncio.StreamWriter, n: int) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it")
+        await writer.drain()
+        writer.close()
+
+    async with RawServer(until_close) as server:
+        assert await _whole(lean, server.request()) == (200, b"all of it")
+        assert await _whole(lean, server.request()) == (200, b"all of it")
+        assert server.connections == 2
+
+
+async def test_connection_close_answer_is_not_reused(lean: LeanTransport) -> None:
+    async def closing(writer: asyncio.StreamWriter, n: int) -> None:
+        writer.write(
+            JSON_OK.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n") + b"{}{}{}{}{}{"
+        )
+
+    async with RawServer(closing) as server:
+        await _whole(lean, server.request())
+        await _whole(lean, server.request())
+        assert server.connections == 2
+
+
+async def test_a_body_left_unread_closes_the_connection(lean: LeanTransport) -> None:
+    async def big(writer: asyncio.StreamWriter, n: int) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 1000)
+
+    async with RawServer(big) as server:
+        resp = await lean.send(server.request())
+        await resp.aclose()
+        resp = await lean.send(server.request())
+        await resp.aclose()
+        assert server.connections == 2
+
+
+async def test_cut_body_is_upstream_connect(lean: LeanTransport) -> None:
+    async def cut(writer: asyncio.StreamWriter, n: int) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")
+        await writer.drain()
+        writer.close()
+
+    async with RawServer(cut) as server:
+        resp = await lean.send(server.request())
+        with pytest.raises(UpstreamConnect, match="connection lost while reading"):
+            await resp.read()
+        await resp.aclose()
+
+
+async def test_garbage_answer_is_upstream_protocol(lean: LeanTransport) -> None:
+    async def garbage(writer: asyncio.StreamWriter, n: int) -> None:
+        writer.write(b"SMTP ready\r\n\r\n")
+
+    async with RawServer(garbage) as server:
+        with pytest.raises(UpstreamProtocol, match="invalid HTTP response"):
+            await lean.send(server.request())
+
+
+async def test_silence_in_the_body_is_upstream_timeout(lean: LeanTransport) -> None:
+    async def stall(writer: asyncio.StreamWriter, n: int) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+        await asyncio.sleep(5)
+
+    async with RawServer(stall) as server:
+        request = server.request()
+        request = UpstreamRequest(request.method, request.url, read_timeout=0.2)
+        resp = await lean.send(request)
+        with pytest.raises(UpstreamTimeout, match="reading the response"):
+            await resp.read()
+        await resp.aclose()
+
+
+async def test_a_line_break_in_a_header_is_refused_before_sending(lean: LeanTransport) -> None:
+    async with RawServer(_json_ok) as server:
+        request = server.request()
+        bad = UpstreamRequest("POST", request.url, [("X-A", "b\r\nX-Injected: 1")], b"{}")
+        with pytest.raises(UpstreamConnect, match="line break"):
+            await lean.send(bad)
+        assert server.connections == 0
+
+
+async def test_unread_bytes_stay_bounded(lean: LeanTransport) -> None:
+    """A fast upstream and a client that does not read: reading pauses, memory stays bounded."""
+    size = 16 * 1024 * 1024
+
+    async def flood(writer: asyncio.StreamWriter, n: int) -> None:
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n".encode())
+        for _ in range(size // 65536):
+            writer.write(b"x" * 65536)
+            await writer.drain()
+
+    async with RawServer(flood) as server:
+        resp = await lean.send(server.request())
+        await asyncio.sleep(0.5)
+        conn = resp._conn  # type: ignore[attr-defined]
+        assert conn is not None
+        assert conn.paused
+        assert conn.buffered < HIGH_WATER + 1024 * 1024
+        total = 0
+        async for chunk in resp.aiter_bytes():
+            total += len(chunk)
+        assert total == size
+
+
+async def test_an_idle_connection_the_server_closed_is_not_used(lean: LeanTransport) -> None:
+    async def once(writer: asyncio.StreamWriter, n: int) -> None:
+        writer.write(JSON_OK + b'{"ok":true}')
+        await writer.drain()
+        writer.close()  # closes without saying so: the pooled connection dies while idle
+
+    async with RawServer(once) as server:
+        await _whole(lean, server.request())
+        await asyncio.sleep(0.1)
+        assert await _whole(lean, server.request()) == (200, b'{"ok":true}')
+        assert server.connections == 2
