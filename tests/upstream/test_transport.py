@@ -68,6 +68,7 @@ async def test_connect_refused_is_upstream_connect(transport: Transport, refused
     with pytest.raises(UpstreamConnect) as caught:
         await transport.send(UpstreamRequest("POST", url, body=BODY, secrets=("s3cr3t-key",)))
     assert "s3cr3t-key" not in str(caught.value)
+    assert f"127.0.0.1:{refused_port}" in str(caught.value)  # the admin's log names the address
 
 
 async def test_connect_timeout_is_upstream_connect(

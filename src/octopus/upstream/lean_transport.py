@@ -189,7 +189,9 @@ class LeanTransport:
         except TimeoutError:  # no byte sent: nothing the upstream can bill
             raise UpstreamConnect("upstream connection timed out while connecting") from None
         except (OSError, ssl.SSLError) as exc:
-            text = scrub(f"{type(exc).__name__}: {exc}", request.secrets)
+            text = scrub(
+                f"{type(exc).__name__}: cannot connect to {host}:{port}: {exc}", request.secrets
+            )
             raise UpstreamConnect(f"upstream connection failed while connecting: {text}") from exc
         return conn
 
