@@ -2,8 +2,10 @@
 
 A stopped round is not a failure: the member is not cooled down and the request moves on to
 the next member at once (the reference's "stop current round"). Only the pre-commit phase can
-be stopped: the attempt runs in a task of its own until its answer is ready, and only that task
-is cancelled, so a stop can never reach the request once bytes flow to the client.
+be stopped: a round is registered only while the request's task awaits its attempt, so a stop
+cancels the task at a wait inside the attempt and can never reach it once bytes flow to the
+client. No task of its own per attempt: the stop is told apart from other cancellations by its
+flag and the task's cancel count (as asyncio.timeout does).
 """
 
 from __future__ import annotations
@@ -33,18 +35,22 @@ class Rounds:
 
     async def run(self, request_id: str, number: int, work: Coroutine[Any, Any, T]) -> T:
         """Await `work` as round `number` of the request; RoundStopped when the admin stops it."""
-        task = asyncio.ensure_future(work)
+        task = asyncio.current_task()
+        if task is None:  # not in a task: nothing the admin could cancel
+            return await work
         entry = self._current[request_id] = _Round(number, task)
         try:
-            return await task
+            result = await work
         except asyncio.CancelledError:
-            outer = asyncio.current_task()
-            if entry.stopping and (outer is None or not outer.cancelling()):
+            if entry.stopping and task.uncancel() == 0:  # only the admin's stop cancelled it
                 raise RoundStopped from None
             raise
         finally:
             if self._current.get(request_id) is entry:
                 del self._current[request_id]
+        if entry.stopping:  # the attempt swallowed the stop: its cancel must not linger
+            task.uncancel()
+        return result
 
     def stop(self, request_id: str, number: int) -> bool:
         """Cancel that round if it is still the current, uncommitted one."""

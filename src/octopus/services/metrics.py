@@ -7,7 +7,7 @@ Everything lives in a private CollectorRegistry. Request metrics are updated in 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
@@ -20,6 +20,22 @@ from octopus.routing.health import MemberHealth
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 FIRST_TOKEN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 UNKNOWN_GROUP = "unknown"  # clients choose model names: only configured groups become labels
+M = TypeVar("M", Counter, Histogram)
+
+
+class Children(Generic[M]):
+    """A metric's labelled children, kept: prometheus_client's `labels()` checks and locks on
+    every call. The cache grows like the metric's own child table (bounded label values)."""
+
+    def __init__(self, metric: M) -> None:
+        self._metric: M = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *values: str) -> M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
 
 
 class WriterState(Protocol):
@@ -85,6 +101,9 @@ class GatewayMetrics:
             "octopus_upstream_errors", "Failed upstream attempts by channel and class",
             ["channel", "class"], registry=reg,
         )  # fmt: skip
+        self._requests, self._duration = Children(self.requests), Children(self.duration)
+        self._first_token, self._tokens = Children(self.first_token), Children(self.tokens)
+        self._cost, self._errors = Children(self.cost), Children(self.upstream_errors)
         self._state = _StateCollector(writer, health)
         reg.register(self._state)
 
@@ -99,10 +118,10 @@ class GatewayMetrics:
         self.in_flight.dec()
         group = record.requested_model if record.group_id else UNKNOWN_GROUP
         channel = record.channel_name or "none"
-        self.requests.labels(group, channel, record.status).inc()
-        self.duration.labels(group).observe(record.duration_ms / 1000)
+        self._requests(group, channel, record.status).inc()
+        self._duration(group).observe(record.duration_ms / 1000)
         if record.first_token_ms is not None:
-            self.first_token.labels(group).observe(record.first_token_ms / 1000)
+            self._first_token(group).observe(record.first_token_ms / 1000)
         usage = record.usage
         for kind, value in (
             ("input", usage.input),
@@ -112,12 +131,12 @@ class GatewayMetrics:
             ("reasoning", usage.reasoning),
         ):
             if value > 0:
-                self.tokens.labels(group, channel, kind).inc(value)
+                self._tokens(group, channel, kind).inc(value)
         if record.cost.total > 0:
-            self.cost.labels(group, channel).inc(record.cost.total)
+            self._cost(group, channel).inc(record.cost.total)
         for attempt in record.attempts:
             if attempt.outcome in ("failed", "rejected"):
-                self.upstream_errors.labels(attempt.channel_name, error_class(attempt)).inc()
+                self._errors(attempt.channel_name, error_class(attempt)).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -56,6 +56,9 @@ class CorsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if not any(name == b"origin" for name, _ in scope["headers"]):
+            await self.app(scope, receive, send)  # the common case: no Headers object built
+            return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
         if not origin:
