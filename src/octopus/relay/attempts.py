@@ -114,9 +114,9 @@ class Attempts:
     ) -> _Outcome:
         member, health = candidate.member, self._state.health
         keys = self._state.keys.usable(channel)[:MAX_KEY_TRIES]
-        outcome = _Outcome(
-            failure=UpstreamFailure(_no_key(channel, self._state.keys.rest_left(channel)))
-        )
+        if not keys:  # built only when needed: the common case has a key
+            rest_left = self._state.keys.rest_left(channel)
+            outcome = _Outcome(failure=UpstreamFailure(_no_key(channel, rest_left)))
         try:
             for key in keys:
                 outcome = await self._once(job, Target(member, channel, key), record)
