@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -226,3 +228,81 @@ async def test_an_idle_connection_the_server_closed_is_not_used(lean: LeanTransp
         await asyncio.sleep(0.1)
         assert await _whole(lean, server.request()) == (200, b'{"ok":true}')
         assert server.connections == 2
+
+
+def _answer_once_then_drop(writer: asyncio.StreamWriter, n: int) -> Awaitable[None]:
+    """The second request is read and dropped unanswered; the others are answered keep-alive."""
+
+    async def script() -> None:
+        if n == 2:
+            writer.close()
+        else:
+            writer.write(JSON_OK + b'{"ok":true}')
+
+    return script()
+
+
+async def test_a_post_lost_on_a_pooled_connection_is_never_sent_twice(lean: LeanTransport) -> None:
+    async with RawServer(_answer_once_then_drop) as server:
+        await _whole(lean, server.request())
+        with pytest.raises(UpstreamConnect, match="closed the connection"):
+            await lean.send(server.request())
+        assert (server.connections, len(server.requests)) == (1, 2)
+
+
+async def test_a_get_lost_on_a_pooled_connection_goes_once_more_on_a_fresh_one(
+    lean: LeanTransport,
+) -> None:
+    async with RawServer(_answer_once_then_drop) as server:
+        await _whole(lean, server.request(b"", "GET"))
+        assert await _whole(lean, server.request(b"", "GET")) == (200, b'{"ok":true}')
+        assert (server.connections, len(server.requests)) == (2, 3)
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 (openssl), trusted only when a test says so."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+async def _tls_server(cert: str, key: str) -> asyncio.Server:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b'\r\n\r\n{"a":1}')
+        writer.write(JSON_OK + b'{"ok":true}')
+        await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0, ssl=context)
+
+
+async def test_https_verifies_the_certificate(tls_files: tuple[str, str]) -> None:
+    cert, key = tls_files
+    server = await _tls_server(cert, key)
+    port = server.sockets[0].getsockname()[1]
+    request = UpstreamRequest("POST", f"https://127.0.0.1:{port}/v1", (), b'{"a":1}')
+    default = LeanTransport(proxied=AiohttpTransport())
+    trusting = LeanTransport(
+        proxied=AiohttpTransport(), ssl_context=ssl.create_default_context(cafile=cert)
+    )
+    try:
+        with pytest.raises(UpstreamConnect, match="CERTIFICATE_VERIFY_FAILED"):
+            await default.send(request)
+        assert await _whole(trusting, request) == (200, b'{"ok":true}')
+    finally:
+        await default.aclose()
+        await trusting.aclose()
+        server.close()

@@ -52,6 +52,7 @@ class Http1Connection(asyncio.Protocol):
         self.error: UpstreamError | Lost | None = None
         self.waiter: asyncio.Future[None] | None = None
         self.busy = False
+        self.sent = False  # False: the upstream never saw this request, so it may go again
 
     # asyncio.Protocol
 
@@ -123,9 +124,10 @@ class Http1Connection(asyncio.Protocol):
         self._reset()
         self.busy = True
         self.on_idle_lost = None
-        if self.transport is None:
+        if self.transport is None or self.transport.is_closing():
             self._fail(Lost("the upstream closed the connection"))
         else:
+            self.sent = True
             self.transport.write(data)
 
     async def wait(self, seconds: float) -> None:

@@ -97,7 +97,8 @@ class Pool:
         while conns:
             conn = conns.pop()
             conn.on_idle_lost = None
-            if conn.transport is not None and now - conn.idle_since < KEEPALIVE_SECONDS:
+            alive = conn.transport is not None and not conn.transport.is_closing()
+            if alive and now - conn.idle_since < KEEPALIVE_SECONDS:
                 return conn
             conn.close()
         return None
@@ -147,7 +148,7 @@ class LeanTransport:
             try:
                 return await self._exchange(conn, data, request)
             except UpstreamConnect:
-                if request.method not in IDEMPOTENT:
+                if conn.sent and request.method not in IDEMPOTENT:
                     raise  # the upstream may have acted on it: never sent twice
         conn = await self._connect(origin, request)
         return await self._exchange(conn, data, request)
