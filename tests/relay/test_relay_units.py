@@ -13,7 +13,7 @@ from octopus.protocols import WireFormat
 from octopus.records.bodies import BodyMode, BodyPolicy
 from octopus.records.request import UsageRecord
 from octopus.relay.body import apply_overrides, patch_top, read_head
-from octopus.relay.cutter import last_boundary
+from octopus.relay.cutter import EventCutter, last_boundary, usage_slices
 from octopus.relay.limits import InProcessLimiter
 from octopus.routing.catalog import ApiKey
 from octopus.upstream.providers import endpoint_url, models_url
@@ -138,3 +138,25 @@ def test_urls_and_boundaries() -> None:
     assert last_boundary(b"data: a\n\ndata: b") == 9
     assert last_boundary(b"data: a\r\n\r\nda") == 11
     assert last_boundary(b"data: a\n") == 0
+
+
+def test_usage_slices_are_the_whole_events_that_carry_usage() -> None:
+    text = b'data: {"a":1,"usage":null}\n\ndata: {"b":2}\n\n'
+    usage = b'data: {"choices":[],"usage":{"prompt_tokens":3}}\n\n'
+    gemini = b'data: {"usageMetadata":{"promptTokenCount":4},"x":{"usage":1}}\n\n'
+    assert usage_slices(text) == []
+    assert usage_slices(text + usage + text) == [usage]
+    assert usage_slices(usage + gemini + b"data: [DONE]") == [usage, gemini]  # one slice each
+    assert usage_slices(b'data: {"usage":{"x":1}}') == [b'data: {"usage":{"x":1}}']  # unfinished
+    crlf = text.replace(b"\n", b"\r\n") + usage.replace(b"\n", b"\r\n")
+    assert usage_slices(crlf) == [crlf]  # CR framing: parsed whole, as before
+
+
+def test_cutter_parses_only_the_usage_events_of_a_region() -> None:
+    cutter = EventCutter(1024)
+    usage = b'data: {"usage":{"prompt_tokens":3}}\n\n'
+    region = cutter.push(b"data: a\n\n" * 50 + usage + b"data: b\n\ndata: [DO")
+    assert region == b"data: a\n\n" * 50 + usage + b"data: b\n\n"
+    assert [e.data for e in cutter.usage_events(region)] == [b'{"usage":{"prompt_tokens":3}}']
+    assert cutter.push(b"NE]\n\n") == b"data: [DONE]\n\n"
+    assert cutter.push(b"data: c\n\n") == b"data: c\n\n"  # nothing held: handed back as is

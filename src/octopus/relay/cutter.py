@@ -5,7 +5,8 @@ so an in-band error or keep-alive never lands inside a half-written event. Findi
 each chunk once (linear in the bytes received); the bytes held back wait for the rest of their
 event and are capped, so a stream that never ends an event (comment lines only, a runaway
 event) ends the attempt instead of growing memory; a whole event over the cap is refused too.
-Events are parsed only where the bytes carry a usage object, what metering needs after commit.
+Only the events whose bytes carry a usage object are parsed (found with bytes.find, the rest of
+a region is never split into lines): that is all metering needs after commit.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser
 
 _MARKS = (b"\r\r", b"\n\r\n", b"\r\n\n")  # blank lines when CR is in play ("\r\n\r\n" included)
-_USAGE = b'"usage'  # "usage" (OpenAI, Anthropic) and "usageMetadata" (Gemini)
+USAGE = b'"usage'  # "usage" (OpenAI, Anthropic) and "usageMetadata" (Gemini)
 _NO_USAGE = (b'"usage":null', b'"usage": null')
 
 
@@ -38,18 +39,34 @@ def oversized(data: bytes, limit: int) -> bool:
         return False
     start, size = 0, len(data)
     while start < size:
-        cut = data.find(b"\n\n", start)
-        end = size if cut < 0 else cut + 2
+        end = next_event(data, start)
         if end - start > limit:
             return True
         start = end
     return False
 
 
-def carries_usage(data: bytes) -> bool:
-    """True when `data` may hold a usage object (not only `"usage": null` placeholders)."""
-    count = data.count(_USAGE)
-    return count > 0 and count > sum(data.count(none) for none in _NO_USAGE)
+def next_event(data: bytes, start: int) -> int:
+    """Where the event starting at `start` ends (after its blank line); the end of `data` when
+    no LF blank line follows (an unfinished event, or CR framing: then the rest goes whole)."""
+    cut = data.find(b"\n\n", start)
+    return len(data) if cut < 0 else cut + 2
+
+
+def usage_slices(data: bytes) -> list[bytes]:
+    """The events of `data` (whole events) that may hold a usage object, skipping events with
+    only `"usage": null` placeholders; all of `data` when CR framing is in play."""
+    found: list[bytes] = []
+    at, end = data.find(USAGE), 0
+    while at >= 0:
+        if not data.startswith(_NO_USAGE, at):
+            if b"\r" in data:
+                return [data]
+            start = data.rfind(b"\n\n", 0, at)
+            end = next_event(data, at)
+            found.append(data[start + 2 if start >= 0 else 0 : end])
+        at = data.find(USAGE, max(at + 1, end))
+    return found
 
 
 class EventCutter:
@@ -65,6 +82,8 @@ class EventCutter:
         self.parser = SseParser(limit)  # sees only the regions that carry usage
 
     def push(self, chunk: bytes) -> bytes:
+        if not self._held and chunk.endswith(b"\n\n") and len(chunk) <= self._limit:
+            return chunk  # the usual paced read: whole events, nothing held (no scan needed)
         tail = self._tail
         cut = last_boundary(tail + chunk if tail else chunk) - len(tail)
         if cut <= 0:
@@ -91,5 +110,7 @@ class EventCutter:
         return b"".join(held)
 
     def usage_events(self, data: bytes) -> list[SseEvent]:
-        """The events of `data` when it may carry usage; nothing otherwise (no parsing cost)."""
-        return self.parser.feed(data) if carries_usage(data) else []
+        """The events of `data` that may carry usage; nothing otherwise (no parsing cost)."""
+        if USAGE not in data:
+            return []
+        return [sse for part in usage_slices(data) for sse in self.parser.feed(part)]

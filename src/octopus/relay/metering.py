@@ -67,12 +67,13 @@ class TextMeter:
             if text and self.learning:
                 self.envelope, self.learning = max(0, len(sse.data) - text), False
 
-    def feed_wire(self, data: bytes) -> None:
-        """Whole events as they came on the wire, unparsed: their bytes beyond one envelope each."""
-        events = data.count(b"\n\n")
+    def feed_wire(self, data: bytes, start: int = 0) -> None:
+        """Whole events as they came on the wire (from `start`), unparsed: their bytes beyond one
+        envelope each."""
+        events = data.count(b"\n\n", start)
         if b"\r" in data:  # CR line ends are rare: one quick scan spares two counts
-            events += data.count(b"\r\n\r\n") + data.count(b"\r\r")
-        extra = len(data) - events * (self.envelope + self.framing)
+            events += data.count(b"\r\n\r\n", start) + data.count(b"\r\r", start)
+        extra = len(data) - start - events * (self.envelope + self.framing)
         if extra > 0:
             self.size += extra
 

@@ -19,7 +19,7 @@ from octopus.protocols import events as ev
 from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser, encode_events
 from octopus.relay import retry
 from octopus.relay.context import HeaderList, Responder
-from octopus.relay.cutter import EventCutter, oversized
+from octopus.relay.cutter import USAGE, EventCutter, next_event, oversized
 from octopus.relay.keepalive import Keepalive
 from octopus.relay.metering import TextMeter, text_size
 from octopus.relay.ready import Delivery, UpstreamFailure
@@ -83,8 +83,7 @@ class Prefetched:
         """
         start, size = 0, len(chunk)
         while start < size:
-            cut = chunk.find(b"\n\n", start)
-            end = size if cut < 0 else cut + 2
+            end = next_event(chunk, start)
             self.absorb(codec, self.parser.feed(chunk if end - start == size else chunk[start:end]))
             start = end
             if self.content or (early and self.events):
@@ -224,15 +223,28 @@ class PassthroughStream:
         if not ready:
             return False
         tap, meter = meters
-        if meter.learning:  # once, until the first text event: decode to measure
-            meter.learn(SseParser(len(ready) + 1).feed(ready), self.pre.decoder.feed)
+        if meter.learning:
+            self._learn(meter, ready)
         else:
             meter.feed_wire(ready)
-        for sse in cutter.usage_events(ready):
-            tap.feed(sse)
+        if USAGE in ready:
+            for sse in cutter.usage_events(ready):
+                tap.feed(sse)
         await responder.write(ready)
-        out.sent(ready)
+        if out.capture:
+            out.sent(ready)
         return True
+
+    def _learn(self, meter: TextMeter, ready: bytes) -> None:
+        """Decode event by event until the first text event measures the envelope (once per
+        stream); the rest of `ready` is counted from its bytes, like every later region."""
+        parser, start, size = SseParser(len(ready) + 1), 0, len(ready)
+        while meter.learning and start < size:
+            end = next_event(ready, start)
+            meter.learn(parser.feed(ready[start:end]), self.pre.decoder.feed)
+            start = end
+        if start < size:
+            meter.feed_wire(ready, start)
 
     @staticmethod
     async def _send(responder: Responder, data: bytes, out: Delivery) -> None:
