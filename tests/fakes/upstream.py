@@ -44,6 +44,7 @@ class Fault:
     force_json: bool = False  # answer JSON even when the request asked for a stream
     reply: replies.Reply | None = None  # a scripted answer (tools, reasoning...) instead of text
     wire: list[bytes] | None = None  # these exact bytes, one write each (joined when not streaming)
+    wire_gap: float = 0.01  # seconds between two `wire` writes
 
 
 @dataclass
@@ -179,7 +180,7 @@ class FakeUpstream:
             await self._huge(resp, model, fault.huge_bytes)
             return resp
         if fault.wire is not None:
-            await self._wire(resp, tag, fault.wire)
+            await self._wire(resp, tag, fault.wire, fault.wire_gap)
             return resp
         try:
             return await self._events_out(
@@ -228,11 +229,13 @@ class FakeUpstream:
             events.insert(len(events) // 2, b"data: " + b"x" * fault.big_event + b"\n\n")
         return events
 
-    async def _wire(self, resp: web.StreamResponse, tag: str, writes: list[bytes]) -> None:
+    async def _wire(
+        self, resp: web.StreamResponse, tag: str, writes: list[bytes], gap: float
+    ) -> None:
         """Each piece in a write of its own, a moment apart, so the relay reads them apart too."""
         for index, piece in enumerate(writes):
-            if index:
-                await asyncio.sleep(0.01)
+            if index and gap:
+                await asyncio.sleep(gap)
             await resp.write(piece)
         self.sent[tag] = b"".join(writes)
         await resp.write_eof()
