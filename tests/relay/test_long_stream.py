@@ -47,7 +47,8 @@ def _writes() -> list[bytes]:
     ]
     usage = {"prompt_tokens": 5, "completion_tokens": 400_000, "total_tokens": 400_005}
     events += [_event({**chunk, "choices": [], "usage": usage}), b"data: [DONE]\n\n"]
-    data, writes, at = b"".join(events), [], 0
+    data, at = b"".join(events), 0
+    writes: list[bytes] = []
     sizes = (len(events[1]), 3 * len(events[1]), len(events[1]) // 2, 7)
     while at < len(data):
         size = sizes[len(writes) % len(sizes)]
