@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from octopus.coordination.link import RETRY_SECONDS, RedisLink
-from octopus.coordination.redis_limiter import RedisLimiter
+from octopus.coordination.redis_limiter import FLUSH_EVERY, RedisLimiter
 from octopus.core.clock import SystemClock
 from octopus.errors import Forbidden, RateLimited
 from octopus.routing.catalog import ApiKey
@@ -96,6 +96,34 @@ async def test_tokens_per_minute_count_settled_usage(link: RedisLink, redis: Red
     lease = await first.acquire(key)
     first.settle(lease, 1200, 0.0)
     await first.drain()
+    with pytest.raises(RateLimited, match="tokens per minute"):
+        await second.acquire(key)
+
+
+async def test_slotless_settles_are_added_together_within_the_flush_delay(
+    link: RedisLink, redis: Redis
+) -> None:
+    first, second = _pair(link)
+    key = ApiKey(id=11, name="k", max_tpm=1000, max_cost=5.0)
+    calls = 0
+    settle = first._settle
+
+    async def counted(**kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        return await settle(**kwargs)  # type: ignore[arg-type]
+
+    first._settle = counted  # type: ignore[assignment]
+    leases = [await first.acquire(key) for _ in range(5)]  # no reserve: no hold to give back
+    for lease in leases:
+        first.settle(lease, 250, 0.5)
+    tpm = f"{link.prefix}{{k11}}:tpm"
+    assert not await redis.hgetall(tpm), "nothing is sent before the flush delay"
+    await asyncio.sleep(FLUSH_EVERY * 4)
+    await first.drain()
+    assert calls == 1, "five settles of one key went in one call"
+    assert sum(int(v) for v in (await redis.hgetall(tpm)).values()) == 1250
+    assert float(await redis.get(_spent_key(link.prefix, 11)) or 0) == pytest.approx(2.5)
     with pytest.raises(RateLimited, match="tokens per minute"):
         await second.acquire(key)
 
