@@ -130,6 +130,10 @@ async def list_logs(
     """`{items, total, page, page_size}`, newest first; items carry no bodies or attempts.
     `with_total=False` skips the COUNT (a full scan of the filter) and leaves `total` out."""
     conditions = where.conditions()
+    total = None
+    if with_total:  # counted first: a log written between the two reads shows, never goes missing
+        count = select(func.count()).select_from(RequestLog).where(*conditions)
+        total = int(await session.scalar(count) or 0)
     query: Select[Any] = (
         select(*_LIST_COLUMNS)
         .where(*conditions)
@@ -141,9 +145,8 @@ async def list_logs(
         with_go_names(log_item(dict(row))) for row in (await session.execute(query)).mappings()
     ]
     found: dict[str, Any] = {"items": items, "page": page, "page_size": page_size}
-    if with_total:
-        count = select(func.count()).select_from(RequestLog).where(*conditions)
-        found["total"] = int(await session.scalar(count) or 0)
+    if total is not None:
+        found["total"] = total
     return found
 
 

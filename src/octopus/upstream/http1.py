@@ -18,6 +18,7 @@ from octopus.errors import UpstreamConnect, UpstreamError, UpstreamProtocol, Ups
 
 HIGH_WATER = 256 * 1024
 LOW_WATER = 64 * 1024
+TAKE_MAX = 64 * 1024  # the most one read hands on, joined
 MAX_HEAD = 256 * 1024  # status line and headers together
 _NO_BODY_STATUS = (204, 304)
 
@@ -143,14 +144,24 @@ class Http1Connection(asyncio.Protocol):
             self.waiter = None
 
     def take(self) -> bytes:
-        """Everything buffered so far (b"" when nothing is)."""
-        if not self.chunks:
+        """What is buffered, joined up to TAKE_MAX bytes (b"" when nothing is): a burst is handed
+        on in bounded pieces instead of one copy of everything that piled up."""
+        chunks = self.chunks
+        if not chunks:
             return b""
-        chunks, self.chunks, self.buffered = self.chunks, [], 0
-        if self.paused and self.transport is not None:
+        if self.buffered <= TAKE_MAX:
+            taken, self.chunks, self.buffered = chunks, [], 0
+        else:
+            count, size = 1, len(chunks[0])
+            while count < len(chunks) and size + len(chunks[count]) <= TAKE_MAX:
+                size += len(chunks[count])
+                count += 1
+            taken, self.chunks = chunks[:count], chunks[count:]
+            self.buffered -= size
+        if self.paused and self.buffered <= LOW_WATER and self.transport is not None:
             self.paused = False
             self.transport.resume_reading()
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return taken[0] if len(taken) == 1 else b"".join(taken)
 
     def reusable(self) -> bool:
         return self.complete and self.keep_alive and self.transport is not None and not self.error
