@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from octopus.coordination.link import RETRY_SECONDS, RedisLink
 from octopus.coordination.redis_limiter import FLUSH_EVERY, RedisLimiter
+from octopus.coordination.resp import Arg
 from octopus.core.clock import SystemClock
 from octopus.errors import Forbidden, RateLimited
 from octopus.routing.catalog import ApiKey
@@ -108,12 +109,12 @@ async def test_slotless_settles_are_added_together_within_the_flush_delay(
     calls = 0
     settle = first._settle
 
-    async def counted(**kwargs: object) -> object:
+    async def counted(keys: Sequence[str], args: Sequence[Arg]) -> object:
         nonlocal calls
         calls += 1
-        return await settle(**kwargs)  # type: ignore[arg-type]
+        return await settle(keys, args)
 
-    first._settle = counted  # type: ignore[assignment]
+    first._settle = counted
     leases = [await first.acquire(key) for _ in range(5)]  # no reserve: no hold to give back
     for lease in leases:
         first.settle(lease, 250, 0.5)

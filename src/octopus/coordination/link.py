@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from octopus.coordination.resp import Arg, LeanRedis, lean_client
 
 log = logging.getLogger("octopus.shared")
 T = TypeVar("T")
@@ -25,12 +27,14 @@ SLOW_TIMEOUT = 1.0  # background calls (publish, leases, resync)
 RETRY_SECONDS = 1.0
 Handler = Callable[[bytes], None]
 Resync = Callable[[], Awaitable[None]]
+ScriptCall = Callable[[Sequence[str], Sequence[Arg]], Awaitable[Any]]
 
 
 class RedisLink:
     def __init__(self, url: str, prefix: str) -> None:
         self.redis = Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
         self._listener_client = Redis.from_url(url, socket_connect_timeout=1.0)
+        self.fast: LeanRedis | None = lean_client(url)  # request-path scripts, pipelined
         self.prefix = prefix
         self.mode: Mode = "redis"
         self._down_until = 0.0
@@ -43,6 +47,13 @@ class RedisLink:
     def key(self, *parts: object) -> str:
         """`{prefix}a:b`: one hash tag, so multi-key scripts run on Redis Cluster too."""
         return "{" + self.prefix + "}" + ":".join(str(p) for p in parts)
+
+    def script(self, body: str) -> ScriptCall:
+        """`await script(keys, args)`: on the lean client when the URL allows, else redis-py."""
+        if self.fast is not None:
+            return self.fast.script(body)
+        slow = self.redis.register_script(body)
+        return lambda keys, args: slow(keys=keys, args=args)
 
     def channel(self, name: str) -> str:
         return self.prefix + name
@@ -102,6 +113,8 @@ class RedisLink:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self.redis.aclose()
         await self._listener_client.aclose()
+        if self.fast is not None:
+            await self.fast.close()
 
     async def _listen(self) -> None:
         while True:

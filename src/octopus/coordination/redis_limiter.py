@@ -171,11 +171,10 @@ class RedisLimiter:
         self._window = window
         self._ttl = lease_ttl
         self._timeout = call_timeout
-        client = link.redis
-        self._acquire = client.register_script(_ACQUIRE)
-        self._settle = client.register_script(_SETTLE)
-        self._renew = client.register_script(_RENEW)
-        self._seed = client.register_script(_SEED)
+        self._acquire = link.script(_ACQUIRE)
+        self._settle = link.script(_SETTLE)
+        self._renew = link.script(_RENEW)
+        self._seed = link.redis.register_script(_SEED)  # run in a redis-py pipeline at start
         self._local = InProcessLimiter(clock)
         self._unsynced: dict[int, float] = {}  # cost not yet added in Redis, per key
         self._live: dict[str, int] = {}  # lease id -> key id, renewed while running
@@ -199,7 +198,7 @@ class RedisLimiter:
         args += [key.max_cost, max(0.0, reserve), token, self._window, self._ttl]
         args.append(repr(self._synced_spent(key.id)))
         keys = self._keys(key.id)
-        answer = await self._call(lambda: self._acquire(keys=keys, args=args), self._timeout)
+        answer = await self._call(lambda: self._acquire(keys, args), self._timeout)
         if answer is _AWAY:
             self._fell_back()
             return await self._local.acquire(key, reserve)
@@ -279,7 +278,7 @@ class RedisLimiter:
         keys = self._keys(key_id)
         args: list[str | int | float] = [token, tokens, repr(owed), self._window]
         args.append(repr(self._local.spent(key_id) - owed))  # the script adds owed on top
-        spent = await self._call(lambda: self._settle(keys=[*keys[1:4], keys[4]], args=args))
+        spent = await self._call(lambda: self._settle([*keys[1:4], keys[4]], args))
         if spent is _AWAY:
             self._unsynced[key_id] = self._unsynced.get(key_id, 0.0) + owed
             self._fell_back()
@@ -304,7 +303,7 @@ class RedisLimiter:
 
     async def _renew_one(self, token: str, key_id: int) -> None:
         keys, args = self._keys(key_id)[2:4], [token, str(self._ttl)]
-        if await self._call(lambda: self._renew(keys=keys, args=args)) is _AWAY:
+        if await self._call(lambda: self._renew(keys, args)) is _AWAY:
             self._fell_back()
 
     async def _call(self, make: Callable[[], Awaitable[Any]], limit: float = SLOW_TIMEOUT) -> Any:

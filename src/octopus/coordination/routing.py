@@ -113,7 +113,7 @@ class SharedHealth(InMemoryHealth):
         self._channel = link.channel(HEALTH_CHANNEL)
         self._probing: set[int] = set()  # members this process probes
         self._scripts = {
-            name: link.redis.register_script(body)
+            name: link.script(body)
             for name, body in (
                 ("failure", FAILURE),
                 ("success", SUCCESS),
@@ -159,7 +159,7 @@ class SharedHealth(InMemoryHealth):
         script = self._scripts["probe"]
         keys = [self._hash, self._channel]
         args = [item_id, group_id, int(PROBE_LEASE * 1000)]
-        answer = await self._link.call(lambda: script(keys=keys, args=args), None)
+        answer = await self._link.call(lambda: script(keys, args), None)
         return None if answer is None else bool(answer)
 
     def reset(self, group_id: int) -> None:
@@ -170,7 +170,7 @@ class SharedHealth(InMemoryHealth):
         """After (re)connecting: the whole hash, applied over the local mirror."""
         script = self._scripts["snapshot"]
         keys = [self._hash]
-        answer: Any = await self._link.call(lambda: script(keys=keys), None, SLOW_TIMEOUT)
+        answer: Any = await self._link.call(lambda: script(keys, ()), None, SLOW_TIMEOUT)
         if answer is None:
             return
         now, flat = int(answer[0]), answer[1]
@@ -179,7 +179,7 @@ class SharedHealth(InMemoryHealth):
 
     def _run(self, name: str, args: list[Any]) -> None:
         script, keys = self._scripts[name], [self._hash, self._channel]
-        self._link.spawn(self._link.call(lambda: script(keys=keys, args=args), None, SLOW_TIMEOUT))
+        self._link.spawn(self._link.call(lambda: script(keys, args), None, SLOW_TIMEOUT))
 
     def _heard(self, data: bytes) -> None:
         self._apply(data.decode())
@@ -246,14 +246,14 @@ class RedisRouting:
     def __init__(self, link: RedisLink, health: SharedHealth) -> None:
         self._link = link
         self._health = health
-        self._route = link.redis.register_script(ROUTE)
+        self._route = link.script(ROUTE)
 
     async def route(
         self, group_id: int, key_id: int, turn: bool, sticky: bool
     ) -> tuple[int, int | None] | None:
         keys = [self._link.key("turn", group_id), self._link.key("pin", key_id, group_id)]
         args = [1 if turn else 0, 1 if sticky else 0]
-        answer: Any = await self._link.call(lambda: self._route(keys=keys, args=args), None)
+        answer: Any = await self._link.call(lambda: self._route(keys, args), None)
         if answer is None:
             return None
         pin = int(answer[1])
