@@ -68,8 +68,9 @@ class RedisLink:
         """`make()` within `limit` seconds; `default` while Redis is away or too slow."""
         if self.mode != "redis" and time.monotonic() < self._down_until:
             return default
-        try:
-            return await asyncio.wait_for(make(), limit)
+        try:  # a deadline on this task: wait_for would start a task per call (3.11)
+            async with asyncio.timeout(limit):
+                return await make()
         except (RedisError, OSError, TimeoutError) as exc:
             self.failed(exc)
             return default
