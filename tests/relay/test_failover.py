@@ -252,7 +252,11 @@ async def test_failure_after_commit_ends_with_in_band_error(
 async def test_sse_event_size_limit(fake: FakeUpstream, world: World) -> None:
     key = _three(fake, world)
     # before commit the oversized event fails the member over; after commit it ends the stream
-    fake.script("c1", Fault(big_event=200_000), Fault(big_event=200_000, gap=0.05))
+    # the first answer's oversized event comes before any content, however the reads fall
+    role = b'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m",'
+    role += b'"choices":[{"index":0,"delta":{"role":"assistant"}}]}\n\n'
+    oversized = Fault(wire=[role, b"data: " + b"x" * 200_000 + b"\n\n"])
+    fake.script("c1", oversized, Fault(big_event=200_000, gap=0.05))
     limits = RelayLimits(exchange=ExchangeLimits(max_sse_event_size=100_000))
     body = {"model": "m", "messages": MESSAGES, "stream": True}
     headers = {"Authorization": f"Bearer {key}"}

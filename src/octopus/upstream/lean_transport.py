@@ -28,6 +28,7 @@ from octopus.upstream.transport import (
 
 KEEPALIVE_SECONDS = 60.0
 IDLE_PER_ORIGIN = 1000
+CONNECTS_AT_ONCE = 100  # new connections being set up at one time, across origins
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _URL_CACHE_SIZE = 1024
 Origin = tuple[str, str, int]  # scheme, host, port
@@ -135,6 +136,9 @@ class LeanTransport:
         self._proxied = proxied
         self._ssl = ssl_context or ssl.create_default_context()
         self._pool = Pool()
+        # a burst of new connections waits its turn rather than overflowing the upstream's
+        # accept backlog (5,000 streams at once failed to connect without this)
+        self._connecting = asyncio.Semaphore(CONNECTS_AT_ONCE)
         self._urls: dict[str, tuple[Origin, bytes] | None] = {}
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
@@ -179,7 +183,7 @@ class LeanTransport:
         tls = scheme == "https"
         loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(request.connect_timeout):
+            async with asyncio.timeout(request.connect_timeout), self._connecting:
                 _, conn = await loop.create_connection(
                     lambda: Http1Connection(loop, origin),
                     host,
