@@ -12,8 +12,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from octopus.coordination.resp import LeanRedis, _Connection, encode, lean_client
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.conftest import REDIS_URL
 
 
 @pytest.fixture
@@ -24,19 +23,12 @@ async def lean() -> AsyncIterator[LeanRedis]:
     await client.close()
 
 
-@pytest.fixture
-async def other() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    yield client
-    await client.aclose()
-
-
 def _key() -> str:
     return f"octotest:resp:{secrets.token_hex(4)}"
 
 
 async def test_concurrent_commands_go_in_one_write_and_get_their_own_replies(
-    lean: LeanRedis, other: Redis
+    lean: LeanRedis, redis: Redis
 ) -> None:
     key = _key()
     await lean.execute("PING")  # connected: the next batch is measured alone
@@ -57,7 +49,7 @@ async def test_concurrent_commands_go_in_one_write_and_get_their_own_replies(
     assert counts == list(range(1, 201)), "in the order sent, each its own reply"
     assert echoes == [f"n{i}".encode() for i in range(50)]
     assert len(writes) == 2, "each batch issued in one loop iteration went in one write"
-    await other.delete(key)
+    await redis.delete(key)
 
 
 async def test_a_script_error_reaches_only_its_caller(lean: LeanRedis) -> None:
@@ -72,21 +64,21 @@ async def test_a_script_error_reaches_only_its_caller(lean: LeanRedis) -> None:
     assert results[2] == [b"b", 3, None]  # Lua numbers come back as integers
 
 
-async def test_a_flushed_script_is_sent_again_whole(lean: LeanRedis, other: Redis) -> None:
+async def test_a_flushed_script_is_sent_again_whole(lean: LeanRedis, redis: Redis) -> None:
     script = lean.script(f"return '{_key()}'")  # a body Redis has never seen: NOSCRIPT first
     assert (await script([], [])).startswith(b"octotest:resp:")
-    assert await other.script_exists(script.sha) == [True]
+    assert await redis.script_exists(script.sha) == [True]
 
 
 async def test_a_killed_connection_fails_pending_calls_and_the_next_call_reconnects(
-    lean: LeanRedis, other: Redis
+    lean: LeanRedis, redis: Redis
 ) -> None:
     key = _key()
     own_id = await lean.execute("CLIENT", "ID")
     blocked = asyncio.ensure_future(lean.execute("BLPOP", key, 5))
     queued = asyncio.ensure_future(lean.execute("PING"))  # behind the blocked one
     await asyncio.sleep(0.1)
-    assert await other.client_kill_filter(_id=str(own_id)) == 1
+    assert await redis.client_kill_filter(_id=str(own_id)) == 1
     for call in (blocked, queued):
         with pytest.raises(ConnectionError):
             await asyncio.wait_for(call, 2.0)
