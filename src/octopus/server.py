@@ -21,6 +21,7 @@ from octopus.supervisor import (
     prepare,
     worker_count,
 )
+from octopus.web.direct import DirectHttpProtocol
 
 log = logging.getLogger("octopus.server")
 
@@ -67,7 +68,7 @@ def serve(settings: Settings, worker_fd: int | None = None) -> int:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=DirectHttpProtocol,  # httptools, plus direct body writes for relayed streams
         lifespan="on",
         access_log=settings.debug,  # OCTOPUS_DEBUG: one line per request
         log_config=None,

@@ -33,6 +33,7 @@ from octopus.routing.catalog import (
 from octopus.routing.state import RoutingState
 from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.upstream.lean_transport import LeanTransport
+from octopus.web.direct import DirectHttpProtocol
 from octopus.web.relay_routes import RelayApp
 from tests.conftest import bound_port
 from tests.fakes.doubles import ListChannelEvents, ListSink
@@ -171,7 +172,7 @@ async def serve_relay(
         log_config=None,
         access_log=False,
         loop="none",
-        http="httptools",
+        http=DirectHttpProtocol,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

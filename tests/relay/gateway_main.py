@@ -1,6 +1,9 @@
-"""A relay in its own process (for RSS measurements): `python -m tests.relay.gateway_main URL KEY`.
+"""A relay in its own process (for RSS measurements): `python -m tests.relay.gateway_main URL KEY
+[direct|asgi]`.
 
-Routes group "m" to one OpenAI channel at URL and prints `ready <port>` once listening.
+Routes group "m" to one OpenAI channel at URL and prints `ready <port>` once listening. `direct`
+(the default) serves with `octopus start`'s protocol (direct body writes); `asgi` with plain
+httptools, where every body piece goes through ASGI `send`.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ from octopus.routing.catalog import ApiKey, Catalog, Channel, ChannelKey, Group,
 from octopus.routing.state import RoutingState
 from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.upstream.lean_transport import LeanTransport
+from octopus.web.direct import DirectHttpProtocol
 from octopus.web.relay_routes import RelayApp
 from tests.conftest import bound_port
 from tests.fakes.gateway import key_hash
 
 
-async def main(base_url: str, key: str) -> None:
+async def main(base_url: str, key: str, writes: str = "direct") -> None:
     chan = Channel(
         1, "c1", WireFormat.OPENAI_CHAT, base_url, (ChannelKey(1, "secret"),), frozenset({"up"})
     )
@@ -55,6 +59,7 @@ async def main(base_url: str, key: str) -> None:
         log_config=None,
         access_log=False,
         lifespan="off",
+        http=DirectHttpProtocol if writes == "direct" else "httptools",
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -67,4 +72,4 @@ async def main(base_url: str, key: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(*sys.argv[1:4]))

@@ -1,4 +1,6 @@
-"""A 100 MB passthrough stream keeps the gateway's memory flat (measured in its own process)."""
+"""A 100 MB passthrough stream keeps the gateway's memory flat (measured in its own process),
+also when the client stops reading for a while: the upstream must then be paused, whether the
+relay writes directly to the connection or through ASGI `send`."""
 
 from __future__ import annotations
 
@@ -24,8 +26,14 @@ def _status(pid: int, field: str) -> int:
     raise AssertionError(f"{field} missing")
 
 
+STALL = 2.0  # seconds a stalled client reads nothing: the upstream sends 100 MB in less
+
+
 @pytest.mark.slow
-async def test_hundred_megabyte_stream_keeps_rss_flat(fake: FakeUpstream) -> None:
+@pytest.mark.parametrize(("writes", "stall"), [("direct", 0.0), ("direct", STALL), ("asgi", STALL)])
+async def test_hundred_megabyte_stream_keeps_rss_flat(
+    fake: FakeUpstream, writes: str, stall: float
+) -> None:
     key = new_key()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -33,6 +41,7 @@ async def test_hundred_megabyte_stream_keeps_rss_flat(fake: FakeUpstream) -> Non
         "tests.relay.gateway_main",
         fake.base("c1", WireFormat.OPENAI_CHAT),
         key,
+        writes,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
     )
@@ -51,6 +60,7 @@ async def test_hundred_megabyte_stream_keeps_rss_flat(fake: FakeUpstream) -> Non
             received = 0
             async with http.post(url, json=body, headers=headers) as resp:
                 assert resp.status == 200
+                await asyncio.sleep(stall)
                 async for chunk in resp.content.iter_any():
                     received += len(chunk)
             peak = _status(proc.pid, "VmHWM")

@@ -39,11 +39,26 @@ class ClientRequest:
     operation: Operation = Operation.GENERATE
 
 
+class DirectWriter(Protocol):
+    """Synchronous body writes for a started streamed answer (no coroutine per event)."""
+
+    def write(self, chunk: bytes) -> bool:
+        """Write one piece; True when the client's buffer is full (`drain` before more)."""
+        ...
+
+    async def drain(self) -> None: ...
+
+
 class Responder(Protocol):
     """Where the client's answer goes; the first `start` is the commit point."""
 
     @property
     def started(self) -> bool: ...
+
+    @property
+    def direct(self) -> DirectWriter | None:
+        """After `start`: synchronous writes when the server offers them, else None."""
+        ...
 
     async def start(self, status: int, headers: HeaderList) -> None: ...
 

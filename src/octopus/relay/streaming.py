@@ -22,6 +22,7 @@ from octopus.relay.context import HeaderList, Responder
 from octopus.relay.cutter import USAGE, EventCutter, next_event, oversized
 from octopus.relay.keepalive import Keepalive
 from octopus.relay.metering import TextMeter, text_size
+from octopus.relay.outlet import Outlet
 from octopus.relay.ready import Delivery, UpstreamFailure
 from octopus.upstream.transport import UpstreamResponse
 
@@ -170,10 +171,10 @@ class PassthroughStream:
         try:
             await self._send(responder, cutter.push(self.pre.head()), out)
             if self.pre.tail:
-                await self._relay(responder, cutter, self.pre.tail, (tap, meter), out)
+                await self._send(responder, self._cut(cutter, self.pre.tail, tap, meter), out)
             ended = self.pre.ended
             if not ended:
-                await self._pump(responder, cutter, tap, meter, out)
+                await self._pump(responder, cutter, (tap, meter), out)
             rest = cutter.rest()  # an unfinished last event: relayed, and counted when pumped
             if not ended:
                 meter.feed_wire(rest)
@@ -197,32 +198,35 @@ class PassthroughStream:
         self,
         responder: Responder,
         cutter: EventCutter,
-        tap: UsageTap,
-        meter: TextMeter,
+        meters: tuple[UsageTap, TextMeter],
         out: Delivery,
     ) -> None:
         # only whole events are written, so a keep-alive can never split one
         quiet = Keepalive(responder.write, self.codec.keepalive(), self.keepalive_interval)
+        outlet = Outlet(responder)
+
+        def sink(chunk: bytes) -> bool:  # called from the upstream's parser: must not raise
+            try:
+                ready = self._cut(cutter, chunk, *meters)
+            except Exception as exc:
+                return outlet.fail(exc)
+            if not ready:
+                return False
+            if out.capture:
+                out.sent(ready)
+            quiet.touch()
+            return outlet.put(ready)
+
         try:
-            async for chunk in self.pre.it:
-                if await self._relay(responder, cutter, chunk, (tap, meter), out):
-                    quiet.touch()
+            await outlet.pump(self.resp, sink)
         finally:
             await quiet.stop()
 
-    async def _relay(
-        self,
-        responder: Responder,
-        cutter: EventCutter,
-        chunk: bytes,
-        meters: tuple[UsageTap, TextMeter],
-        out: Delivery,
-    ) -> bool:
-        """Cut, meter and write the whole events `chunk` completes; False when none did."""
+    def _cut(self, cutter: EventCutter, chunk: bytes, tap: UsageTap, meter: TextMeter) -> bytes:
+        """The whole events `chunk` completes (b"" when none did), metered."""
         ready = cutter.push(chunk)
         if not ready:
-            return False
-        tap, meter = meters
+            return ready
         if meter.learning:
             self._learn(meter, ready)
         else:
@@ -230,10 +234,7 @@ class PassthroughStream:
         if USAGE in ready:
             for sse in cutter.usage_events(ready):
                 tap.feed(sse)
-        await responder.write(ready)
-        if out.capture:
-            out.sent(ready)
-        return True
+        return ready
 
     def _learn(self, meter: TextMeter, ready: bytes) -> None:
         """Decode event by event until the first text event measures the envelope (once per
@@ -289,13 +290,24 @@ class ConvertedStream:
         return self.out
 
     async def _pump(self, responder: Responder, encoder: StreamEncoder) -> None:
-        decoder, parser = self.pre.decoder, self.pre.parser
+        decoder, parser, out = self.pre.decoder, self.pre.parser, self.out
         quiet = Keepalive(responder.write, self.client.keepalive(), self.keepalive_interval)
+        outlet = Outlet(responder)
+
+        def sink(chunk: bytes) -> bool:  # called from the upstream's parser: must not raise
+            try:
+                events = [e for sse in parser.feed(chunk) for e in decoder.feed(sse)]
+                data = self._encode(encoder, events)
+            except Exception as exc:
+                return outlet.fail(exc)
+            if not data:
+                return False
+            out.sent(data)
+            quiet.touch()
+            return outlet.put(data)
+
         try:
-            async for chunk in self.pre.it:
-                events = [event for sse in parser.feed(chunk) for event in decoder.feed(sse)]
-                if await self._emit(responder, encoder, events):
-                    quiet.touch()
+            await outlet.pump(self.resp, sink)
         finally:
             await quiet.stop()
         events = [e for sse in parser.close() for e in decoder.feed(sse)]
@@ -303,20 +315,21 @@ class ConvertedStream:
 
     async def _emit(
         self, responder: Responder, encoder: StreamEncoder, events: list[ev.Event]
-    ) -> bool:
-        """Encode and write the events in one write; True when anything went out."""
-        out: list[SseEvent] = []
+    ) -> None:
+        data = self._encode(encoder, events)
+        if data:
+            self.out.sent(data)
+            await responder.write(data)
+
+    def _encode(self, encoder: StreamEncoder, events: list[ev.Event]) -> bytes:
+        """The client-format bytes of `events` (b"" when they make none), metered."""
+        sse: list[SseEvent] = []
         for event in events:
             if isinstance(event, ev.MessageStart | ev.MessageDelta) and event.usage is not None:
                 self.out.usage = event.usage
             self.out.output_size += text_size(event)
-            out.extend(encoder.feed(event))
-        if not out:
-            return False
-        data = encode_events(out)
-        self.out.sent(data)
-        await responder.write(data)
-        return True
+            sse.extend(encoder.feed(event))
+        return encode_events(sse) if sse else b""
 
     async def aclose(self) -> None:
         await self.resp.aclose()

@@ -9,7 +9,7 @@ import aiohttp
 import aiohttp_socks
 
 from octopus.errors import UpstreamConnect, UpstreamError, UpstreamProtocol, UpstreamTimeout
-from octopus.upstream.transport import Headers, UpstreamRequest, find_header, scrub
+from octopus.upstream.transport import Headers, Sink, UpstreamRequest, find_header, scrub
 
 POOL_LIMIT = 1000
 KEEPALIVE_SECONDS = 60.0
@@ -35,6 +35,13 @@ class AiohttpResponse:
         with translate_errors(self._secrets, "reading the response"):
             async for chunk in self._resp.content.iter_any():
                 yield chunk
+
+    async def push(self, sink: Sink) -> bool:
+        with translate_errors(self._secrets, "reading the response"):
+            async for chunk in self._resp.content.iter_any():
+                if sink(chunk):
+                    return False
+        return True
 
     async def read(self, limit: int | None = None) -> bytes:
         parts: list[bytes] = []

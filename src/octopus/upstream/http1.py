@@ -4,6 +4,10 @@ It carries one exchange at a time: `begin` writes a request, the parser fills th
 headers and a body buffer, and the reader waits on one future at a time (a timer per wait, no
 task). Reading pauses while more than HIGH_WATER bytes wait unread, so a slow client bounds
 the memory a fast upstream can fill.
+
+A streamed body can instead be pushed: while a sink is attached, each body piece goes straight
+to it from the parser's callback (no future, no timer, no task step per piece), and the reader
+wakes only when the body ends, fails, falls silent for too long, or the sink asks to pause.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Callable
 import httptools
 
 from octopus.errors import UpstreamConnect, UpstreamError, UpstreamProtocol, UpstreamTimeout
+from octopus.upstream.transport import Sink
 
 HIGH_WATER = 256 * 1024
 LOW_WATER = 64 * 1024
@@ -52,6 +57,10 @@ class Http1Connection(asyncio.Protocol):
         self.paused = False
         self.error: UpstreamError | Lost | None = None
         self.waiter: asyncio.Future[None] | None = None
+        self.sink: Sink | None = None
+        self.held = False  # the sink asked to pause: pieces buffer until the reader comes back
+        self.heard_at = 0.0  # loop time of the last bytes while pushing (the silence timer)
+        self._silence_timer: asyncio.TimerHandle | None = None
         self.busy = False
         self.sent = False  # False: the upstream never saw this request, so it may go again
 
@@ -68,6 +77,8 @@ class Http1Connection(asyncio.Protocol):
             self.close()
             return
         self.got_bytes = True
+        if self.sink is not None:
+            self.heard_at = self.loop.time()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -108,6 +119,12 @@ class Http1Connection(asyncio.Protocol):
         self._wake()
 
     def on_body(self, body: bytes) -> None:
+        sink = self.sink
+        if sink is not None:
+            if sink(body):
+                self.sink, self.held = None, True  # later pieces of this read are buffered
+                self._wake()
+            return
         self.chunks.append(body)
         self.buffered += len(body)
         self._wake()
@@ -142,6 +159,31 @@ class Http1Connection(asyncio.Protocol):
         finally:
             timer.cancel()
             self.waiter = None
+
+    async def wait_pushed(self, sink: Sink, seconds: float) -> None:
+        """Push body pieces into `sink` until the body ends, fails or the sink holds; raises
+        TimeoutError after `seconds` without a byte (one timer, re-armed only when it fires)."""
+        waiter = self.loop.create_future()
+        self.waiter, self.sink, self.held = waiter, sink, False
+        self.heard_at = self.loop.time()
+        self._silence_timer = self.loop.call_at(
+            self.heard_at + seconds, self._silence, waiter, seconds
+        )
+        try:
+            await waiter
+        finally:
+            if self._silence_timer is not None:
+                self._silence_timer.cancel()
+            self.waiter = self.sink = self._silence_timer = None
+
+    def _silence(self, waiter: asyncio.Future[None], seconds: float) -> None:
+        if waiter.done():
+            return
+        due = self.heard_at + seconds
+        if self.loop.time() >= due:
+            waiter.set_exception(TimeoutError())
+        else:
+            self._silence_timer = self.loop.call_at(due, self._silence, waiter, seconds)
 
     def take(self) -> bytes:
         """What is buffered, joined up to TAKE_MAX bytes (b"" when nothing is): a burst is handed

@@ -19,6 +19,7 @@ from octopus.errors import UpstreamConnect, UpstreamProtocol
 from octopus.upstream.http1 import Http1Connection, failure, timed_out
 from octopus.upstream.transport import (
     Headers,
+    Sink,
     Transport,
     UpstreamRequest,
     UpstreamResponse,
@@ -47,9 +48,30 @@ class LeanResponse:
     def header(self, name: str) -> str | None:
         return find_header(self.headers, name)
 
-    async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        while chunk := await self._next():
-            yield chunk
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        return _Body(self)  # not a generator: one left unfinished needs no finalizer task
+
+    async def push(self, sink: Sink) -> bool:
+        """Body pieces into `sink` as they arrive: True at the body's end, False when the sink
+        asked to pause (call again once the client drained)."""
+        conn = self._conn
+        while conn is not None:
+            while chunk := conn.take():  # what arrived before, or while the sink held
+                if sink(chunk):
+                    return False
+            if conn.complete:
+                await self.aclose()
+                return True
+            if conn.error is not None:
+                raise failure(conn, "reading the response")
+            try:
+                await conn.wait_pushed(sink, self._timeout)
+            except TimeoutError:
+                raise timed_out("reading the response") from None
+            if conn.held:
+                return False
+            conn = self._conn
+        return True
 
     async def read(self, limit: int | None = None) -> bytes:
         parts: list[bytes] = []
@@ -83,6 +105,22 @@ class LeanResponse:
             except TimeoutError:
                 raise timed_out("reading the response") from None
         return b""
+
+
+class _Body:
+    __slots__ = ("_response",)
+
+    def __init__(self, response: LeanResponse) -> None:
+        self._response = response
+
+    def __aiter__(self) -> _Body:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await self._response._next()
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
 
 
 class Pool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -21,6 +21,9 @@ class UpstreamRequest:
     connect_timeout: float = 10.0
     read_timeout: float = 300.0
     secrets: tuple[str, ...] = field(default=(), repr=False)  # scrubbed from error messages
+
+
+Sink = Callable[[bytes], bool]  # takes a body piece; True: stop pushing for now (client is slow)
 
 
 class UpstreamResponse(Protocol):
@@ -42,6 +45,11 @@ class UpstreamResponse(Protocol):
 
     async def read(self, limit: int | None = None) -> bytes:
         """The whole body; UpstreamProtocol when it exceeds `limit`."""
+        ...
+
+    async def push(self, sink: Sink) -> bool:
+        """The rest of the body into `sink`, piece by piece: True at its end, False when the
+        sink returned True (pause: call again to go on). Raises as `aiter_bytes` does."""
         ...
 
     async def aclose(self) -> None: ...

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from octopus.errors import BadRequest, PayloadTooLarge
+from octopus.web.direct import DirectBody
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -71,14 +72,21 @@ def _encode_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]
 
 
 class AsgiResponder:
-    """The relay's Responder over ASGI `send`; one body message per chunk."""
+    """The relay's Responder over ASGI `send`; one body message per chunk, or direct writes
+    when the server offers them (web/direct.py)."""
 
-    __slots__ = ("_send", "finished", "started")
+    __slots__ = ("_body", "_send", "finished", "started")
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, body: DirectBody | None = None) -> None:
         self._send = send
+        self._body = body
         self.started = False
         self.finished = False
+
+    @property
+    def direct(self) -> DirectBody | None:
+        body = self._body
+        return body if body is not None and body.usable() else None
 
     async def start(self, status: int, headers: list[tuple[str, str]]) -> None:
         self.started = True

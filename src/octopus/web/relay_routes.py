@@ -27,6 +27,7 @@ from octopus.protocols import WireFormat
 from octopus.relay.context import ClientRequest, Operation
 from octopus.relay.service import RelayService
 from octopus.web import relay_models as models
+from octopus.web.direct import direct_body
 from octopus.web.relay_asgi import (
     AsgiResponder,
     DisconnectWatch,
@@ -64,7 +65,7 @@ class RelayApp:
             return
         path = scope["path"].rstrip("/") or "/"
         method = scope["method"]
-        responder = AsgiResponder(send)
+        responder = AsgiResponder(send, direct_body(scope))
         fmt = _GENERATE.get(path)
         if fmt is not None and method == "POST":
             await self._generate(scope, receive, responder, fmt, None)

@@ -1,0 +1,50 @@
+"""Where a stream's sink puts the bytes it made of an upstream piece.
+
+The upstream pushes body pieces into a synchronous sink (upstream/transport.py `push`). With a
+server that offers direct writes the sink writes straight to the client, so a paced stream costs
+no coroutine step per event; without them the bytes queue and the pump writes them through the
+responder after each piece. A sink never raises into the upstream's parser: it records the
+failure here and asks to stop, and the pump raises it.
+"""
+
+from __future__ import annotations
+
+from octopus.relay.context import Responder
+from octopus.upstream.transport import Sink, UpstreamResponse
+
+
+class Outlet:
+    __slots__ = ("_direct", "_queued", "_responder", "failure")
+
+    def __init__(self, responder: Responder) -> None:
+        self._responder = responder
+        self._direct = responder.direct
+        self._queued: list[bytes] = []
+        self.failure: Exception | None = None
+
+    def put(self, data: bytes) -> bool:
+        """Send `data` on; True when the pump must take over (flush, or wait for the client)."""
+        direct = self._direct
+        if direct is not None:
+            return direct.write(data)
+        self._queued.append(data)
+        return True
+
+    def fail(self, exc: Exception) -> bool:
+        self.failure = exc
+        return True
+
+    async def pump(self, resp: UpstreamResponse, sink: Sink) -> None:
+        """The rest of `resp`'s body through `sink`, to its end or the sink's failure."""
+        while not await resp.push(sink):
+            await self._flush()
+            if self.failure is not None:
+                raise self.failure
+
+    async def _flush(self) -> None:
+        if self._queued:
+            data = self._queued[0] if len(self._queued) == 1 else b"".join(self._queued)
+            self._queued.clear()
+            await self._responder.write(data)
+        elif self._direct is not None:
+            await self._direct.drain()

@@ -1,0 +1,64 @@
+"""Direct body writes for streamed answers under uvicorn's httptools protocol.
+
+A relayed stream writes one chunk per upstream event. Through ASGI each costs a message dict, a
+`send` coroutine and its checks; here the relay frames the chunk and writes it to the connection's
+transport itself, with uvicorn's own flow control. The protocol puts the writer in the request's
+scope (`extensions["octopus.direct"]["body"]`); the response's start and end still go through
+ASGI `send`, so uvicorn's keep-alive and completion logic stay in charge.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+EXTENSION = "octopus.direct"
+
+
+class DirectBody:
+    """`relay.context.DirectWriter` over one request's uvicorn cycle."""
+
+    __slots__ = ("_cycle",)
+
+    def __init__(self, cycle: RequestResponseCycle) -> None:
+        self._cycle = cycle
+
+    def usable(self) -> bool:
+        """A started, chunked, unfinished answer (what `write` frames for)."""
+        cycle = self._cycle
+        return (
+            cycle.response_started
+            and bool(cycle.chunked_encoding)
+            and not cycle.response_complete
+            and cycle.scope["method"] != "HEAD"
+        )
+
+    def write(self, chunk: bytes) -> bool:
+        cycle = self._cycle
+        if cycle.disconnected or not chunk:  # as uvicorn's send: a gone client's bytes are dropped
+            return False
+        cycle.transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+        return cycle.flow.write_paused
+
+    async def drain(self) -> None:
+        cycle = self._cycle
+        if cycle.flow.write_paused and not cycle.disconnected:
+            await cycle.flow.drain()
+
+
+class DirectHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, offering `DirectBody` to the app of each request."""
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and cycle.scope is self.scope:  # not an upgrade: a new cycle
+            extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
+            extensions[EXTENSION] = {"body": DirectBody(cycle)}
+
+
+def direct_body(scope: Any) -> DirectBody | None:
+    """The request's direct writer, when the server is `DirectHttpProtocol`."""
+    extension = scope.get("extensions", {}).get(EXTENSION)
+    return None if extension is None else extension.get("body")
