@@ -92,9 +92,12 @@ class SseParser:
             return
         if line[0] == 0x3A:  # ':' starts a comment (keep-alives)
             return
-        name, _, value = line.partition(b":")
-        if value[:1] == b" ":
-            value = value[1:]
+        if line[:6] == b"data: ":  # the usual line, without the general split below
+            name, value = b"data", line[6:]
+        else:
+            name, _, value = line.partition(b":")
+            if value[:1] == b" ":
+                value = value[1:]
         if name == b"data":
             self._size += len(value) + 1
             if self._size > self._max:
