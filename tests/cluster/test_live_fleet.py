@@ -37,7 +37,8 @@ async def _failover(admin: httpx.AsyncClient, upstream: FakeUpstream) -> str:
 
 @contextlib.asynccontextmanager
 async def _live(admin: httpx.AsyncClient) -> AsyncIterator[tuple[httpx.Response, Records]]:
-    """The live SSE view opened on `admin`'s instance, its `log` events parsed into a queue."""
+    """The live SSE view opened on `admin`'s instance, its `log` events parsed into a queue
+    (the opening `scope` event first, as `{"scope_event": ...}`)."""
     records: Records = asyncio.Queue()
     async with admin.stream("GET", "/api/v1/log/overview/stream") as response:
         reader = asyncio.create_task(_read(response, records))
@@ -55,6 +56,8 @@ async def _read(response: httpx.Response, records: Records) -> None:
             event = line[7:]
         elif line.startswith("data: ") and event == "log":
             await records.put(json.loads(line[6:]))
+        elif line.startswith("data: ") and event == "scope":
+            await records.put({"scope_event": json.loads(line[6:])})
 
 
 async def _until(
@@ -64,7 +67,7 @@ async def _until(
     async with asyncio.timeout(limit):
         while True:
             record = await records.get()
-            if record["request_id"] == request_id and (record["status"] != "running") == done:
+            if record.get("request_id") == request_id and (record["status"] != "running") == done:
                 return record
 
 
@@ -92,6 +95,8 @@ async def test_a_round_running_on_b_is_seen_and_stopped_from_a(
             await within(lambda: _answered(b, api_key), 10.0, "b follows the new group")
             async with _live(admin) as (response, records):
                 assert response.headers[SCOPE] == "fleet"
+                opening = await asyncio.wait_for(records.get(), 5)
+                assert opening == {"scope_event": {"scope": "fleet", "shared": True}}
                 upstream.script("slow", Fault(delay=30))
                 upstream.script("fast", Fault(gap=0.2))  # the finish comes a while after the stop
                 pending = asyncio.create_task(_stream(b, api_key))
@@ -145,9 +150,11 @@ async def test_without_redis_the_admin_sees_its_own_process_and_says_so(
                 return bool(running)
 
             await within(listed, 10.0, "the round listed without Redis")
-            async with _live(admin) as (response, _):
+            async with _live(admin) as (response, records):
                 assert response.status_code == 200
                 assert response.headers[SCOPE] == "local"
+                opening = await asyncio.wait_for(records.get(), 5)
+                assert opening == {"scope_event": {"scope": "local", "shared": True}}
             ((request_id, number),) = (await _running(admin))[0].items()
             missing = await admin.post(f"/api/v1/log/{request_id}/{number + 1}/stop", json={})
             assert (missing.status_code, missing.headers[SCOPE]) == (404, "local")

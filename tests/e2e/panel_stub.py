@@ -158,7 +158,11 @@ def _envelope(data: Any) -> JSONResponse:
     return JSONResponse({"code": 200, "message": "success", "data": data})
 
 
-async def _sse(event: str, payloads: list[dict[str, Any]]) -> AsyncIterator[bytes]:
+async def _sse(
+    event: str, payloads: list[dict[str, Any]], first: bytes = b""
+) -> AsyncIterator[bytes]:
+    if first:
+        yield first
     for item in payloads:
         yield f"event: {event}\ndata: {json.dumps(item)}\n\n".encode()
     while True:
@@ -176,7 +180,10 @@ async def api(request: Request) -> Response:
         }
         return StreamingResponse(_sse("runtime", [state]), media_type="text/event-stream")
     if path == "log/overview/stream":
-        return StreamingResponse(_sse("log", [LOG]), media_type="text/event-stream")
+        # a fleet where some process did not answer: the panel must say the list may be short
+        scope = f"event: scope\ndata: {json.dumps({'scope': 'partial', 'shared': True})}\n\n"
+        events = _sse("log", [LOG], first=scope.encode())
+        return StreamingResponse(events, media_type="text/event-stream")
     if path.startswith("log/7"):
         return _envelope(LOG if path == "log/7" else '{"model": "gpt-4o-mini"}')
     if path in DATA:

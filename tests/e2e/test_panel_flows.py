@@ -265,6 +265,8 @@ def watch_logs(panel: Panel, gateway: Process, key: str) -> None:
     rows = panel.page.locator("[data-status=success]")
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("gpt-4o")
+    # one process without Redis: the list is complete, no warning about missing processes
+    expect(panel.page.locator(".badge.warn")).to_have_count(0)
     panel.shot("logs")
     rows.first.click()
     dialog = panel.dialog()

@@ -53,6 +53,21 @@ def test_every_page_renders_in_the_browser_language(
     page.context.close()
 
 
+def test_the_live_log_says_when_some_processes_did_not_answer(
+    browser: Browser, stub: ThreadedServer
+) -> None:
+    m = messages("en")
+    page, console = open_page(browser, viewport=DESKTOP, locale="en-US")
+    page.goto(stub.url + "/#/logs")
+    page.get_by_role("button", name=m["logs.liveTab"]).click()
+    warning = page.locator(".badge.warn", has_text=m["logs.scopePartial"])
+    expect(warning).to_be_visible()
+    expect(warning).to_have_attribute("title", m["logs.scopePartialHint"])
+    expect(page.get_by_text("gpt-4o").first).to_be_visible()  # the records still arrive
+    assert console.errors == []
+    page.context.close()
+
+
 def test_theme_and_language_switch_and_persist(browser: Browser, stub: ThreadedServer) -> None:
     page, console = open_page(browser, viewport=DESKTOP, locale="en-US")
     page.emulate_media(color_scheme="light")

@@ -94,6 +94,18 @@ async def test_log_routes_need_an_admin_session(gateway: Gateway) -> None:
         error(await anonymous.delete("/api/v1/log/clear"), 401)
 
 
+async def test_overview_stream_opens_with_its_scope(
+    gateway: Gateway, admin: httpx.AsyncClient
+) -> None:
+    """One process without Redis: it answers for itself, and says it shares nothing."""
+    async with admin.stream("GET", "/api/v1/log/overview/stream") as response:
+        lines = response.aiter_lines()
+        first = [await anext(lines), await anext(lines)]
+    assert response.headers["x-octopus-scope"] == "local"
+    assert first[0] == "event: scope"
+    assert json.loads(first[1].removeprefix("data: ")) == {"scope": "local", "shared": False}
+
+
 async def _events(response: httpx.Response, queue: asyncio.Queue[Any]) -> None:
     event = None
     async for line in response.aiter_lines():

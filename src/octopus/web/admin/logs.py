@@ -107,7 +107,9 @@ async def clear(services: Services, request: Request) -> Response:
 
 async def overview_stream(services: Services, request: Request) -> Response:
     """SSE: event `log` per running/recent request of every process, then live updates; ends
-    at shutdown. `X-Octopus-Scope` says whether other processes could be reached."""
+    at shutdown. `X-Octopus-Scope` says whether other processes could be reached, and so does a
+    first `scope` event (`{"scope": ..., "shared": Redis configured}`) for the panel, which an
+    EventSource cannot read headers for."""
     live, stopping = services.live_log, services.stopping
     queue = live.subscribe()  # before the snapshot, so nothing falls between the two
     try:
@@ -116,17 +118,28 @@ async def overview_stream(services: Services, request: Request) -> Response:
         live.unsubscribe(queue)
         raise
     return StreamingResponse(
-        _events(live, queue, snapshot.value, stopping),
+        _events(
+            live,
+            queue,
+            _scope_event(snapshot.scope, services.link is not None),
+            stopping,
+            snapshot.value,
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", SCOPE: snapshot.scope},
     )
 
 
+def _scope_event(scope: str, shared: bool) -> bytes:
+    return encode_event(SseEvent(orjson.dumps({"scope": scope, "shared": shared}), event="scope"))
+
+
 async def _events(
-    live: LiveLog, queue: Queue, snapshot: list[bytes], stopping: asyncio.Event
+    live: LiveLog, queue: Queue, first: bytes, stopping: asyncio.Event, snapshot: list[bytes]
 ) -> AsyncIterator[bytes]:
     shown = _Finished()
     try:
+        yield first
         for data in snapshot:
             shown.note(data)
             yield encode_event(SseEvent(data, event="log"))

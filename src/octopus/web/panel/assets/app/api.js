@@ -74,7 +74,7 @@ export async function download(path, query, fallbackName) {
 }
 
 // Server-sent events with the cookie; onState gets 'open' | 'reconnecting'. Returns a closer.
-export function subscribe(path, event, onData, onState) {
+export function subscribe(path, event, onData, onState, others = {}) {
   let source;
   let closed = false;
   let retry;
@@ -88,6 +88,15 @@ export function subscribe(path, event, onData, onState) {
         // a malformed event is skipped; the next snapshot repairs the view
       }
     });
+    for (const [name, handle] of Object.entries(others)) {
+      source.addEventListener(name, (e) => {
+        try {
+          handle(JSON.parse(e.data));
+        } catch {
+          // as above: a malformed event is skipped
+        }
+      });
+    }
     source.addEventListener('error', () => {
       if (closed) return;
       onState?.('reconnecting');

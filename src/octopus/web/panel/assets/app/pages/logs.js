@@ -35,6 +35,7 @@ function LogRow({ r, onOpen }) {
 function Live({ onOpen }) {
   const [items, setItems] = useState(() => new Map());
   const [conn, setConn] = useState('connecting');
+  const [reach, setReach] = useState(null); // the stream's `scope` event: which processes it covers
   useEffect(() => subscribe('log/overview/stream', 'log', (rec) => {
     setItems((prev) => {
       const next = new Map(prev);
@@ -45,16 +46,25 @@ function Live({ onOpen }) {
       }
       return next;
     });
-  }, setConn), []);
+  }, setConn, { scope: setReach }), []);
   const rows = [...items.values()].map(normLog).sort((a, b) => (Number(b.started) || 0) - (Number(a.started) || 0));
   const running = rows.filter((r) => RUNNING.has(r.status)).length;
   return html`<div class="col">
     <div class="row wrap"><${Badge} kind=${conn === 'open' ? 'ok' : 'warn'} dot live=${conn === 'open'}>
         ${conn === 'open' ? t('logs.live') : conn === 'reconnecting' ? t('logs.reconnecting') : t('logs.connecting')}<//>
-      <span class="hint">${t('logs.runningCount', { n: running })}</span></div>
+      <span class="hint">${t('logs.runningCount', { n: running })}</span>
+      ${scopeWarning(reach) && html`<${Badge} kind="warn" title=${t(scopeWarning(reach) + 'Hint')}>${t(scopeWarning(reach))}<//>`}</div>
     ${rows.length ? html`<div class="list" aria-live="polite">${rows.map((r) => html`<${LogRow} key=${r.key} r=${r} onOpen=${() => onOpen(r)} />`)}</div>`
       : html`<${Empty} icon="log" title=${t('logs.emptyLive')} text=${t('logs.emptyLiveHint')} />`}
   </div>`;
+}
+
+// Only a gateway that shares state across processes can show less than all of them.
+function scopeWarning(reach) {
+  if (!reach) return '';
+  if (reach.scope === 'partial') return 'logs.scopePartial';
+  if (reach.scope === 'local' && reach.shared) return 'logs.scopeLocal';
+  return '';
 }
 
 // A datetime-local value read in the server's zone (OCTOPUS_TIMEZONE), as the stats count days.
