@@ -17,6 +17,10 @@ import shapes
 
 HEADER_END = b"\r\n\r\n"
 CHUNKED_END = b"\r\n0\r\n\r\n"
+# a connection idle this long is replaced before use, as a client's pool does (aiohttp keeps
+# 15 s, httpx 5 s): well under the gateway's 75 s keep-alive (uvicorn closes it then), so a
+# request never goes out on a connection the server is closing or has closed
+REUSE_IDLE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -65,9 +69,17 @@ class Conn(asyncio.Protocol):
         self.waiter: asyncio.Future[Answer] | None = None
         self.head_len = -1
         self.length = -1  # Content-Length, -1 = chunked
+        self.idle_since = time.monotonic()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
+
+    def reusable(self) -> bool:
+        """Open, not closing, and idle for less than REUSE_IDLE_S."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return False
+        return time.monotonic() - self.idle_since < REUSE_IDLE_S
 
     def send(self, raw: bytes) -> asyncio.Future[Answer]:
         assert self.transport is not None
@@ -111,6 +123,7 @@ class Conn(asyncio.Protocol):
         answer.first_event = answer.first_event or answer.done
         answer.body = self.buffer[self.head_len :]
         self.buffer = bytearray()
+        self.idle_since = time.monotonic()
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(answer)
 
@@ -129,6 +142,16 @@ async def connect(port: int, count: int) -> list[Conn]:
         _, proto = await loop.create_connection(Conn, "127.0.0.1", port)
         conns.append(proto)
     return conns
+
+
+async def kept_alive(conn: Conn, port: int) -> Conn:
+    """`conn` when it may carry another request, else a new connection in its place (the server
+    closes a keep-alive connection idle for its timeout: 75 s on the gateway)."""
+    if conn.reusable():
+        return conn
+    close([conn])
+    [fresh] = await connect(port, 1)
+    return fresh
 
 
 def close(conns: list[Conn]) -> None:

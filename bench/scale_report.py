@@ -148,7 +148,8 @@ def soak(report: Report) -> list[str]:
         for s in found.samples
     )
     if found.error_sample:
-        lines += ["", f"First error: {found.error_sample[:300]}"]
+        kinds = ", ".join(f"{kind} × {count}" for kind, count in sorted(found.error_kinds.items()))
+        lines += ["", f"Errors: {kinds}. First error: {found.error_sample[:300]}"]
     return lines
 
 

@@ -110,6 +110,13 @@ async def paced_wave(probe: Probe, conns: list[lc.Conn], call: lc.Call, measure:
     )
 
 
+def _kind(answer: lc.Answer) -> str:
+    """The error's kind without its details: "connection lost", "status 502", ..."""
+    if answer.error:
+        return answer.error.partition(":")[0]
+    return f"status {answer.status}" if answer.status != 200 else "incomplete stream"
+
+
 def _why(answer: lc.Answer, call: lc.Call) -> str:
     if answer.error:
         return answer.error
@@ -304,6 +311,7 @@ class Soak:
     cpu_us_per_stream: float = 0.0
     load: Load = field(default_factory=Load)
     error_sample: str = ""
+    error_kinds: dict[str, int] = field(default_factory=dict)  # "status 502": 3, ...
     # (tasks, fds, idle upstream keep-alive connections among the fds) with no load, before the
     # soak and once its load has drained
     idle_before: tuple[int, int, int] = (0, 0, 0)
@@ -322,23 +330,38 @@ class _SoakRun:
         self.counts = {"streams": 0, "requests": 0, "errors": 0, "in_flight": 0}
         self.stream_ms: list[float] = []
         self.request_ms: list[float] = []
+        self.reopened: list[lc.Conn] = []  # connections opened in place of idle-closed ones
         self.started = time.monotonic()
         self.deadline = self.started + seconds
 
     def _failed(self, answer: lc.Answer, call: lc.Call) -> None:
         self.counts["errors"] += 1
         self.out.error_sample = self.out.error_sample or _why(answer, call)
+        kind = _kind(answer)
+        self.out.error_kinds[kind] = self.out.error_kinds.get(kind, 0) + 1
 
     async def streamer(self, conn: lc.Conn) -> None:
         while time.monotonic() < self.deadline:
+            conn = await self._kept_alive(conn, self.call)
             answer = await self._counted(lc.ask(conn, self.call, 60))
             if answer.ok(self.call):
                 self.counts["streams"] += 1
                 self.stream_ms.append(answer.total_ms)
                 continue
             self._failed(answer, self.call)
-            if conn.transport is None:
-                return
+            await asyncio.sleep(0.1)  # a gateway that refuses is not hammered
+
+    async def _kept_alive(self, conn: lc.Conn, call: lc.Call) -> lc.Conn:
+        """A connection the gateway closed (or will close) for idleness is replaced, not counted
+        as an error: every client's pool does the same."""
+        try:
+            kept = await lc.kept_alive(conn, self.probe.port)
+        except OSError as exc:
+            self._failed(lc.Answer(error=f"reconnect failed: {exc!r}"), call)
+            return conn
+        if kept is not conn:
+            self.reopened.append(kept)
+        return kept
 
     async def _counted(self, asking: Awaitable[lc.Answer]) -> lc.Answer:
         self.counts["in_flight"] += 1
@@ -348,6 +371,7 @@ class _SoakRun:
             self.counts["in_flight"] -= 1
 
     async def _one(self, conn: lc.Conn, idle: list[lc.Conn]) -> None:
+        conn = await self._kept_alive(conn, self.plain)
         answer = await self._counted(lc.ask(conn, self.plain, 30))
         if answer.ok(self.plain):
             self.counts["requests"] += 1
@@ -408,7 +432,7 @@ async def soak(
             run.sampler(),
         )
     finally:
-        lc.close(stream_conns + plain_conns)
+        lc.close(stream_conns + plain_conns + run.reopened)
     out = run.out
     spent = cpu_seconds(probe.pids()) - cpu_before
     out.cpu_us_per_stream = spent / max(1, run.counts["streams"]) * 1e6  # non-stream share in
