@@ -13,9 +13,10 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import Connection
 
+from octopus.store.alembic_steps import alembic_config
 from octopus.store.dsn import database_url
 from octopus.store.engine import make_engine
-from octopus.store.migrate import alembic_config, upgrade
+from octopus.store.migrate import upgrade
 
 
 async def main(message: str) -> None:

@@ -25,13 +25,13 @@ from octopus.services.metrics import GatewayMetrics
 from octopus.services.model_sync import ModelSync
 from octopus.services.passwords import HashPool
 from octopus.services.prices import PriceService
+from octopus.services.proxied import ProxiedOnDemand
 from octopus.services.scheduler import Job, JobLease, Scheduler
 from octopus.store import logs, stats, users
 from octopus.store.catalog_loader import CatalogHolder, KeyHealthRecorder
 from octopus.store.database import Database
 from octopus.store.settings_kv import load_settings
 from octopus.store.writer import BatchWriter
-from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.upstream.lean_transport import LeanTransport
 from octopus.upstream.transport import Transport
 
@@ -202,7 +202,7 @@ async def _catalog(
 
 
 def _transport(basics: Basics) -> Transport:
-    transport = LeanTransport(proxied=AiohttpTransport())
+    transport = LeanTransport(proxied=ProxiedOnDemand())
     basics.flushers.append(transport.aclose)
     return transport
 

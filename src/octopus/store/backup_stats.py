@@ -18,11 +18,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from octopus.store import stats
 from octopus.store.backup_rows import DumpError
+from octopus.store.engine import upsert_insert
 from octopus.store.records import COUNTERS
 from octopus.store.tables import Group, GroupItem, StatsHourly
 
@@ -223,15 +223,10 @@ async def put_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int
     dialect = session.get_bind().dialect.name
     for start in range(0, len(rows), BATCH):
         batch = list(rows[start : start + BATCH])
+        ins = upsert_insert(dialect, StatsHourly)
         if dialect in ("mysql", "mariadb"):
-            my = mysql.insert(StatsHourly)
-            stmt: Any = my.on_duplicate_key_update({c: my.inserted[c] for c in COUNTERS})
+            stmt = ins.on_duplicate_key_update({c: ins.inserted[c] for c in COUNTERS})
         else:
-            ins = (
-                postgresql.insert(StatsHourly)
-                if dialect == "postgresql"
-                else sqlite.insert(StatsHourly)
-            )
             stmt = ins.on_conflict_do_update(
                 index_elements=list(KEY_COLUMNS), set_={c: ins.excluded[c] for c in COUNTERS}
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import orjson
@@ -60,6 +61,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
+
+
+def upsert_insert(dialect: str, table: Any) -> Any:
+    """`insert(table)` from the session's own dialect (MySQL's or the on-conflict one): imported by
+    name, so a SQLite process never loads PostgreSQL's dialect (~2 MB) for it."""
+    name = "mysql" if dialect in ("mysql", "mariadb") else dialect
+    return importlib.import_module(f"sqlalchemy.dialects.{name}").insert(table)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,4 +1,5 @@
-"""Alembic migrations: each revision in its own transaction, recorded only on success."""
+"""Migrations under a lock between instances: each revision in its own transaction, recorded only
+on success; a database already at the newest revision is left alone without loading alembic."""
 
 from __future__ import annotations
 
@@ -6,18 +7,13 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from octopus.store.engine import DatabaseUnavailable
+from octopus.store.revisions import at_newest
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 _LOCK_ID = 0x6F63746F  # "octo": the advisory lock every instance takes around migrations
 LOCK_WAIT = 600.0  # seconds an instance waits for another one's migrations before giving up
 _LOCK_POLL = 0.5
@@ -36,24 +32,20 @@ class MigrationLockTimeout(DatabaseUnavailable):
     """Another instance held the migration lock for longer than we wait; nothing was migrated."""
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("file_template", "%%(year)d-%%(month).2d-%%(day).2d_%%(slug)s_%%(rev)s")
-    config.attributes["connection"] = connection
-    return config
-
-
 async def upgrade(engine: AsyncEngine, lock_wait: float = LOCK_WAIT) -> list[str]:
     """Bring the schema to the newest revision; returns the revisions applied (empty = no-op)."""
+    if await at_newest(engine):
+        return []
+    from octopus.store import alembic_steps as steps  # ~10 MB, rarely needed
+
     async with _migration_lock(engine, lock_wait):
         async with engine.connect() as connection:
-            before = await connection.run_sync(_current)
+            before = await connection.run_sync(steps.current)
         async with engine.connect() as connection:
-            await connection.run_sync(_upgrade)
+            await connection.run_sync(steps.upgrade_to_head)
         async with engine.connect() as connection:
-            after = await connection.run_sync(_current)
-    return _applied(before, after)
+            after = await connection.run_sync(steps.current)
+    return steps.applied(before, after)
 
 
 @asynccontextmanager
@@ -87,28 +79,3 @@ async def _take_lock(holder: AsyncConnection, take: str, wait: float) -> None:
                 "nothing was migrated (is a migration stuck?)"
             )
         await asyncio.sleep(_LOCK_POLL)
-
-
-def _upgrade(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
-
-
-def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
-def _applied(before: str | None, after: str | None) -> list[str]:
-    if before == after or after is None:
-        return []
-    script = ScriptDirectory.from_config(alembic_config())
-    revisions = [rev.revision for rev in script.iterate_revisions(after, before or "base")]
-    return list(reversed(revisions))
-
-
-async def current_revision(engine: AsyncEngine) -> str | None:
-    async with engine.connect() as connection:
-        return await connection.run_sync(_current)
-
-
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -11,12 +11,12 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, Table, func, select
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from octopus.core.zone import UTC, days_before, hour_of_day, next_day
 from octopus.core.zone import date_of as zone_date_of
 from octopus.core.zone import day_start as zone_day_start
+from octopus.store.engine import upsert_insert
 from octopus.store.records import COUNTERS, HOUR
 from octopus.store.tables import ApiKey, Group, StatsHourly
 
@@ -31,11 +31,10 @@ async def add_hourly(session: AsyncSession, deltas: Sequence[dict[str, Any]]) ->
         return
     table = cast(Table, StatsHourly.__table__)
     dialect = session.get_bind().dialect.name
+    ins = upsert_insert(dialect, table)
     if dialect in ("mysql", "mariadb"):
-        my = mysql.insert(table)
-        stmt: Any = my.on_duplicate_key_update({c: table.c[c] + my.inserted[c] for c in COUNTERS})
+        stmt = ins.on_duplicate_key_update({c: table.c[c] + ins.inserted[c] for c in COUNTERS})
     else:
-        ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
         stmt = ins.on_conflict_do_update(
             index_elements=list(_KEYS), set_={c: table.c[c] + ins.excluded[c] for c in COUNTERS}
         )
