@@ -4,11 +4,14 @@ A relayed stream writes one chunk per upstream event. Through ASGI each costs a 
 `send` coroutine and its checks; here the relay frames the chunk and writes it to the connection's
 transport itself, with uvicorn's own flow control. The protocol puts the writer in the request's
 scope (`extensions["octopus.direct"]["body"]`); the response's start and end still go through
-ASGI `send`, so uvicorn's keep-alive and completion logic stay in charge.
+ASGI `send`, so uvicorn's keep-alive and completion logic stay in charge. The protocol also tells
+the writer when the client left (`on_lost`), so the relay needs no task per request waiting on
+ASGI `receive` for the disconnect.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
@@ -19,10 +22,20 @@ EXTENSION = "octopus.direct"
 class DirectBody:
     """`relay.context.DirectWriter` over one request's uvicorn cycle."""
 
-    __slots__ = ("_cycle",)
+    __slots__ = ("_cycle", "on_lost")
 
     def __init__(self, cycle: RequestResponseCycle) -> None:
         self._cycle = cycle
+        self.on_lost: Callable[[], None] | None = None  # called once if the client leaves early
+
+    @property
+    def complete(self) -> bool:
+        return self._cycle.response_complete
+
+    def lost(self) -> None:
+        callback, self.on_lost = self.on_lost, None
+        if callback is not None and not self._cycle.response_complete:
+            callback()
 
     def usable(self) -> bool:
         """A started, chunked, unfinished answer (what `write` frames for)."""
@@ -50,12 +63,27 @@ class DirectBody:
 class DirectHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, offering `DirectBody` to the app of each request."""
 
+    _bodies: list[DirectBody] | None = None  # this connection's unfinished answers (pipelining)
+
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
         cycle = self.cycle
         if cycle is not None and cycle.scope is self.scope:  # not an upgrade: a new cycle
+            body = DirectBody(cycle)
             extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
-            extensions[EXTENSION] = {"body": DirectBody(cycle)}
+            extensions[EXTENSION] = {"body": body}
+            bodies = self._bodies
+            if bodies is None:
+                self._bodies = [body]
+            else:
+                bodies[:] = [b for b in bodies if not b.complete]
+                bodies.append(body)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        for body in self._bodies or ():
+            body.lost()
+        self._bodies = None
 
 
 def direct_body(scope: Any) -> DirectBody | None:

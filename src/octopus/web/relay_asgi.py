@@ -88,6 +88,11 @@ class AsgiResponder:
         body = self._body
         return body if body is not None and body.usable() else None
 
+    @property
+    def connection(self) -> DirectBody | None:
+        """The server's view of this request's connection, when it offers one."""
+        return self._body
+
     async def start(self, status: int, headers: list[tuple[str, str]]) -> None:
         self.started = True
         await self._send(
@@ -111,7 +116,10 @@ class AsgiResponder:
 
 
 class DisconnectWatch:
-    """Cancels the handling task when the client goes away before the answer is complete."""
+    """Cancels the handling task when the client goes away before the answer is complete.
+
+    Told by the server's protocol when it offers that (web/direct.py); otherwise a task waits on
+    ASGI `receive` for `http.disconnect`."""
 
     def __init__(self, receive: Receive, responder: AsgiResponder) -> None:
         self.fired = False
@@ -121,10 +129,17 @@ class DisconnectWatch:
         self._watcher: asyncio.Task[None] | None = None
 
     def __enter__(self) -> DisconnectWatch:
-        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        connection = self._responder.connection
+        if connection is not None:
+            connection.on_lost = self._lost
+        else:
+            self._watcher = asyncio.get_running_loop().create_task(self._watch())
         return self
 
     def __exit__(self, *exc: object) -> None:
+        connection = self._responder.connection
+        if connection is not None:
+            connection.on_lost = None
         if self._watcher is not None:
             self._watcher.cancel()
 
@@ -133,6 +148,9 @@ class DisconnectWatch:
             message = await self._receive()
             if message["type"] == "http.disconnect":
                 break
+        self._lost()
+
+    def _lost(self) -> None:
         if not self._responder.finished and self._task is not None:
             self.fired = True
             self._task.cancel()
