@@ -12,7 +12,7 @@ import pytest
 from octopus.errors import UpstreamConnect, UpstreamProtocol, UpstreamTimeout
 from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.upstream.http1 import HIGH_WATER
-from octopus.upstream.lean_transport import LeanTransport
+from octopus.upstream.lean_transport import KEEPALIVE_SECONDS, LeanTransport, keep_seconds
 from octopus.upstream.transport import UpstreamRequest
 
 Script = Callable[[asyncio.StreamWriter, int], Awaitable[None]]  # (writer, request number)
@@ -228,6 +228,38 @@ async def test_an_idle_connection_the_server_closed_is_not_used(lean: LeanTransp
         await asyncio.sleep(0.1)
         assert await _whole(lean, server.request()) == (200, b'{"ok":true}')
         assert server.connections == 2
+
+
+async def test_an_announced_keep_alive_timeout_is_honoured(lean: LeanTransport) -> None:
+    """An upstream that keeps idle connections 2 s (and says so) drops a request that arrives
+    on one idle longer, as its close crossing our write would: after the announced time minus
+    a second, the next POST goes on a fresh connection and is answered."""
+    idle_at: dict[int, float] = {}
+
+    async def keep_two_seconds(writer: asyncio.StreamWriter, n: int) -> None:
+        loop = asyncio.get_running_loop()
+        since = idle_at.get(id(writer))
+        if since is not None and loop.time() - since > 1.2:
+            writer.close()  # the server's idle close met the request
+            return
+        answer = b"HTTP/1.1 200 OK\r\nKeep-Alive: timeout=2, max=100\r\nContent-Length: 11\r\n\r\n"
+        writer.write(answer + b'{"ok":true}')
+        idle_at[id(writer)] = loop.time()
+
+    async with RawServer(keep_two_seconds) as server:
+        assert await _whole(lean, server.request()) == (200, b'{"ok":true}')
+        assert await _whole(lean, server.request()) == (200, b'{"ok":true}')  # reused at once
+        await asyncio.sleep(1.5)
+        assert await _whole(lean, server.request()) == (200, b'{"ok":true}')
+        assert (server.connections, len(server.requests)) == (2, 3)
+
+
+def test_keep_alive_header_readings() -> None:
+    assert keep_seconds([("Keep-Alive", "timeout=5, max=1000")]) == 4.0
+    assert keep_seconds([("keep-alive", "max=3,timeout=1")]) == 0.0  # not kept at all
+    assert keep_seconds([("Keep-Alive", "timeout=9000")]) == KEEPALIVE_SECONDS
+    assert keep_seconds([("Keep-Alive", "timeout=soon")]) == KEEPALIVE_SECONDS
+    assert keep_seconds([]) == KEEPALIVE_SECONDS
 
 
 def _answer_once_then_drop(writer: asyncio.StreamWriter, n: int) -> Awaitable[None]:

@@ -40,7 +40,7 @@ class Http1Connection(asyncio.Protocol):
         self.origin = origin
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
-        self.idle_since = 0.0
+        self.idle_until = 0.0  # monotonic time after which the pool must not reuse it
         self.on_idle_lost: Callable[[Http1Connection], None] | None = None
         self._reset()
 

@@ -28,6 +28,7 @@ from octopus.upstream.transport import (
 )
 
 KEEPALIVE_SECONDS = 60.0
+KEEP_MARGIN = 1.0  # seconds before an announced keep-alive timeout that we stop reusing
 IDLE_PER_ORIGIN = 1000
 CONNECTS_AT_ONCE = 100  # new connections being set up at one time, across origins
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
@@ -123,6 +124,19 @@ class _Body:
         return chunk
 
 
+def keep_seconds(headers: Headers) -> float:
+    """How long an idle connection may be reused: KEEPALIVE_SECONDS, or less when the upstream
+    announced `Keep-Alive: timeout=N` (a second early: its close must not cross our next POST,
+    which is never sent twice)."""
+    announced = find_header(headers, "keep-alive")
+    if announced:
+        for part in announced.split(","):
+            name, _, value = part.strip().partition("=")
+            if name.strip().lower() == "timeout" and value.strip().isdigit():
+                return min(KEEPALIVE_SECONDS, int(value.strip()) - KEEP_MARGIN)
+    return KEEPALIVE_SECONDS
+
+
 class Pool:
     """Idle connections per origin, newest last; a connection is reused only when its previous
     response was read whole and allowed keep-alive."""
@@ -137,7 +151,7 @@ class Pool:
             conn = conns.pop()
             conn.on_idle_lost = None
             alive = conn.transport is not None and not conn.transport.is_closing()
-            if alive and now - conn.idle_since < KEEPALIVE_SECONDS:
+            if alive and now < conn.idle_until:
                 return conn
             conn.close()
         return None
@@ -147,11 +161,16 @@ class Pool:
         if not conn.reusable() or len(conns) >= IDLE_PER_ORIGIN:
             conn.close()
             return
+        keep = keep_seconds(conn.headers)
+        if keep <= 0:
+            conn.close()
+            return
         conn.busy = False
-        conn.idle_since = time.monotonic()
+        now = time.monotonic()
+        conn.idle_until = now + keep
         conn.on_idle_lost = self._lost
         conns.append(conn)
-        if time.monotonic() - conns[0].idle_since >= KEEPALIVE_SECONDS:
+        if conns[0].idle_until <= now:
             conns.pop(0).close()  # one stale connection retired per release
 
     def _lost(self, conn: Http1Connection) -> None:
