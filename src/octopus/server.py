@@ -69,6 +69,7 @@ def serve(settings: Settings, worker_fd: int | None = None) -> int:
         port=settings.port,
         loop="uvloop",
         http=DirectHttpProtocol,  # httptools, plus direct body writes for relayed streams
+        ws="none",  # no WebSocket route: the websockets library is not loaded (~1.5 MB)
         lifespan="on",
         access_log=settings.debug,  # OCTOPUS_DEBUG: one line per request
         log_config=None,
