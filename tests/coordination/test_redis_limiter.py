@@ -109,7 +109,7 @@ async def test_slotless_settles_are_added_together_within_the_flush_delay(
     calls = 0
     settle = first._settle
 
-    async def counted(keys: Sequence[str], args: Sequence[Arg]) -> object:
+    async def counted(keys: Sequence[Arg], args: Sequence[Arg]) -> object:
         nonlocal calls
         calls += 1
         return await settle(keys, args)

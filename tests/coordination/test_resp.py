@@ -141,3 +141,31 @@ def test_urls_the_lean_client_takes_and_leaves_to_redis_py() -> None:
         assert lean_client(url) is not None, url
     for url in ("rediss://host:6379/0", "redis://host/0?protocol=3", "unix:///tmp/r.sock?x=1"):
         assert lean_client(url) is None, url
+
+
+async def test_a_sent_call_fails_at_its_own_deadline_and_the_replies_stay_in_step(
+    lean: LeanRedis,
+) -> None:
+    await lean.execute("PING")  # connected: `send` takes the ready connection
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    blocker = lean.send(encode(["BLPOP", _key(), "0.3"]), 1.0)  # arms the sweep at 1 s
+    quick = lean.send(encode(["ECHO", "late"]), 0.05)  # behind it, with an earlier deadline
+    assert blocker is not None
+    assert quick is not None
+    with pytest.raises(TimeoutError):
+        await quick
+    assert loop.time() - began < 0.2, "the sweep moved to the earlier deadline"
+    assert await blocker is None  # answered at 0.3 s; the late ECHO's reply is skipped
+    assert await lean.execute("ECHO", "next") == b"next"
+
+
+async def test_send_needs_a_ready_connection() -> None:
+    client = lean_client(REDIS_URL)
+    assert client is not None
+    assert client.send(encode(["PING"]), 1.0) is None, "no connection yet: the caller connects"
+    assert await client.execute("PING") == b"PONG"
+    sent = client.send(encode(["PING"]), 1.0)
+    assert sent is not None
+    assert await sent == b"PONG"
+    await client.close()

@@ -1,6 +1,9 @@
 """The one Redis connection of a process: bounded calls, pub/sub dispatch, and the fallback mode.
 
-Every command goes through `call` with a timeout (50 ms on the request path). A failure switches
+Every command goes through `call` with a timeout (50 ms on the request path); the request-path
+scripts go through `send` and `reply` instead: sent at once, so that the limiter's and the
+routing's scripts of one request leave in one write, and bounded by the lean connection's
+deadline sweep rather than a timer each. A failure switches
 the process to `local-fallback` for `RETRY_SECONDS`: calls return their local default at once
 instead of waiting on a sick Redis. The listener task keeps the pub/sub subscription; once Redis
 answers again the mode returns to `redis` and every resync hook runs (state re-read), no restart.
@@ -12,12 +15,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
-from octopus.coordination.resp import Arg, LeanRedis, lean_client
+from octopus.coordination.resp import Arg, LeanRedis, Script, bulk, lean_client
 
 log = logging.getLogger("octopus.shared")
 T = TypeVar("T")
@@ -27,7 +30,37 @@ SLOW_TIMEOUT = 1.0  # background calls (publish, leases, resync)
 RETRY_SECONDS = 1.0
 Handler = Callable[[bytes], None]
 Resync = Callable[[], Awaitable[None]]
-ScriptCall = Callable[[Sequence[str], Sequence[Arg]], Awaitable[Any]]
+ScriptCall = Callable[[Sequence[Arg], Sequence[Arg]], Awaitable[Any]]
+
+
+class Call:
+    """A script sent by `RedisLink.send`, its reply read by `RedisLink.reply`."""
+
+    __slots__ = ("args", "deadline", "future", "keys", "limit", "script")
+
+    def __init__(
+        self,
+        script: ScriptCall,
+        keys: Sequence[Arg],
+        args: Sequence[Arg],
+        limit: float,
+        future: asyncio.Future[Any] | None,
+    ) -> None:
+        self.script, self.keys, self.args, self.limit = script, keys, args, limit
+        self.future = future  # None: not sent (Redis away, no connection yet, not the lean client)
+        self.deadline = time.monotonic() + limit
+
+    def drop(self) -> None:
+        """Nobody will read the reply (the request was refused or cancelled)."""
+        if self.future is not None:
+            self.future.cancel()
+
+    def again(self) -> Awaitable[Any]:
+        return self.script(self.keys, self.args)
+
+    def whole(self) -> Awaitable[Any]:
+        """EVAL after a NOSCRIPT reply (only a sent call, so a lean `Script`, gets one)."""
+        return cast(Script, self.script).whole(self.keys, self.args)
 
 
 class RedisLink:
@@ -53,7 +86,38 @@ class RedisLink:
         if self.fast is not None:
             return self.fast.script(body)
         slow = self.redis.register_script(body)
-        return lambda keys, args: slow(keys=keys, args=args)
+        return lambda keys, args: slow(keys=cast(Any, keys), args=args)  # never a Bulk here
+
+    def send(
+        self,
+        script: ScriptCall,
+        keys: Sequence[Arg],
+        args: Sequence[Arg],
+        limit: float = FAST_TIMEOUT,
+    ) -> Call:
+        """`script` sent now, with this iteration's other commands; `await reply(call, default)`."""
+        future = None
+        if self.mode == "redis" and self.fast is not None and isinstance(script, Script):
+            future = self.fast.send(script.evalsha(keys, args), limit)
+        return Call(script, keys, args, limit, future)
+
+    async def reply(self, call: Call, default: T) -> Any:
+        """The reply of `call` within its limit; `default` while Redis is away or too slow."""
+        if call.future is None:  # not sent: the general path (connects, or answers the default)
+            return await self.call(call.again, default, call.limit)
+        try:
+            return await call.future
+        except NoScriptError:  # Redis restarted or flushed its scripts: EVAL, in the time left
+            left = max(0.0, call.deadline - time.monotonic())
+            return await self.call(call.whole, default, left)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self.failed(exc)
+            return default
+
+    def bulk(self, arg: Arg) -> Arg:
+        """`arg` encoded once for the lean client (sent as it is by every call); as it is for
+        redis-py, which encodes it itself."""
+        return arg if self.fast is None else bulk(arg)
 
     def channel(self, name: str) -> str:
         return self.prefix + name

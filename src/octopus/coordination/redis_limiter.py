@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
 from octopus.coordination.link import FAST_TIMEOUT, SLOW_TIMEOUT, RedisLink
+from octopus.coordination.resp import Arg
 from octopus.core.clock import Clock
 from octopus.errors import Forbidden, RateLimited
 from octopus.relay.limits import SPENT, InProcessLimiter, Lease
@@ -185,6 +186,9 @@ class RedisLimiter:
         self._tokens: dict[int, int] = {}  # tokens not yet added in Redis, per key
         self._flush_timer: asyncio.TimerHandle | None = None
         self._last_warning = -math.inf
+        self._names: dict[int, list[Arg]] = {}
+        self._encoded_limits: dict[int, tuple[ApiKey, tuple[Arg, ...]]] = {}
+        self._lease_args = (link.bulk(window), link.bulk(lease_ttl))
 
     @property
     def mode(self) -> Literal["redis", "local-fallback"]:
@@ -194,11 +198,10 @@ class RedisLimiter:
         if not (key.max_rpm or key.max_tpm or key.max_concurrency or key.max_cost):
             return Lease(key.id, concurrent=False)
         token = f"{self._instance}-{next(self._ids)}"
-        args: list[str | int | float] = [key.max_concurrency, key.max_rpm, key.max_tpm]
-        args += [key.max_cost, max(0.0, reserve), token, self._window, self._ttl]
+        args: list[Arg] = [*self._limits(key), max(0.0, reserve), token, *self._lease_args]
         args.append(repr(self._synced_spent(key.id)))
-        keys = self._keys(key.id)
-        answer = await self._call(lambda: self._acquire(keys, args), self._timeout)
+        call = self._link.send(self._acquire, self._keys(key.id), args, self._timeout)
+        answer = await self._link.reply(call, _AWAY)
         if answer is _AWAY:
             self._fell_back()
             return await self._local.acquire(key, reserve)
@@ -310,8 +313,23 @@ class RedisLimiter:
         """`make()` through the link (its timeout, its fallback state), or `_AWAY`."""
         return await self._link.call(make, _AWAY, limit)
 
-    def _keys(self, key_id: int) -> list[str]:
-        return [self._name(key_id, kind) for kind in ("rpm", "tpm", "conc", "held", "spent")]
+    def _keys(self, key_id: int) -> list[Arg]:
+        """The key's five names, encoded once: they go with every request."""
+        names = self._names.get(key_id)
+        if names is None:
+            kinds = ("rpm", "tpm", "conc", "held", "spent")
+            names = self._names[key_id] = [
+                self._link.bulk(self._name(key_id, kind)) for kind in kinds
+            ]
+        return names
+
+    def _limits(self, key: ApiKey) -> tuple[Arg, ...]:
+        """The acquire script's first four arguments, encoded once per key and limits."""
+        found = self._encoded_limits.get(key.id)
+        if found is None or found[0] is not key:  # a new catalog brings new ApiKey objects
+            limits = (key.max_concurrency, key.max_rpm, key.max_tpm, key.max_cost)
+            found = self._encoded_limits[key.id] = (key, tuple(self._link.bulk(v) for v in limits))
+        return found[1]
 
     def _name(self, key_id: int, kind: str) -> str:
         return f"{self._prefix}{{k{key_id}}}:{kind}"

@@ -2,16 +2,18 @@
 
 redis-py's asyncio client costs about 50 µs of CPU per command; this one writes every command
 issued in one event-loop iteration with a single `transport.write` and matches the replies, in
-order, to their futures. It has no timeout of its own: `RedisLink.call` bounds every call. A
-lost or stuck connection fails every pending call with `ConnectionError` (the link's Redis
-failure); the next call connects again. TLS and URL options other than the database stay on
-redis-py.
+order, to their futures. `send` gives a command a deadline: one timer per connection sweeps the
+late ones (TimeoutError), instead of a timer per call; `execute` and scripts called as
+coroutines are bounded by their caller (`RedisLink.call`). A lost or stuck connection fails
+every pending call with `ConnectionError` (the link's Redis failure); the next call connects
+again. TLS and URL options other than the database stay on redis-py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Sequence
@@ -45,12 +47,20 @@ class LeanRedis:
             conn = await self._connected()
         return await conn.send(encode(args))
 
-    async def eval(self, script: Script, keys: Sequence[str], args: Sequence[Arg]) -> Any:
+    def send(self, command: bytes, limit: float) -> asyncio.Future[Any] | None:
+        """`command` goes out with this iteration's others; its reply fails with TimeoutError
+        after `limit` seconds. None when no connection is ready: the caller takes `execute`."""
+        conn = self._conn
+        if conn is None or conn.closed or conn.stuck():
+            return None
+        return conn.send(command, limit)
+
+    async def eval(self, script: Script, keys: Sequence[Arg], args: Sequence[Arg]) -> Any:
         """EVALSHA, and EVAL when Redis has not cached the script (a restart, SCRIPT FLUSH)."""
         try:
             return await self.execute(b"EVALSHA", script.sha, len(keys), *keys, *args)
         except NoScriptError:
-            return await self.execute(b"EVAL", script.body, len(keys), *keys, *args)
+            return await script.whole(keys, args)
 
     def script(self, body: str) -> Script:
         return Script(self, body)
@@ -92,15 +102,26 @@ class LeanRedis:
 
 
 class Script:
-    """A Lua script run through `LeanRedis.eval`: `await script(keys, args)`."""
+    """A Lua script run through `LeanRedis.eval`: `await script(keys, args)`; or sent at once
+    with `client.send(script.evalsha(keys, args), limit)`."""
 
     def __init__(self, client: LeanRedis, body: str) -> None:
         self.client = client
         self.body = body
         self.sha = hashlib.sha1(body.encode()).hexdigest()  # noqa: S324 - Redis names scripts so
+        self._evalsha = b"$7\r\nEVALSHA\r\n$40\r\n" + self.sha.encode() + b"\r\n"
 
-    def __call__(self, keys: Sequence[str], args: Sequence[Arg]) -> Awaitable[Any]:
+    def __call__(self, keys: Sequence[Arg], args: Sequence[Arg]) -> Awaitable[Any]:
         return self.client.eval(self, keys, args)
+
+    def whole(self, keys: Sequence[Arg], args: Sequence[Arg]) -> Awaitable[Any]:
+        """EVAL: the body itself, which Redis caches again (after a restart, SCRIPT FLUSH)."""
+        return self.client.execute(b"EVAL", self.body, len(keys), *keys, *args)
+
+    def evalsha(self, keys: Sequence[Arg], args: Sequence[Arg]) -> bytes:
+        """The EVALSHA command, encoded (its fixed part once, at construction)."""
+        head = b"*%d\r\n" % (3 + len(keys) + len(args)) + self._evalsha
+        return head + _bulks((len(keys), *keys, *args))
 
 
 class _Connection(asyncio.Protocol):
@@ -108,6 +129,9 @@ class _Connection(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
         self._waiting: deque[asyncio.Future[Any]] = deque()
+        self._deadlines: dict[asyncio.Future[Any], float] = {}  # loop time, of bounded calls
+        self._sweep: asyncio.TimerHandle | None = None
+        self._sweep_at = math.inf
         self._out: list[bytes] = []
         self._buffer = b""
         self._heard = time.monotonic()  # last reply byte, or when a call began to wait
@@ -116,7 +140,8 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # a stream connection's transport
 
-    def send(self, command: bytes) -> asyncio.Future[Any]:
+    def send(self, command: bytes, limit: float | None = None) -> asyncio.Future[Any]:
+        """The reply's future; with `limit`, it fails with TimeoutError after that long."""
         if self.closed:
             raise ConnectionError("redis connection closed")
         future = self._loop.create_future()
@@ -126,7 +151,33 @@ class _Connection(asyncio.Protocol):
         if not self._out:  # the first of this iteration: one write for all of them
             self._loop.call_soon(self._flush)
         self._out.append(command)
+        if limit is not None:
+            deadline = self._deadlines[future] = self._loop.time() + limit
+            if deadline < self._sweep_at:
+                self._arm(deadline)
         return future
+
+    def _arm(self, deadline: float) -> None:
+        if self._sweep is not None:
+            self._sweep.cancel()
+        self._sweep_at = deadline
+        self._sweep = self._loop.call_at(deadline, self._expire)
+
+    def _expire(self) -> None:
+        """Fail the calls past their deadline; wake again at the next one (one timer in all)."""
+        self._sweep, self._sweep_at = None, math.inf
+        now, late = self._loop.time(), TimeoutError("redis call timed out")
+        next_at = math.inf
+        for future, deadline in list(self._deadlines.items()):
+            if future.done():
+                del self._deadlines[future]
+            elif deadline <= now:
+                del self._deadlines[future]
+                future.set_exception(late)
+            else:
+                next_at = min(next_at, deadline)
+        if next_at < math.inf:
+            self._arm(next_at)
 
     def stuck(self) -> bool:
         return bool(self._waiting) and time.monotonic() - self._heard > STUCK_SECONDS
@@ -163,6 +214,8 @@ class _Connection(asyncio.Protocol):
             self.abort()  # a reply nobody asked for: the stream is out of step
             return
         future = self._waiting.popleft()
+        if self._deadlines:
+            self._deadlines.pop(future, None)
         if future.done():  # its caller gave up (timeout, cancelled request)
             return
         if isinstance(reply, ResponseError):
@@ -176,16 +229,37 @@ class _Connection(asyncio.Protocol):
     def _fail(self, error: Exception) -> None:
         self.closed = True
         self._out.clear()
+        self._deadlines.clear()
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep, self._sweep_at = None, math.inf
         waiting, self._waiting = self._waiting, deque()
         for future in waiting:
             if not future.done():
                 future.set_exception(error)
 
 
+class Bulk(bytes):
+    """An argument already encoded as a RESP bulk string: names and numbers sent on every call
+    are encoded once (`bulk`) and copied as they are."""
+
+
+def bulk(arg: Arg) -> Bulk:
+    raw = arg if isinstance(arg, bytes) else str(arg).encode()
+    return Bulk(b"$%d\r\n%s\r\n" % (len(raw), raw))
+
+
 def encode(args: Sequence[Arg]) -> bytes:
     """A RESP array of bulk strings; numbers as their decimal text, like redis-py."""
-    parts = [b"*%d\r\n" % len(args)]
+    return b"*%d\r\n" % len(args) + _bulks(args)
+
+
+def _bulks(args: Sequence[Arg]) -> bytes:
+    parts: list[bytes] = []
     for arg in args:
+        if type(arg) is Bulk:
+            parts.append(arg)
+            continue
         raw = arg if isinstance(arg, bytes) else str(arg).encode()
         parts.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
     return b"".join(parts)

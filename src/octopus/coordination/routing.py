@@ -20,7 +20,8 @@ from typing import Any
 
 import orjson
 
-from octopus.coordination.link import SLOW_TIMEOUT, RedisLink
+from octopus.coordination.link import SLOW_TIMEOUT, Call, RedisLink
+from octopus.coordination.resp import Arg
 from octopus.core.clock import Clock
 from octopus.routing.catalog import RelayConfig
 from octopus.routing.health import InMemoryHealth
@@ -247,17 +248,17 @@ class RedisRouting:
         self._link = link
         self._health = health
         self._route = link.script(ROUTE)
+        self._flags = {True: link.bulk(1), False: link.bulk(0)}
+        self._turn_keys: dict[int, Arg] = {}  # encoded once per group
 
-    async def route(
-        self, group_id: int, key_id: int, turn: bool, sticky: bool
-    ) -> tuple[int, int | None] | None:
-        keys = [self._link.key("turn", group_id), self._link.key("pin", key_id, group_id)]
-        args = [1 if turn else 0, 1 if sticky else 0]
-        answer: Any = await self._link.call(lambda: self._route(keys, args), None)
-        if answer is None:
-            return None
-        pin = int(answer[1])
-        return int(answer[0]), (pin if pin >= 0 else None)
+    def route(self, group_id: int, key_id: int, turn: bool, sticky: bool) -> SentRoute:
+        turn_key = self._turn_keys.get(group_id)
+        if turn_key is None:
+            turn_key = self._turn_keys[group_id] = self._link.bulk(self._link.key("turn", group_id))
+        # without stickiness the script reads no pin: the turn's name stands in (same slot)
+        keys = [turn_key, self._link.key("pin", key_id, group_id) if sticky else turn_key]
+        call = self._link.send(self._route, keys, [self._flags[turn], self._flags[sticky]])
+        return SentRoute(self._link, call)
 
     async def claim_probe(self, group_id: int, item_id: int) -> bool | None:
         return await self._health.claim_fleet_probe(group_id, item_id)
@@ -271,3 +272,22 @@ class RedisRouting:
 
     def clear(self, group_id: int) -> None:
         """Pins of one group are left to expire: they are keyed by API key first."""
+
+
+class SentRoute:
+    """`routing.state.Route`: the route script under way."""
+
+    __slots__ = ("_call", "_link")
+
+    def __init__(self, link: RedisLink, call: Call) -> None:
+        self._link, self._call = link, call
+
+    async def answer(self) -> tuple[int, int | None] | None:
+        answer: Any = await self._link.reply(self._call, None)
+        if answer is None:
+            return None
+        pin = int(answer[1])
+        return int(answer[0]), (pin if pin >= 0 else None)
+
+    def drop(self) -> None:
+        self._call.drop()

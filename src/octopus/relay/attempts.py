@@ -38,7 +38,7 @@ from octopus.routing import balancer
 from octopus.routing.balancer import Candidate
 from octopus.routing.catalog import Catalog, Channel, Group
 from octopus.routing.protocols import for_client
-from octopus.routing.state import RoutingState
+from octopus.routing.state import Route, RoutingState
 
 MAX_KEY_TRIES = 3
 DEFAULT_REST = 60.0
@@ -76,10 +76,18 @@ class Attempts:
         self._clock = clock
         self.rounds = rounds or Rounds()
 
-    async def run(self, job: Job, group: Group, catalog: Catalog, record: RequestRecord) -> Ready:
-        """A Ready to deliver (success, or a client fault relayed as is); else the final error."""
+    async def run(
+        self,
+        job: Job,
+        group: Group,
+        catalog: Catalog,
+        record: RequestRecord,
+        route: Route | None = None,
+    ) -> Ready:
+        """A Ready to deliver (success, or a client fault relayed as is); else the final error.
+        `route`: the shared turn and pin, already asked for (`RoutingState.ask`)."""
         state, config = self._state, job.config
-        turn, sticky = await state.begin(group, record.api_key_id, config.sticky_seconds)
+        turn, sticky = await state.begin(group, record.api_key_id, route)
         plan = balancer.plan(group, state.health, rng=state.rng, turn=turn, sticky_item=sticky)
         failures: list[GatewayError] = []
         tried = 0

@@ -31,7 +31,7 @@ from octopus.relay.limits import KeyLimiter
 from octopus.relay.ready import Delivery, Ready, codec_for, error_reply
 from octopus.relay.sink import RecordSink
 from octopus.routing.catalog import ApiKey, Catalog, Group
-from octopus.routing.state import RoutingState
+from octopus.routing.state import Route, RoutingState
 from octopus.upstream.transport import Transport
 
 
@@ -88,22 +88,31 @@ class RelayService:
 
     async def handle(self, request: ClientRequest, responder: Responder) -> None:
         codec = codec_for(request.format)
+        route: Route | None = None
         try:
             admitted = self._admit(request)
+            # asked before the limiter's call: with Redis both leave in one write, one round trip
+            route = self.routing.ask(admitted.group, admitted.key.id)
             lease = await self.limiter.acquire(admitted.key, self._reserve(request, admitted))
-        except GatewayError as err:
-            self._log_refusal(request, err)
-            await error_reply(codec, err).deliver(responder)
+        except BaseException as exc:
+            if route is not None:
+                route.drop()  # refused (or the client left): nobody reads the turn
+            if not isinstance(exc, GatewayError):
+                raise
+            self._log_refusal(request, exc)
+            await error_reply(codec, exc).deliver(responder)
             return
         record = self._record(request, admitted)
         self._notify(self.sink.started, record)
         began = self.clock.monotonic()
         try:
-            await self._route(request, admitted, codec, record, responder)
+            await self._route(request, admitted, codec, record, responder, route)
         except asyncio.CancelledError:
             record.status, record.error = "canceled", record.error or "client disconnected"
             raise
         finally:
+            if route is not None:
+                route.drop()  # read by now, unless the request failed before routing
             if record.status == "running":  # an unexpected error escaped: never log it as running
                 record.status, record.error = "failed", record.error or "internal error"
             record.duration_ms = elapsed_ms(self.clock, began)
@@ -167,6 +176,7 @@ class RelayService:
         codec: Codec,
         record: RequestRecord,
         responder: Responder,
+        route: Route | None,
     ) -> None:
         config = admitted.group.config
         job = Job(
@@ -179,7 +189,7 @@ class RelayService:
         generate = request.operation is Operation.GENERATE
         attempts = self._attempts if generate else self._embed_attempts
         try:
-            ready = await attempts.run(job, admitted.group, admitted.catalog, record)
+            ready = await attempts.run(job, admitted.group, admitted.catalog, record, route)
         except GatewayError as err:
             record.status, record.error = "failed", err.message
             if not isinstance(err, ClientError):  # the log holds the detail; the id finds it

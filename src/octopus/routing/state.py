@@ -14,13 +14,23 @@ from octopus.routing.health import InMemoryHealth, MemberHealth
 from octopus.routing.keys import InMemoryKeyHealth, KeyHealth
 
 
+class Route(Protocol):
+    """The fleet's turn and pin for one request, asked for and not yet read."""
+
+    async def answer(self) -> tuple[int, int | None] | None:
+        """(turn, sticky member), or None while Redis is away."""
+        ...
+
+    def drop(self) -> None:
+        """The answer will not be read (the request was refused)."""
+        ...
+
+
 class SharedRouting(Protocol):
     """The fleet-wide part of routing (Redis); every call answers None while it is away."""
 
-    async def route(
-        self, group_id: int, key_id: int, turn: bool, sticky: bool
-    ) -> tuple[int, int | None] | None:
-        """The next round-robin turn and the sticky member, in one round trip."""
+    def route(self, group_id: int, key_id: int, turn: bool, sticky: bool) -> Route:
+        """Ask now for the next round-robin turn and the sticky member (one round trip)."""
         ...
 
     async def claim_probe(self, group_id: int, item_id: int) -> bool | None: ...
@@ -37,14 +47,23 @@ class RoutingState:
     rng: random.Random = field(default_factory=random.Random)
     shared: SharedRouting | None = None  # several instances: turns, pins and probes in Redis
 
+    def ask(self, group: Group, key_id: int) -> Route | None:
+        """Send the shared route lookup now, to be read by `begin`: the relay asks before its
+        limiter call, so that both leave in one write. A request the limiter then refuses has
+        used a turn: like a request of another key, it only shifts the rotation."""
+        turn, sticky = _needs(group)
+        if self.shared is None or not (turn or sticky):
+            return None
+        return self.shared.route(group.id, key_id, turn, sticky)
+
     async def begin(
-        self, group: Group, key_id: int, sticky_seconds: float
+        self, group: Group, key_id: int, asked: Route | None = None
     ) -> tuple[int, int | None]:
         """This request's round-robin turn and sticky member (one round trip when shared)."""
-        turn = group.mode is GroupMode.ROUND_ROBIN and len(group.members) > 1
-        sticky = sticky_seconds > 0
+        turn, sticky = _needs(group)
         if self.shared is not None and (turn or sticky):
-            answer = await self.shared.route(group.id, key_id, turn, sticky)
+            route = asked or self.shared.route(group.id, key_id, turn, sticky)
+            answer = await route.answer()
             if answer is not None:
                 return answer
         return (
@@ -86,3 +105,9 @@ class RoutingState:
         self.sticky.clear(group_id)
         if self.shared is not None:
             self.shared.clear(group_id)
+
+
+def _needs(group: Group) -> tuple[bool, bool]:
+    """Whether the group takes turns and whether it pins members."""
+    turn = group.mode is GroupMode.ROUND_ROBIN and len(group.members) > 1
+    return turn, group.config.sticky_seconds > 0
