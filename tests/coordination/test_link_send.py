@@ -82,7 +82,7 @@ async def test_a_script_redis_has_not_cached_is_sent_whole(link: RedisLink) -> N
     await link.redis.ping()
     assert link.fast is not None
     await link.fast.execute("PING")  # connected: `send` issues EVALSHA at once
-    call = link.send(script, [], [])
+    call = link.send(script, [], [], 1.0)  # a busy test machine must not make it a timeout
     assert call.future is not None
     assert len(await link.reply(call, None)) == 16
     assert link.up, "NOSCRIPT is not a Redis failure"

@@ -108,6 +108,7 @@ if held > 0 then
   redis.call('ZADD', KEYS[4], now + ttl, ARGV[6] .. ':' .. string.format('%.12f', held))
   redis.call('PEXPIRE', KEYS[4], math.ceil(ttl * 1000) + 1000)
 end
+if held == 0 then return 0 end  -- the common answer, the cheapest to read
 return {0, string.format('%.12f', held)}
 """
 )
@@ -205,12 +206,16 @@ class RedisLimiter:
         if answer is _AWAY:
             self._fell_back()
             return await self._local.acquire(key, reserve)
+        if answer == 0:  # admitted, nothing held
+            return self._granted(key, token, 0.0)
         verdict, value = answer
         if int(verdict) == 1:
             self._local.set_spent(key.id, float(_text(value)))
         _raise_for(int(verdict), key, _text(value))
+        return self._granted(key, token, float(_text(value)))
+
+    def _granted(self, key: ApiKey, token: str, held: float) -> Lease:
         concurrent = bool(key.max_concurrency)
-        held = float(_text(value))
         if concurrent or held:
             self._live[token] = key.id
             self._ensure_renewer()

@@ -271,6 +271,8 @@ def parse(buffer: bytes, pos: int) -> tuple[Any, int]:
     if line_end < 0:
         return None, _INCOMPLETE
     kind, head, after = buffer[pos], buffer[pos + 1 : line_end], line_end + 2
+    if kind == 58:  # : integer, the request-path scripts' usual answer
+        return int(head), after
     if kind == 36:  # $ bulk string
         return _bulk(buffer, int(head), after)
     if kind == 42:  # * array
@@ -279,8 +281,6 @@ def parse(buffer: bytes, pos: int) -> tuple[Any, int]:
 
 
 def _line(kind: int, head: bytes) -> Any:
-    if kind == 58:  # : integer
-        return int(head)
     if kind == 43:  # + simple string
         return head
     if kind == 45:  # - error

@@ -79,13 +79,13 @@ untilms = now + tonumber(ARGV[3])
     + "return 1\n"
 )
 RELEASE = _NOW + _PARSE + "if trips == 0 then return 0 end\nuntilms = now\n" + _SAVE
-# KEYS: turn counter, sticky pin; ARGV: want turn, want sticky -> {turn, pin or -1}
+# KEYS: turn counter, sticky pin; ARGV: want turn, want sticky -> {turn, pin or -1}, or only
+# the turn when no pin was asked for (an integer reply: the cheapest to read)
 ROUTE = """
 local turn = 0
 if ARGV[1] == '1' then turn = redis.call('INCR', KEYS[1]) - 1 end
-local pin = -1
-if ARGV[2] == '1' then pin = tonumber(redis.call('GET', KEYS[2]) or '-1') end
-return {turn, pin}
+if ARGV[2] ~= '1' then return turn end
+return {turn, tonumber(redis.call('GET', KEYS[2]) or '-1')}
 """
 # ARGV: group -> drops every member of the group, announces each
 RESET = (
@@ -286,6 +286,8 @@ class SentRoute:
         answer: Any = await self._link.reply(self._call, None)
         if answer is None:
             return None
+        if isinstance(answer, int):
+            return answer, None
         pin = int(answer[1])
         return int(answer[0]), (pin if pin >= 0 else None)
 
