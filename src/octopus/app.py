@@ -173,22 +173,15 @@ def admin_app(services: Services) -> Starlette:
     )
 
 
-GC_YOUNG = 20_000  # allocations between young collections (CPython's default: 700)
-GC_OLDER = 20  # young (then middle) collections before an older one (default: 10)
-
-
 async def _not_started(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "http":
         await PlainTextResponse("starting\n", status_code=503)(scope, receive, send)
 
 
 def _freeze_heap() -> None:
-    """Move start-up objects out of the collector's sight: full collections stay cheap. A relay
-    allocates a few objects per event, none in cycles worth chasing at once: with the default
-    700-object trigger the collector took about 12 % of the CPU of 1,000 paced streams."""
+    """Move start-up objects out of the collector's sight: full collections stay cheap."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(GC_YOUNG, GC_OLDER, GC_OLDER)
 
 
 async def _open(settings: Settings) -> Database:
