@@ -16,6 +16,7 @@ from octopus.records.group_mode import GroupMode
 from octopus.routing.catalog import ApiKey, Group, GroupMember
 from octopus.routing.state import RoutingState
 from tests.conftest import REDIS_URL
+from tests.coordination.wire import record_writes
 
 GROUP = Group(3, "g", GroupMode.ROUND_ROBIN, (GroupMember(1, 1, "m"), GroupMember(2, 2, "m")))
 
@@ -41,17 +42,7 @@ async def test_the_route_and_the_limiter_call_of_a_request_leave_in_one_write(
     key = ApiKey(1, "k", max_rpm=100)
     await limiter.acquire(key)  # connected, scripts cached
     assert link.fast is not None
-    assert link.fast._conn is not None
-    transport = link.fast._conn._transport
-    assert transport is not None
-    writes: list[bytes] = []
-    real_write = transport.write
-
-    def counted(data: bytes | bytearray | memoryview) -> None:
-        writes.append(bytes(data))
-        real_write(data)
-
-    transport.write = counted  # type: ignore[method-assign]
+    writes = record_writes(link.fast)
     turns = []
     for _ in range(4):
         route = state.ask(GROUP, key.id)

@@ -13,6 +13,7 @@ from redis.exceptions import ResponseError
 
 from octopus.coordination.resp import LeanRedis, _Connection, encode, lean_client
 from tests.conftest import REDIS_URL
+from tests.coordination.wire import record_writes
 
 
 @pytest.fixture
@@ -32,18 +33,7 @@ async def test_concurrent_commands_go_in_one_write_and_get_their_own_replies(
 ) -> None:
     key = _key()
     await lean.execute("PING")  # connected: the next batch is measured alone
-    conn = lean._conn
-    assert conn is not None
-    transport = conn._transport
-    assert transport is not None
-    writes: list[bytes] = []
-    real_write = transport.write
-
-    def counted(data: bytes | bytearray | memoryview) -> None:
-        writes.append(bytes(data))
-        real_write(data)
-
-    transport.write = counted  # type: ignore[method-assign]
+    writes = record_writes(lean)
     counts = await asyncio.gather(*(lean.execute("INCR", key) for _ in range(200)))
     echoes = await asyncio.gather(*(lean.execute("ECHO", f"n{i}") for i in range(50)))
     assert counts == list(range(1, 201)), "in the order sent, each its own reply"

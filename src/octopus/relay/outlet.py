@@ -9,8 +9,41 @@ failure here and asks to stop, and the pump raises it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from octopus.relay.context import Responder
+from octopus.relay.keepalive import Keepalive
+from octopus.relay.ready import Delivery
 from octopus.upstream.transport import Sink, UpstreamResponse
+
+
+async def relay_rest(
+    resp: UpstreamResponse,
+    responder: Responder,
+    make: Callable[[bytes], bytes],
+    out: Delivery,
+    keepalive: tuple[bytes, float],
+) -> None:
+    """The rest of `resp`'s body to the client: each piece made into client bytes by `make`
+    (whole events only, so the keep-alive sent during a silence never splits one)."""
+    quiet = Keepalive(responder.write, *keepalive)
+    outlet = Outlet(responder)
+
+    def sink(chunk: bytes) -> bool:  # called from the upstream's parser: must not raise
+        try:
+            data = make(chunk)
+        except Exception as exc:
+            return outlet.fail(exc)
+        if not data:
+            return False
+        out.sent(data)
+        quiet.touch()
+        return outlet.put(data)
+
+    try:
+        await outlet.pump(resp, sink)
+    finally:
+        await quiet.stop()
 
 
 class Outlet:

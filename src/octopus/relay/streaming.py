@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from octopus.core.clock import Clock
 from octopus.errors import GatewayError, UpstreamProtocol
@@ -20,9 +21,8 @@ from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser, encode_
 from octopus.relay import retry
 from octopus.relay.context import HeaderList, Responder
 from octopus.relay.cutter import USAGE, EventCutter, next_event, oversized
-from octopus.relay.keepalive import Keepalive
 from octopus.relay.metering import TextMeter, text_size
-from octopus.relay.outlet import Outlet
+from octopus.relay.outlet import relay_rest
 from octopus.relay.ready import Delivery, UpstreamFailure
 from octopus.upstream.transport import UpstreamResponse
 
@@ -201,26 +201,9 @@ class PassthroughStream:
         meters: tuple[UsageTap, TextMeter],
         out: Delivery,
     ) -> None:
-        # only whole events are written, so a keep-alive can never split one
-        quiet = Keepalive(responder.write, self.codec.keepalive(), self.keepalive_interval)
-        outlet = Outlet(responder)
-
-        def sink(chunk: bytes) -> bool:  # called from the upstream's parser: must not raise
-            try:
-                ready = self._cut(cutter, chunk, *meters)
-            except Exception as exc:
-                return outlet.fail(exc)
-            if not ready:
-                return False
-            if out.capture:
-                out.sent(ready)
-            quiet.touch()
-            return outlet.put(ready)
-
-        try:
-            await outlet.pump(self.resp, sink)
-        finally:
-            await quiet.stop()
+        keepalive = (self.codec.keepalive(), self.keepalive_interval)
+        make = partial(self._cut, cutter, tap=meters[0], meter=meters[1])
+        await relay_rest(self.resp, responder, make, out, keepalive)
 
     def _cut(self, cutter: EventCutter, chunk: bytes, tap: UsageTap, meter: TextMeter) -> bytes:
         """The whole events `chunk` completes (b"" when none did), metered."""
@@ -290,26 +273,15 @@ class ConvertedStream:
         return self.out
 
     async def _pump(self, responder: Responder, encoder: StreamEncoder) -> None:
-        decoder, parser, out = self.pre.decoder, self.pre.parser, self.out
-        quiet = Keepalive(responder.write, self.client.keepalive(), self.keepalive_interval)
-        outlet = Outlet(responder)
+        decoder, parser = self.pre.decoder, self.pre.parser
 
-        def sink(chunk: bytes) -> bool:  # called from the upstream's parser: must not raise
-            try:
-                events = [e for sse in parser.feed(chunk) for e in decoder.feed(sse)]
-                data = self._encode(encoder, events)
-            except Exception as exc:
-                return outlet.fail(exc)
-            if not data:
-                return False
-            out.sent(data)
-            quiet.touch()
-            return outlet.put(data)
+        def make(chunk: bytes) -> bytes:
+            return self._encode(
+                encoder, [e for sse in parser.feed(chunk) for e in decoder.feed(sse)]
+            )
 
-        try:
-            await outlet.pump(self.resp, sink)
-        finally:
-            await quiet.stop()
+        keepalive = (self.client.keepalive(), self.keepalive_interval)
+        await relay_rest(self.resp, responder, make, self.out, keepalive)
         events = [e for sse in parser.close() for e in decoder.feed(sse)]
         await self._emit(responder, encoder, events + decoder.close())
 
