@@ -6,7 +6,8 @@ routing's scripts of one request leave in one write, and bounded by the lean con
 deadline sweep rather than a timer each. A failure switches
 the process to `local-fallback` for `RETRY_SECONDS`: calls return their local default at once
 instead of waiting on a sick Redis. The listener task keeps the pub/sub subscription; once Redis
-answers again the mode returns to `redis` and every resync hook runs (state re-read), no restart.
+answers a ping within the request path's bound again the mode returns to `redis` and every resync
+hook runs (state re-read), no restart.
 """
 
 from __future__ import annotations
@@ -197,19 +198,27 @@ class RedisLink:
     async def _session(self) -> None:
         async with self._listener_client.pubsub() as pubsub:
             await pubsub.subscribe(*self._handlers)
-            await self._recovered()
+            await self._probe()
+            self.subscribed.set()
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if message is not None:
                     self._dispatch(message)
                 elif self.mode != "redis" and time.monotonic() >= self._down_until:
-                    await self._recovered()
+                    await self._probe()
 
-    async def _recovered(self) -> None:
-        await asyncio.wait_for(self.redis.ping(), SLOW_TIMEOUT)
+    async def _probe(self) -> None:
+        """Back to `redis` only when a ping answers within the request path's bound: a Redis
+        that is late but up would otherwise flip the mode (and /readyz) every second."""
+        await asyncio.wait_for(self.redis.ping(), SLOW_TIMEOUT)  # connected; raises when down
+        try:
+            async with asyncio.timeout(FAST_TIMEOUT):
+                await self.redis.ping()
+        except (RedisError, OSError, TimeoutError) as exc:
+            self.failed(exc)
+            return
         was_down = self.mode != "redis"
         self.mode = "redis"
-        self.subscribed.set()
         for hook in self._resyncs:
             await hook()
         if was_down:
