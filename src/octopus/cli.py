@@ -61,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(settings.log_level, settings.debug)
     if args.command == "start":
+        from octopus.core.memory import one_malloc_arena
         from octopus.server import serve, serve_workers
+
+        one_malloc_arena()  # before any thread: the arenas are chosen as threads first allocate
 
         if args.admin_password is not None:
             # through the environment: worker processes load their settings again

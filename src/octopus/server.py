@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from types import FrameType
@@ -14,6 +15,7 @@ import uvloop
 
 from octopus.app import Octopus, create_app
 from octopus.settings import Settings
+from octopus.store.database import schema_is_current
 from octopus.supervisor import (
     Supervisor,
     inherited_socket,
@@ -88,11 +90,23 @@ def serve(settings: Settings, worker_fd: int | None = None) -> int:
     return 0
 
 
+def migrate_apart(settings: Settings, config: Path | None) -> int:
+    """A schema behind the newest revision is migrated by a child `octopus migrate` (its exit
+    code): alembic, mako and pygments (~10 MB) then never load in the serving process."""
+    if asyncio.run(schema_is_current(settings)):
+        return 0
+    command = [sys.executable, "-m", "octopus", "migrate"]
+    if config is not None:
+        command += ["--config", str(config)]
+    # our own interpreter and arguments
+    return subprocess.run(command, check=False).returncode  # noqa: S603
+
+
 def serve_workers(settings: Settings, config: Path | None) -> int:
     """`server.workers`: one process as today, or a supervisor over N workers on one port."""
     count = worker_count(settings)
     if count == 1:
-        return serve(settings)
+        return migrate_apart(settings, config) or serve(settings)
     if not settings.redis_url:
         print(  # noqa: T201
             f"octopus: server.workers={count} needs redis.url: limits, routing state and "

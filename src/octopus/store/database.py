@@ -10,9 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from octopus.settings import Settings
-from octopus.store.dsn import database_url, masked
+from octopus.store.dsn import DsnError, database_url, masked
 from octopus.store.engine import check_connection, make_engine, session_factory
 from octopus.store.migrate import upgrade
+from octopus.store.revisions import at_newest
 
 log = logging.getLogger("octopus.store")
 # the session factory type the web layer passes around without importing SQLAlchemy
@@ -47,6 +48,20 @@ async def open_database(settings: Settings, *, migrate: bool = True) -> Database
         raise
     log.info("database ready", extra={"fields": {"url": masked(url)}})
     return Database(engine, session_factory(engine))
+
+
+async def schema_is_current(settings: Settings) -> bool:
+    """True when the database answers at the newest revision; False when behind, or unsure."""
+    try:
+        engine = make_engine(database_url(settings.database_type, settings.database_path))
+    except DsnError:  # the migration reports it, in its own words
+        return False
+    try:
+        return await at_newest(engine)
+    except Exception:  # unreachable, refused...: the migration reports why, password masked
+        return False
+    finally:
+        await engine.dispose()
 
 
 async def ping(db: Database, limit: float = 2.0) -> bool:
