@@ -54,7 +54,7 @@ print(code, "alembic" in sys.modules, asyncio.run(schema_is_current(settings)))
 
 
 def test_a_new_database_is_migrated_by_a_child_process(tmp_path: Path) -> None:
-    def run() -> str:
+    def run() -> list[str]:
         return subprocess.run(
             [sys.executable, "-c", _MIGRATE],
             cwd=tmp_path,
