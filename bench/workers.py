@@ -1,8 +1,10 @@
 """`--scenario workers` (part of `all`): what workers and shared state cost a request (issue 11).
 
-Three gateways, one after the other, each pinned to the proxy core (two workers share it: the
+Four gateways, one after the other, each pinned to the proxy core (two processes share it: the
 figure is CPU per request, not throughput over two cores): 1 worker without Redis, 1 worker with
-Redis, 2 workers with Redis. Each has a key with an RPM limit and `bench-model` as a two-member
+Redis, 2 instances without Redis (two `octopus start`, each with its own SQLite, half the load
+each: what a second process on the core costs, since workers > 1 refuse to start without Redis),
+and 2 workers with Redis. Each has a key with an RPM limit and `bench-model` as a two-member
 round-robin group, so with Redis every request runs the limiter script and the routing script.
 CPU = utime + stime of the supervisor and every worker; Redis is the server on 127.0.0.1:6379
 under a prefix of its own (its CPU per request is shown beside: that server may serve others).
@@ -18,6 +20,7 @@ import http.client
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +31,19 @@ from redis.exceptions import RedisError
 from targets import Target, start_gateway
 
 REDIS_PORT = 6379
+TWO_APART = "2 instances, no Redis"
+TWO_SHARED = "2 workers + Redis"
 ROUNDS = 3
 SECONDS = 3.0
 LATE_MS = 200
 PROXY = Path(__file__).resolve().parent.parent / "tests" / "fakes" / "slow_tcp.py"
-GATEWAYS = (("1 worker", 1, False), ("1 worker + Redis", 1, True), ("2 workers + Redis", 2, True))
+# (name, workers, instances, shared through Redis)
+GATEWAYS = (
+    ("1 worker", 1, 1, False),
+    ("1 worker + Redis", 1, 1, True),
+    (TWO_APART, 1, 2, False),
+    (TWO_SHARED, 2, 1, True),
+)
 SLOW: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("passed at once", ()),
     (f"{LATE_MS} ms late", ("--delay-ms", str(LATE_MS))),
@@ -84,14 +95,22 @@ def run(work: Path, cores: tuple[str, str], upstream: Target) -> Figures:
     if redis_pid is None:
         figures.notes.append(f"workers not measured: no Redis on 127.0.0.1:{REDIS_PORT}")
         return figures
-    for name, workers, shared in GATEWAYS:
-        url = f"redis://127.0.0.1:{REDIS_PORT}/0" if shared else ""
-        target = _gateway(work, cores[1], upstream, name, _env(workers, url))
-        try:
-            figures.rows.append(_measure(work, target, name, redis_pid if shared else None))
-        finally:
-            _stop(target)
-        _say(_text(figures.rows[-1]))
+    setups: list[Setup] = []
+    try:
+        for name, workers, instances, shared in GATEWAYS:
+            url = f"redis://127.0.0.1:{REDIS_PORT}/0" if shared else ""
+            setup = Setup(name, [], redis_pid if shared else None)
+            setups.append(setup)
+            for number in range(instances):
+                env = _env(workers, url)
+                setup.targets.append(_gateway(work, cores[1], upstream, f"{name} {number}", env))
+        figures.rows += _measure(work, setups)
+    finally:
+        for setup in setups:
+            for target in setup.targets:
+                _stop(target)
+    for row in figures.rows:
+        _say(_text(row))
     figures.slow = _slow_redis(work, cores, upstream)
     return figures
 
@@ -135,33 +154,70 @@ def _stop(target: Target) -> None:
         child.stop()
 
 
-def _measure(work: Path, target: Target, name: str, redis_pid: int | None) -> Row:
-    script = write_lua(work, target.key)
-    run_wrk(target.url, script, 50, 1.0)  # warm-up: every worker past its first requests
-    pids = target.pids()  # the supervisor and its workers
-    rounds: list[tuple[WrkResult, float, float | None]] = []
-    for _ in range(ROUNDS):
-        wait_idle(pids)
-        before, redis_before = cpu_seconds(pids), _cpu(redis_pid)
-        wrk = run_wrk(target.url, script, 50, SECONDS)
-        spent, redis_spent = cpu_seconds(pids) - before, _cpu(redis_pid)
-        redis_us = (
-            None if redis_spent is None or redis_before is None else redis_spent - redis_before
-        )
-        count = max(1, wrk.requests)
-        rounds.append(
-            (wrk, spent / count * 1e6, None if redis_us is None else redis_us / count * 1e6)
-        )
-    c1 = run_wrk(target.url, script, 1, SECONDS)
+@dataclass
+class Setup:
+    """One gateway configuration: its instances (each a supervisor and its workers)."""
+
+    name: str
+    targets: list[Target]
+    redis_pid: int | None  # the Redis server it shares state through (None: no Redis)
+    rounds: list[tuple[WrkResult, float, float | None]] = field(default_factory=list)
+
+    def pids(self) -> list[int]:
+        return [pid for t in self.targets for pid in t.pids()]
+
+
+def _measure(work: Path, setups: list[Setup]) -> list[Row]:
+    """ROUNDS rounds, each configuration once per round in a rotating order: a drift of the
+    machine's speed during the scenario spreads over every configuration alike."""
+    scripts = {s.name: [(t.url, write_lua(work, t.key)) for t in s.targets] for s in setups}
+    for setup in setups:
+        _load(scripts[setup.name], 1.0)  # warm-up: every worker past its first requests
+    for number in range(ROUNDS):
+        shift = number % len(setups)
+        for setup in setups[shift:] + setups[:shift]:
+            setup.rounds.append(_round(scripts[setup.name], setup))
+    return [_row(setup, run_wrk(*scripts[setup.name][0], 1, SECONDS)) for setup in setups]
+
+
+def _round(scripts: list[tuple[str, Path]], setup: Setup) -> tuple[WrkResult, float, float | None]:
+    pids = setup.pids()
+    wait_idle(pids)
+    before, redis_before = cpu_seconds(pids), _cpu(setup.redis_pid)
+    wrk = _load(scripts, SECONDS)
+    spent, redis_spent = cpu_seconds(pids) - before, _cpu(setup.redis_pid)
+    redis_us = None if redis_spent is None or redis_before is None else redis_spent - redis_before
+    count = max(1, wrk.requests)
+    return wrk, spent / count * 1e6, None if redis_us is None else redis_us / count * 1e6
+
+
+def _row(setup: Setup, c1: WrkResult) -> Row:
+    rounds = setup.rounds
     redis = [r for _, _, r in rounds if r is not None]
     return Row(
-        name,
+        setup.name,
         sum(w.requests for w, _, _ in rounds),
         statistics.median(w.rps for w, _, _ in rounds),
         statistics.median(cpu for _, cpu, _ in rounds),
         statistics.median(redis) if redis else None,
         sum(w.errors for w, _, _ in rounds) + c1.errors,
         c1,
+    )
+
+
+def _load(scripts: list[tuple[str, Path]], seconds: float) -> WrkResult:
+    """wrk c=50 in all, split evenly over the targets and run together; one result for all."""
+    each = 50 // len(scripts)
+    with ThreadPoolExecutor(len(scripts)) as pool:
+        runs = list(pool.map(lambda s: run_wrk(*s, each, seconds), scripts))
+    if len(runs) == 1:
+        return runs[0]
+    return WrkResult(
+        sum(r.requests for r in runs),
+        max(r.seconds for r in runs),
+        sum(r.errors for r in runs),
+        max(r.p50_ms for r in runs),
+        max(r.p99_ms for r in runs),
     )
 
 
