@@ -29,7 +29,9 @@ async def server_url(request: pytest.FixtureRequest) -> AsyncIterator[URL]:
 async def _writer_feeds(url: URL, writer_no: int) -> None:
     """One instance: its own engine and writer, small batches, the same few stats rows."""
     engine = make_engine(url)
-    writer = BatchWriter(session_factory(engine), WriterConfig(interval=0.01, batch_size=20))
+    writer = BatchWriter(
+        session_factory(engine), WriterConfig(interval=0.01, batch_size=20, max_batch=20)
+    )
     writer.start()
     for n in range(PER_WRITER):
         writer.finished(

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy.engine import URL
 
 from octopus.live_settings import LiveSettings
 from octopus.records.request import UsageRecord
 from octopus.relay.sink import RecordSink
 from octopus.store import logs, stats
 from octopus.store.database import Database
+from octopus.store.engine import make_engine, session_factory
+from octopus.store.migrate import upgrade
 from octopus.store.writer import BatchWriter, WriterConfig
 from tests.logs.factory import failover_record, record
 
@@ -172,7 +180,7 @@ async def test_clear_removes_logs_and_bodies(database: Database) -> None:
 
 
 async def test_batches_are_bounded_and_counted(database: Database) -> None:
-    writer = BatchWriter(database.sessions, WriterConfig(batch_size=7))
+    writer = BatchWriter(database.sessions, WriterConfig(batch_size=7, max_batch=7))
     for _ in range(30):
         writer.finished(record())
     assert writer.pending == 30
@@ -212,3 +220,51 @@ async def test_a_record_the_database_refuses_does_not_block_the_rest(database: D
         total = await stats.total(session)
     assert {i["request_id"] for i in page["items"]} == {r.request_id for r in good}
     assert total["request_success"] == 2, "the refused record's stats were rolled back with it"
+
+
+async def test_a_locked_sqlite_database_keeps_the_records_for_later(tmp_path: Path) -> None:
+    """Another process holds the write lock past busy_timeout: the batch waits, nothing is lost."""
+    engine = make_engine(URL.create("sqlite+aiosqlite", database=str(tmp_path / "locked.db")))
+    await upgrade(engine)
+    writer = BatchWriter(session_factory(engine))
+    holder = sqlite3.connect(tmp_path / "locked.db")
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        for _ in range(150):
+            writer.finished(record())
+        assert not await writer.drain(), "'database is locked' is the database away, for now"
+        assert (writer.written, writer.dropped, writer.pending) == (0, 0, 150)
+        holder.rollback()
+        assert await writer.drain()
+        assert (writer.written, writer.dropped, writer.pending) == (150, 0, 0)
+    finally:
+        holder.close()
+        await engine.dispose()
+
+
+async def test_a_sqlite_batch_is_one_job_of_the_driver_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every await on the driver's thread waits behind the requests in flight: a batch of 1,000
+    rows (ten statements) must not cost an await per statement."""
+    engine = make_engine(URL.create("sqlite+aiosqlite", database=str(tmp_path / "jobs.db")))
+    await upgrade(engine)
+    writer = BatchWriter(session_factory(engine))
+    writer.finished(record())
+    assert await writer.drain()  # the pool's connection made, the statement cache warm
+    jobs = 0
+    run: Any = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal jobs
+        jobs += 1
+        return await run(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    for _ in range(1000):
+        writer.finished(record())
+    assert await writer.drain()
+    await engine.dispose()
+    print(f"{jobs} driver jobs for 1,000 records")  # noqa: T201
+    assert writer.written == 1001
+    assert jobs <= 12

@@ -74,7 +74,7 @@ def _same(actual: dict[str, Any], expected: dict[str, Any]) -> None:
 
 async def test_every_view_is_the_sum_of_the_logs(database: Database) -> None:
     records = _random_records(400)
-    writer = BatchWriter(database.sessions, WriterConfig(batch_size=64))
+    writer = BatchWriter(database.sessions, WriterConfig(batch_size=64, max_batch=64))
     for r in records:
         writer.finished(r)
     assert await writer.drain()

@@ -34,7 +34,8 @@ WARN_EVERY = 10.0  # seconds between repeated warnings about the same trouble
 @dataclass(frozen=True, slots=True)
 class WriterConfig:
     interval: float = 0.5  # seconds between writes: a hard kill loses less than one second
-    batch_size: int = 500
+    batch_size: int = 500  # records waiting that wake the writer before `interval`
+    max_batch: int = 5_000  # records per transaction: a backlog is caught up in few round trips
     max_pending: int = 20_000  # records held while the database is down
     max_pending_body_bytes: int = 64 * MiB  # beyond this, new records keep no bodies
     max_backoff: float = 5.0
@@ -139,7 +140,7 @@ class BatchWriter:
 
     async def _drain(self) -> bool:
         while self._queue:
-            batch = [self._queue[i] for i in range(min(len(self._queue), self.config.batch_size))]
+            batch = [self._queue[i] for i in range(min(len(self._queue), self.config.max_batch))]
             try:
                 await self._write(batch)
             except Exception as exc:
