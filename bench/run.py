@@ -319,7 +319,7 @@ def _results(bench: Bench, args: argparse.Namespace, started: float) -> str:
         f"(upstream pacing {args.chunk_delay_ms:g} ms); gateway = `octopus start`, SQLite, "
         "one channel / group / key via the admin API, auth + routing + accounting on; "
         f"`{NOLOG}` is the same with request logging off",
-        *[f"- **Note**: {note}" for note in [*bench.notes, *_disturbed(bench)]],
+        *[f"- **Note**: {note}" for note in [*bench.notes, *_disturbed(bench), *_lost(bench)]],
     ]
     sections = [
         ("", setup),
@@ -407,7 +407,7 @@ def _scale_results(
         "processes outside the bench used while the figure was taken",
         "- **Gateway** = `octopus start` (SQLite), channels/groups/key via the admin API, auth, "
         "routing, accounting and request logging on",
-        *[f"- **Note**: {note}" for note in bench.notes],
+        *[f"- **Note**: {note}" for note in [*bench.notes, *_lost(bench)]],
     ]
     sections: list[tuple[str, list[str]]] = [
         ("", setup),
@@ -425,6 +425,17 @@ def _scale_results(
         )
     line = f"- {now} `{commit}` ({args.scenario}): {scale_report.history_text(report)}"
     return render([s for s in sections if s[1]], [line, *old_history(args.out)])
+
+
+def _lost(bench: Bench) -> list[str]:
+    """A gateway that dropped request log records kept up only by not writing them: say so."""
+    notes = []
+    for target in bench.measured():
+        for child in target.procs:
+            text = child.log.read_text(errors="replace") if child.log.exists() else ""
+            if "dropping records" in text or "records lost" in text:
+                notes.append(f"{target.name} DROPPED request log records (see its log)")
+    return notes
 
 
 def _top(profile: str, limit: int = 12) -> list[str]:
