@@ -96,14 +96,26 @@ def run(work: Path, cores: tuple[str, str], upstream: Target) -> Figures:
         figures.notes.append(f"workers not measured: no Redis on 127.0.0.1:{REDIS_PORT}")
         return figures
     setups: list[Setup] = []
+    starts: list[tuple[Setup, str, dict[str, str]]] = []
+    for name, workers, instances, shared in GATEWAYS:
+        url = f"redis://127.0.0.1:{REDIS_PORT}/0" if shared else ""
+        setups.append(Setup(name, [], redis_pid if shared else None))
+        starts += [(setups[-1], f"{name} {n}", _env(workers, url)) for n in range(instances)]
     try:
-        for name, workers, instances, shared in GATEWAYS:
-            url = f"redis://127.0.0.1:{REDIS_PORT}/0" if shared else ""
-            setup = Setup(name, [], redis_pid if shared else None)
-            setups.append(setup)
-            for number in range(instances):
-                env = _env(workers, url)
-                setup.targets.append(_gateway(work, cores[1], upstream, f"{name} {number}", env))
+        # started together (none is measured yet): the scenario stays within make bench's time
+        with ThreadPoolExecutor(len(starts)) as pool:
+            futures = [
+                (setup, pool.submit(_gateway, work, cores[1], upstream, folder, env))
+                for setup, folder, env in starts
+            ]
+            failed: BenchError | None = None
+            for setup, future in futures:
+                try:
+                    setup.targets.append(future.result())
+                except BenchError as exc:  # raised once every started one is kept (stopped)
+                    failed = failed or exc
+        if failed is not None:
+            raise failed
         figures.rows += _measure(work, setups)
     finally:
         for setup in setups:
