@@ -193,7 +193,7 @@ class Bench:
         sample["foreign_load"], sample["foreign_target"] = others.percent()
         return sample
 
-    def profile(self, seconds: float = 8.0) -> str | None:
+    def profile(self, seconds: float = 6.0) -> str | None:
         """py-spy on the gateway under c=50 non-stream, then stream load; PROFILE.md text."""
         target = next((t for t in self.targets if t.name == "gateway"), None)
         if target is None:

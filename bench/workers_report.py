@@ -46,7 +46,7 @@ def _rows(found: Figures) -> list[str]:
 def _slow(found: Figures) -> list[str]:
     lines = [
         f"Slow Redis: tests/fakes/slow_tcp.py between a 1-worker gateway and Redis passes replies "
-        f"at once, {LATE_MS} ms late, or never; one request at a time for {SECONDS * 2:g} s "
+        f"at once, {LATE_MS} ms late, or never; one request at a time for {SECONDS:g} s "
         "(every latency kept). Each Redis call on the request path waits at most 50 ms, then the "
         "process uses local state for 1 s: about one request a second pays the 50 ms.",
         "",
