@@ -1,7 +1,8 @@
 """`--scenario workers` (part of `all`): what workers and shared state cost a request (issue 11).
 
-Four gateways, one after the other, each pinned to the proxy core (two processes share it: the
-figure is CPU per request, not throughput over two cores): 1 worker without Redis, 1 worker with
+Four gateway configurations, started together and measured in rotating rounds, each pinned to
+the proxy core (two processes share it: the figure is CPU per request, not throughput over two
+cores): 1 worker without Redis, 1 worker with
 Redis, 2 instances without Redis (two `octopus start`, each with its own SQLite, half the load
 each: what a second process on the core costs, since workers > 1 refuse to start without Redis),
 and 2 workers with Redis. Each has a key with an RPM limit and `bench-model` as a two-member
