@@ -20,6 +20,7 @@ import uvicorn
 from octopus.app import Octopus, create_app
 from octopus.services.container import Services
 from octopus.settings import Settings
+from octopus.web.native import native_protocol
 from tests.conftest import bound_port
 
 # tests start the gateway with this first password (OCTOPUS_ADMIN_PASSWORD): no forced change;
@@ -66,6 +67,7 @@ async def serve(settings: Settings) -> AsyncIterator[Gateway]:
         log_config=None,
         access_log=False,
         proxy_headers=False,  # as `octopus start`: only server.trusted_proxies are believed
+        http=native_protocol(app.claim),  # as `octopus start`: relay requests served natively
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

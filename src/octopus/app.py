@@ -65,7 +65,7 @@ class Octopus:
     ) -> None:
         self.basics = basics
         self.admin: ASGIApp = _not_started
-        self.relay: ASGIApp | None = None
+        self.relay: RelayApp | None = None
         self._services: Services | None = None
         self._lifespan = lifespan
         live = basics.live_settings
@@ -91,6 +91,18 @@ class Octopus:
             await self._run_lifespan(receive, send)
             return
         await self._cors(scope, receive, send)
+
+    def claim(self, scope: Scope) -> RelayApp | None:
+        """The relay, for a relay request the server may hand it directly: nothing of the
+        chain above it applies (CORS answers only requests with an Origin; the relay never
+        reads the client address that trusted proxies rewrite)."""
+        relay = self.relay
+        if relay is None or not scope["path"].startswith(RELAY_PREFIXES):
+            return None
+        for name, _ in scope["headers"]:
+            if name == b"origin":
+                return None
+        return relay
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (

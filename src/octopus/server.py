@@ -23,7 +23,7 @@ from octopus.supervisor import (
     prepare,
     worker_count,
 )
-from octopus.web.direct import DirectHttpProtocol
+from octopus.web.native import native_protocol
 
 log = logging.getLogger("octopus.server")
 
@@ -70,7 +70,7 @@ def serve(settings: Settings, worker_fd: int | None = None) -> int:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http=DirectHttpProtocol,  # httptools, plus direct body writes for relayed streams
+        http=native_protocol(app.claim),  # httptools; relay requests served by web/native.py
         ws="none",  # no WebSocket route: the websockets library is not loaded (~1.5 MB)
         lifespan="on",
         access_log=settings.debug,  # OCTOPUS_DEBUG: one line per request

@@ -34,6 +34,7 @@ from octopus.routing.state import RoutingState
 from octopus.upstream.aiohttp_transport import AiohttpTransport
 from octopus.upstream.lean_transport import LeanTransport
 from octopus.web.direct import DirectHttpProtocol
+from octopus.web.native import native_protocol
 from octopus.web.relay_routes import RelayApp
 from tests.conftest import bound_port
 from tests.fakes.doubles import ListChannelEvents, ListSink
@@ -149,7 +150,10 @@ async def serve_relay(
     limits: RelayLimits | None = None,
     prices: dict[str, Price] | None = None,
     limiter: KeyLimiter | None = None,
+    asgi: bool = False,
 ) -> AsyncIterator[Gateway]:
+    """`asgi`: RelayApp as the server's ASGI app (the path a request with Origin takes) instead
+    of the native path `octopus start` serves relay requests on."""
     clock = clock or SystemClock()
     sink, events = ListSink(), ListChannelEvents()
     transport = LeanTransport(proxied=AiohttpTransport())
@@ -164,15 +168,16 @@ async def serve_relay(
         clock=clock,
         limits=limits or RelayLimits(exchange=ExchangeLimits(connect_timeout=2.0)),
     )
+    relay = RelayApp(service)
     config = uvicorn.Config(
-        RelayApp(service),
+        relay,
         host="127.0.0.1",
         port=0,
         lifespan="off",
         log_config=None,
         access_log=False,
         loop="none",
-        http=DirectHttpProtocol,
+        http=DirectHttpProtocol if asgi else native_protocol(lambda _: relay),
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

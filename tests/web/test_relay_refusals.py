@@ -52,12 +52,15 @@ async def _expect(protocol: str, status: int, url: str, key: str, model: str = "
     return google_error.value.message or ""
 
 
-@pytest.fixture
-async def refusing(fake: FakeUpstream, world: World) -> AsyncIterator[Gateway]:
+@pytest.fixture(params=["native", "asgi"])
+async def refusing(
+    fake: FakeUpstream, world: World, request: pytest.FixtureRequest
+) -> AsyncIterator[Gateway]:
+    """Both ways a relay request is served: refusals read the same on each."""
     world.channels.append(channel(fake, 1))
     world.groups.append(group("m", world.channels))
     world.groups.append(group("other", world.channels, gid=2))
-    async with serve_relay(world) as gw:
+    async with serve_relay(world, asgi=request.param == "asgi") as gw:
         yield gw
 
 

@@ -11,9 +11,10 @@ ASGI `receive` for the disconnect.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
+from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 EXTENSION = "octopus.direct"
@@ -65,6 +66,19 @@ class DirectHttpProtocol(HttpToolsProtocol):
 
     _bodies: list[DirectBody] | None = None  # this connection's unfinished answers (pipelining)
 
+    def claim(self, cycle: RequestResponseCycle) -> Coroutine[Any, Any, None] | None:
+        """What serves this request in place of the ASGI app (web/native.py); None: the app."""
+        return None
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        native = self.claim(cycle)
+        if native is None:
+            super()._start_asgi_task(cycle, app)
+            return
+        task = self.loop.create_task(native)  # tracked as uvicorn tracks its own
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)
+
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
         cycle = self.cycle
@@ -72,18 +86,32 @@ class DirectHttpProtocol(HttpToolsProtocol):
             body = DirectBody(cycle)
             extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
             extensions[EXTENSION] = {"body": body}
-            bodies = self._bodies
-            if bodies is None:
+            if self._bodies is None:
                 self._bodies = [body]
             else:
-                bodies[:] = [b for b in bodies if not b.complete]
-                bodies.append(body)
+                self._bodies.append(body)
+
+    def on_response_complete(self) -> None:
+        bodies = self._bodies
+        if bodies:
+            for body in bodies:
+                if body.complete:
+                    _detach(body)
+            bodies[:] = [b for b in bodies if not b.complete]
+        super().on_response_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         for body in self._bodies or ():
             body.lost()
+            _detach(body)
         self._bodies = None
+
+
+def _detach(body: DirectBody) -> None:
+    """Take the writer out of its scope: scope -> writer -> cycle -> scope would otherwise be a
+    reference cycle per request, freed only by the garbage collector."""
+    body._cycle.scope.get("extensions", {}).pop(EXTENSION, None)
 
 
 def direct_body(scope: Any) -> DirectBody | None:

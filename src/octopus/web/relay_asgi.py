@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from octopus.errors import BadRequest, PayloadTooLarge
 from octopus.web.direct import DirectBody
@@ -13,6 +14,48 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Inbound:
+    """A relay request as the server parsed it; `receive` gives its body as ASGI messages."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]  # lower-case names; a repeated header keeps its first value
+    receive: Receive
+
+
+def inbound_of(scope: Scope, receive: Receive) -> Inbound:
+    query = scope.get("query_string", b"").decode("latin-1")
+    return Inbound(scope["method"], scope["path"], query, header_map(scope), receive)
+
+
+class WebResponder(Protocol):
+    """The relay's Responder as the web layer drives it (AsgiResponder, native.CycleResponder)."""
+
+    @property
+    def started(self) -> bool: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+    @property
+    def direct(self) -> DirectBody | None: ...
+
+    @property
+    def connection(self) -> DirectBody | None: ...
+
+    async def start(self, status: int, headers: list[tuple[str, str]]) -> None: ...
+
+    async def write(self, chunk: bytes) -> None: ...
+
+    async def end(self, chunk: bytes = b"") -> None: ...
+
+    async def json(
+        self, status: int, body: bytes, extra: list[tuple[str, str]] | None = None
+    ) -> None: ...
 
 
 def header_map(scope: Scope) -> dict[str, str]:
@@ -71,14 +114,13 @@ def _encode_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]
     return [(k.encode("latin-1"), v.encode("utf-8", "surrogateescape")) for k, v in headers]
 
 
-class AsgiResponder:
-    """The relay's Responder over ASGI `send`; one body message per chunk, or direct writes
-    when the server offers them (web/direct.py)."""
+class ServerResponder:
+    """What every responder of the web layer shares: the server's connection view (when it
+    offers one), the direct writer over it, and JSON answers in one start and end."""
 
-    __slots__ = ("_body", "_send", "finished", "started")
+    __slots__ = ("_body", "finished", "started")
 
-    def __init__(self, send: Send, body: DirectBody | None = None) -> None:
-        self._send = send
+    def __init__(self, body: DirectBody | None) -> None:
         self._body = body
         self.started = False
         self.finished = False
@@ -94,6 +136,29 @@ class AsgiResponder:
         return self._body
 
     async def start(self, status: int, headers: list[tuple[str, str]]) -> None:
+        raise NotImplementedError
+
+    async def end(self, chunk: bytes = b"") -> None:
+        raise NotImplementedError
+
+    async def json(
+        self, status: int, body: bytes, extra: list[tuple[str, str]] | None = None
+    ) -> None:
+        await self.start(status, json_headers(body, extra))
+        await self.end(body)
+
+
+class AsgiResponder(ServerResponder):
+    """The relay's Responder over ASGI `send`; one body message per chunk, or direct writes
+    when the server offers them (web/direct.py)."""
+
+    __slots__ = ("_send",)
+
+    def __init__(self, send: Send, body: DirectBody | None = None) -> None:
+        super().__init__(body)
+        self._send = send
+
+    async def start(self, status: int, headers: list[tuple[str, str]]) -> None:
         self.started = True
         await self._send(
             {"type": "http.response.start", "status": status, "headers": _encode_headers(headers)}
@@ -107,12 +172,10 @@ class AsgiResponder:
         self.finished = True
         await self._send({"type": "http.response.body", "body": chunk, "more_body": False})
 
-    async def json(
-        self, status: int, body: bytes, extra: list[tuple[str, str]] | None = None
-    ) -> None:
-        headers = [("content-type", "application/json"), ("content-length", str(len(body)))]
-        await self.start(status, headers + (extra or []))
-        await self.end(body)
+
+def json_headers(body: bytes, extra: list[tuple[str, str]] | None) -> list[tuple[str, str]]:
+    headers = [("content-type", "application/json"), ("content-length", str(len(body)))]
+    return headers + extra if extra else headers
 
 
 class DisconnectWatch:
@@ -121,7 +184,7 @@ class DisconnectWatch:
     Told by the server's protocol when it offers that (web/direct.py); otherwise a task waits on
     ASGI `receive` for `http.disconnect`."""
 
-    def __init__(self, receive: Receive, responder: AsgiResponder) -> None:
+    def __init__(self, receive: Receive, responder: WebResponder) -> None:
         self.fired = False
         self._responder = responder
         self._receive = receive

@@ -31,11 +31,13 @@ from octopus.web.direct import direct_body
 from octopus.web.relay_asgi import (
     AsgiResponder,
     DisconnectWatch,
+    Inbound,
     Receive,
     Scope,
     Send,
+    WebResponder,
     api_key_of,
-    header_map,
+    inbound_of,
     read_body,
 )
 from octopus.web.relay_errors import render_error
@@ -63,61 +65,56 @@ class RelayApp:
             return
         if scope["type"] != "http":
             return
-        path = scope["path"].rstrip("/") or "/"
-        method = scope["method"]
-        responder = AsgiResponder(send, direct_body(scope))
+        await self.serve(inbound_of(scope, receive), AsgiResponder(send, direct_body(scope)))
+
+    async def serve(self, inbound: Inbound, responder: WebResponder) -> None:
+        """One client request, from whichever server parsed it (ASGI, or web/native.py)."""
+        path = inbound.path.rstrip("/") or "/"
+        method = inbound.method
         fmt = _GENERATE.get(path)
         if fmt is not None and method == "POST":
-            await self._generate(scope, receive, responder, fmt, None)
+            await self._generate(inbound, responder, fmt, None)
         elif path == "/v1/embeddings" and method == "POST":
-            await self._generate(
-                scope, receive, responder, WireFormat.OPENAI_CHAT, None, Operation.EMBED
-            )
+            await self._generate(inbound, responder, WireFormat.OPENAI_CHAT, None, Operation.EMBED)
         elif path.startswith(_GEMINI_PREFIXES) and ":" in path and method == "POST":
-            await self._gemini(scope, receive, responder, path)
+            await self._gemini(inbound, responder, path)
         elif path == "/v1/messages/count_tokens" and method == "POST":
-            await self._count_tokens(scope, receive, responder)
+            await self._count_tokens(inbound, responder)
         elif method in ("GET", "HEAD") and (
             path in ("/v1/models", "/v1beta/models") or _one_model(path)
         ):
-            await self._models(scope, responder, path)
+            await self._models(inbound, responder, path)
         else:
             fmt = WireFormat.GEMINI if path.startswith("/v1beta/") else WireFormat.OPENAI_CHAT
             err = ModelNotFound(f"no route for {method} {path}")
             await _send_error(responder, fmt, err)
 
-    async def _gemini(
-        self, scope: Scope, receive: Receive, responder: AsgiResponder, path: str
-    ) -> None:
+    async def _gemini(self, inbound: Inbound, responder: WebResponder, path: str) -> None:
         model, _, action = path.split("/models/", 1)[1].rpartition(":")
         if action == "countTokens":
-            await self._count_tokens(scope, receive, responder, gemini=True)
+            await self._count_tokens(inbound, responder, gemini=True)
         elif action in _GEMINI_ACTIONS and model:
             stream = _GEMINI_ACTIONS[action]
-            await self._generate(scope, receive, responder, WireFormat.GEMINI, (model, stream))
+            await self._generate(inbound, responder, WireFormat.GEMINI, (model, stream))
         elif action in _GEMINI_EMBED and model:
             operation = _GEMINI_EMBED[action]
-            await self._generate(
-                scope, receive, responder, WireFormat.GEMINI, (model, False), operation
-            )
+            await self._generate(inbound, responder, WireFormat.GEMINI, (model, False), operation)
         else:
             await _send_error(responder, WireFormat.GEMINI, ModelNotFound(f"no route for {path}"))
 
     async def _generate(
         self,
-        scope: Scope,
-        receive: Receive,
-        responder: AsgiResponder,
+        inbound: Inbound,
+        responder: WebResponder,
         fmt: WireFormat,
         gemini: tuple[str, bool] | None,
         operation: Operation = Operation.GENERATE,
     ) -> None:
-        headers = header_map(scope)
-        query = scope.get("query_string", b"").decode("latin-1")
-        raw_key = api_key_of(headers, query)
+        headers = inbound.headers
+        raw_key = api_key_of(headers, inbound.query)
         try:
             key = self.service.authenticate(raw_key)  # nothing is read for an unknown caller
-            body = await read_body(receive, headers, self.max_body_size)
+            body = await read_body(inbound.receive, headers, self.max_body_size)
         except asyncio.CancelledError:
             return  # the client left while sending
         except GatewayError as err:
@@ -133,11 +130,9 @@ class RelayApp:
             key=key,
             operation=operation,
         )
-        await self._run(request, receive, responder)
+        await self._run(request, inbound.receive, responder)
 
-    async def _run(
-        self, request: ClientRequest, receive: Receive, responder: AsgiResponder
-    ) -> None:
+    async def _run(self, request: ClientRequest, receive: Receive, responder: WebResponder) -> None:
         with DisconnectWatch(receive, responder) as watch:
             try:
                 await self.service.handle(request, responder)
@@ -153,9 +148,8 @@ class RelayApp:
                 elif not responder.finished:
                     await responder.end()
 
-    async def _models(self, scope: Scope, responder: AsgiResponder, path: str) -> None:
-        headers = header_map(scope)
-        query = scope.get("query_string", b"").decode("latin-1")
+    async def _models(self, inbound: Inbound, responder: WebResponder, path: str) -> None:
+        headers, query = inbound.headers, inbound.query
         fmt = models.listing_format(path, headers, query)
         try:
             key = self.service.authenticate(api_key_of(headers, query))
@@ -170,14 +164,13 @@ class RelayApp:
         await responder.json(200, body)
 
     async def _count_tokens(
-        self, scope: Scope, receive: Receive, responder: AsgiResponder, *, gemini: bool = False
+        self, inbound: Inbound, responder: WebResponder, *, gemini: bool = False
     ) -> None:
-        headers = header_map(scope)
+        headers = inbound.headers
         fmt = WireFormat.GEMINI if gemini else WireFormat.ANTHROPIC
-        query = scope.get("query_string", b"").decode("latin-1")
         try:
-            self.service.authenticate(api_key_of(headers, query))
-            body = await read_body(receive, headers, self.max_body_size)
+            self.service.authenticate(api_key_of(headers, inbound.query))
+            body = await read_body(inbound.receive, headers, self.max_body_size)
         except asyncio.CancelledError:
             return
         except GatewayError as err:
@@ -202,7 +195,7 @@ def _one_model(path: str) -> bool:
 
 
 async def _send_error(
-    responder: AsgiResponder, fmt: WireFormat, err: GatewayError, *, unread_body: bool = False
+    responder: WebResponder, fmt: WireFormat, err: GatewayError, *, unread_body: bool = False
 ) -> None:
     status, headers, body = render_error(fmt, err)
     if unread_body:  # closing stops a refused upload instead of draining it

@@ -1,0 +1,193 @@
+"""Relay requests served natively on uvicorn's connection (web/native.py), over raw sockets:
+HTTP/1.1 framing, keep-alive and pipelining, HEAD, HTTP/1.0, failures inside the relay, and
+no reference cycle left per request (the collector would have to free each one)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from tests.fakes.fixtures import fake, world
+from tests.fakes.gateway import Gateway, World, channel, group, serve_relay
+from tests.fakes.upstream import FakeUpstream
+
+from octopus.web.relay_asgi import Inbound, WebResponder
+from octopus.web.relay_routes import RelayApp
+
+__all__ = ["fake", "world"]
+
+
+@pytest.fixture
+async def gateway(fake: FakeUpstream, world: World) -> AsyncIterator[Gateway]:
+    world.channels.append(channel(fake, 1))
+    world.groups.append(group("m", world.channels))
+    async with serve_relay(world) as gw:
+        yield gw
+
+
+def _post(key: str, *, version: str = "1.1", stream: bool = False) -> bytes:
+    body = json.dumps(
+        {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": stream}
+    ).encode()
+    head = (
+        f"POST /v1/chat/completions HTTP/{version}\r\nHost: t\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _exchange(url: str, data: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(data)
+    await writer.drain()
+    return reader, writer
+
+
+async def _response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    """One sized response off the wire: status, headers (lower-case), body."""
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    size = int(headers.get("content-length", "0"))
+    body = await asyncio.wait_for(reader.readexactly(size), 10) if size else b""
+    return status, headers, body
+
+
+async def test_pipelined_requests_answer_in_order_on_one_connection(gateway: Gateway) -> None:
+    key = gateway.world.add_key()
+    models = f"GET /v1/models HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\n\r\n"
+    reader, writer = await _exchange(gateway.url, _post(key) + models.encode() + _post(key))
+    answers = [await _response(reader) for _ in range(3)]
+    writer.close()
+    assert [status for status, _, _ in answers] == [200, 200, 200]
+    assert json.loads(answers[0][2])["object"] == "chat.completion"
+    assert json.loads(answers[1][2])["object"] == "list"
+    assert json.loads(answers[2][2])["object"] == "chat.completion"
+    assert all("connection" not in headers for _, headers, _ in answers)  # kept alive
+
+
+async def test_head_gets_the_head_of_get_and_the_connection_goes_on(gateway: Gateway) -> None:
+    key = gateway.world.add_key()
+    auth = f"Authorization: Bearer {key}\r\n"
+    request = f"HEAD /v1/models HTTP/1.1\r\nHost: t\r\n{auth}\r\nGET /v1/models HTTP/1.1\r\n"
+    reader, writer = await _exchange(gateway.url, f"{request}Host: t\r\n{auth}\r\n".encode())
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    status, headers, body = await _response(reader)  # the GET, right after the bare head
+    writer.close()
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert f"content-length: {len(body)}".encode() in head
+    assert status == 200
+    assert json.loads(body)["data"][0]["id"] == "m"
+    assert headers["content-type"] == "application/json"
+
+
+async def test_http_1_0_is_answered_then_closed(gateway: Gateway) -> None:
+    reader, writer = await _exchange(gateway.url, _post(gateway.world.add_key(), version="1.0"))
+    status, headers, _ = await _response(reader)
+    assert status == 200
+    assert headers["connection"] == "close"
+    assert await asyncio.wait_for(reader.read(), 10) == b""  # the server closed it
+    writer.close()
+
+
+async def test_a_stream_is_chunked_and_the_connection_kept(gateway: Gateway) -> None:
+    key = gateway.world.add_key()
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as client:
+        for _ in range(2):
+            body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+            async with client.stream(
+                "POST",
+                "/v1/chat/completions",
+                json={**body, "stream": True},
+                headers={"authorization": f"Bearer {key}"},
+            ) as resp:
+                text = (await resp.aread()).decode()
+            assert resp.headers["transfer-encoding"] == "chunked"
+            assert text.rstrip().endswith("data: [DONE]")
+        assert len(client._transport._pool.connections) == 1  # type: ignore[attr-defined]
+
+
+async def test_a_failure_before_the_answer_is_a_500_and_a_close(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = gateway.world.add_key()
+
+    async def broken(self: RelayApp, inbound: Inbound, responder: WebResponder) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(RelayApp, "serve", broken)
+    with caplog.at_level(logging.ERROR, logger="octopus.relay"):
+        reader, writer = await _exchange(gateway.url, _post(key))
+        status, headers, body = await _response(reader)
+        assert await asyncio.wait_for(reader.read(), 10) == b""
+    writer.close()
+    assert (status, headers["connection"], body) == (500, "close", b"Internal Server Error")
+    assert "relay request failed" in caplog.text
+    assert key not in caplog.text
+
+
+async def test_a_failure_mid_stream_closes_the_connection(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def half(self: RelayApp, inbound: Inbound, responder: WebResponder) -> None:
+        await responder.start(200, [("content-type", "text/event-stream")])
+        await responder.write(b"data: one\n\n")
+        raise RuntimeError("upstream parser bug")
+
+    monkeypatch.setattr(RelayApp, "serve", half)
+    reader, writer = await _exchange(gateway.url, _post(gateway.world.add_key(), stream=True))
+    seen = await asyncio.wait_for(reader.read(), 10)  # up to the close
+    writer.close()
+    assert seen.startswith(b"HTTP/1.1 200 ")
+    assert b"data: one\n\n" in seen
+    assert not seen.endswith(b"0\r\n\r\n")  # never framed as complete
+
+
+async def test_a_header_with_a_line_break_is_never_sent(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def injecting(self: RelayApp, inbound: Inbound, responder: WebResponder) -> None:
+        await responder.json(200, b"{}", [("x-note", "a\r\nx-injected: 1")])
+
+    monkeypatch.setattr(RelayApp, "serve", injecting)
+    reader, writer = await _exchange(gateway.url, _post(gateway.world.add_key()))
+    status, headers, _ = await _response(reader)
+    writer.close()
+    assert status == 500
+    assert "x-injected" not in headers
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["native", "asgi"])
+async def test_no_request_leaves_a_reference_cycle(
+    asgi: bool, fake: FakeUpstream, world: World
+) -> None:
+    world.channels.append(channel(fake, 1))
+    world.groups.append(group("m", world.channels))
+    async with serve_relay(world, asgi=asgi) as gw:
+        key = gw.world.add_key()
+        reader, writer = await _exchange(gw.url, _post(key))
+        await _response(reader)  # warm: first-use objects are not per request
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            for _ in range(20):
+                writer.write(_post(key))
+                assert (await _response(reader))[0] == 200
+            gc.collect()
+            kinds = {type(obj).__name__ for obj in gc.garbage}
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+        writer.close()
+    assert not kinds & {"RequestResponseCycle", "DirectBody", "CycleResponder", "Inbound"}, kinds
