@@ -88,3 +88,19 @@ def test_cooldowns_are_exported_from_member_health() -> None:
     samples = _samples(metrics.exposition().decode())
     assert _value(samples, "octopus_members_cooling_down", group_id="5") == 1
     assert _value(samples, "octopus_member_trips_total", group_id="5", item_id="51") == 1
+
+
+def test_histograms_are_cumulative_and_count_a_value_on_a_bound_in_it() -> None:
+    metrics = GatewayMetrics()
+    for seconds in (0.05, 0.07, 700.0):
+        metrics.duration.observe("smart", seconds)
+    samples = _samples(metrics.exposition().decode())
+    bucket = "octopus_request_duration_seconds_bucket"
+    assert _value(samples, bucket, group="smart", le="0.05") == 1
+    assert _value(samples, bucket, group="smart", le="0.1") == 2
+    assert _value(samples, bucket, group="smart", le="600.0") == 2
+    assert _value(samples, bucket, group="smart", le="+Inf") == 3
+    assert _value(samples, "octopus_request_duration_seconds_count", group="smart") == 3
+    assert (
+        abs(_value(samples, "octopus_request_duration_seconds_sum", group="smart") - 700.12) < 1e-9
+    )
