@@ -28,6 +28,7 @@ async def relay_rest(
     (whole events only, so the keep-alive sent during a silence never splits one)."""
     quiet = Keepalive(responder.write, *keepalive)
     outlet = Outlet(responder)
+    direct = outlet.direct
 
     def sink(chunk: bytes) -> bool:  # called from the upstream's parser: must not raise
         try:
@@ -36,9 +37,10 @@ async def relay_rest(
             return outlet.fail(exc)
         if not data:
             return False
-        out.sent(data)
+        if out.capture:
+            out.sent(data)
         quiet.touch()
-        return outlet.put(data)
+        return direct.write(data) if direct is not None else outlet.put(data)
 
     try:
         await outlet.pump(resp, sink)
@@ -47,17 +49,17 @@ async def relay_rest(
 
 
 class Outlet:
-    __slots__ = ("_direct", "_queued", "_responder", "failure")
+    __slots__ = ("_queued", "_responder", "direct", "failure")
 
     def __init__(self, responder: Responder) -> None:
         self._responder = responder
-        self._direct = responder.direct
+        self.direct = responder.direct
         self._queued: list[bytes] = []
         self.failure: Exception | None = None
 
     def put(self, data: bytes) -> bool:
         """Send `data` on; True when the pump must take over (flush, or wait for the client)."""
-        direct = self._direct
+        direct = self.direct
         if direct is not None:
             return direct.write(data)
         self._queued.append(data)
@@ -79,5 +81,5 @@ class Outlet:
             data = self._queued[0] if len(self._queued) == 1 else b"".join(self._queued)
             self._queued.clear()
             await self._responder.write(data)
-        elif self._direct is not None:
-            await self._direct.drain()
+        elif self.direct is not None:
+            await self.direct.drain()

@@ -35,6 +35,8 @@ class Delivery:
             if room > 0:  # grows in place: linear in the bytes kept, however many writes
                 head += data if len(data) <= room else data[:room]
                 self.head = head
+            if len(head) >= self.capture:
+                self.capture = 0  # full: later pieces cost one test each
 
     @property
     def kept(self) -> bytes | None:
