@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Table, func, select
+from sqlalchemy import ColumnElement, Executable, Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from octopus.core.zone import UTC, days_before, hour_of_day, next_day
@@ -29,8 +29,15 @@ async def add_hourly(session: AsyncSession, deltas: Sequence[dict[str, Any]]) ->
     """Add the increments to their rows (insert or add) in the caller's transaction."""
     if not deltas:
         return
-    table = cast(Table, StatsHourly.__table__)
     dialect = session.get_bind().dialect.name
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:  # built once per dialect: a flush several times a second reuses it
+        stmt = _UPSERTS[dialect] = _upsert(dialect)
+    await session.execute(stmt, list(deltas))
+
+
+def _upsert(dialect: str) -> Executable:
+    table = cast(Table, StatsHourly.__table__)
     ins = upsert_insert(dialect, table)
     if dialect in ("mysql", "mariadb"):
         stmt = ins.on_duplicate_key_update({c: table.c[c] + ins.inserted[c] for c in COUNTERS})
@@ -38,7 +45,10 @@ async def add_hourly(session: AsyncSession, deltas: Sequence[dict[str, Any]]) ->
         stmt = ins.on_conflict_do_update(
             index_elements=list(_KEYS), set_={c: table.c[c] + ins.excluded[c] for c in COUNTERS}
         )
-    await session.execute(stmt, list(deltas))
+    return cast(Executable, stmt)  # the dialects' insert constructs are typed Any
+
+
+_UPSERTS: dict[str, Executable] = {}
 
 
 def _sums() -> list[Any]:
