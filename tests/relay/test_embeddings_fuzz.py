@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from octopus.protocols import WireFormat
@@ -65,6 +65,10 @@ _gemini = st.one_of(
     ),
 )
 
+# valid bodies, so that every route is seen answering whatever the draw
+_VALID = {"content": {"parts": [{"text": "hi"}]}}
+_VALID_BATCH = ("batchEmbedContents", {"requests": [_VALID, _VALID]})
+
 
 def test_any_embeddings_body_gets_a_2xx_or_4xx() -> None:
     with asyncio.Runner() as runner:
@@ -88,6 +92,8 @@ def test_any_embeddings_body_gets_a_2xx_or_4xx() -> None:
 
         @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
         @given(doc=_openai, gemini=_gemini)
+        @example(doc={"model": "to-gemini", "input": "hi"}, gemini=("embedContent", _VALID))
+        @example(doc={"model": "to-gemini", "input": ["a"]}, gemini=_VALID_BATCH)
         def check(doc: dict[str, Any], gemini: tuple[str, dict[str, Any]]) -> None:
             post("/v1/embeddings", doc)
             action, gemini_doc = gemini

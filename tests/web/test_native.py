@@ -10,7 +10,6 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from tests.fakes.fixtures import fake, world
 from tests.fakes.gateway import Gateway, World, channel, group, serve_relay
@@ -101,21 +100,26 @@ async def test_http_1_0_is_answered_then_closed(gateway: Gateway) -> None:
     writer.close()
 
 
+async def _chunked_body(reader: asyncio.StreamReader) -> bytes:
+    """A chunked body off the wire, through its last (empty) chunk."""
+    body = b""
+    while size := int(await asyncio.wait_for(reader.readuntil(b"\r\n"), 10), 16):
+        body += (await asyncio.wait_for(reader.readexactly(size + 2), 10))[:-2]
+    assert await asyncio.wait_for(reader.readexactly(2), 10) == b"\r\n"
+    return body
+
+
 async def test_a_stream_is_chunked_and_the_connection_kept(gateway: Gateway) -> None:
     key = gateway.world.add_key()
-    async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as client:
-        for _ in range(2):
-            body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
-            async with client.stream(
-                "POST",
-                "/v1/chat/completions",
-                json={**body, "stream": True},
-                headers={"authorization": f"Bearer {key}"},
-            ) as resp:
-                text = (await resp.aread()).decode()
-            assert resp.headers["transfer-encoding"] == "chunked"
-            assert text.rstrip().endswith("data: [DONE]")
-        assert len(client._transport._pool.connections) == 1  # type: ignore[attr-defined]
+    reader, writer = await _exchange(gateway.url, _post(key, stream=True))
+    for turn in range(2):  # the second request goes on the same socket
+        status, headers, _ = await _response(reader)
+        assert (status, headers["transfer-encoding"]) == (200, "chunked")
+        assert "connection" not in headers
+        assert (await _chunked_body(reader)).decode().rstrip().endswith("data: [DONE]")
+        if turn == 0:
+            writer.write(_post(key, stream=True))
+    writer.close()
 
 
 async def test_a_failure_before_the_answer_is_a_500_and_a_close(

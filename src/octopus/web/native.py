@@ -120,18 +120,21 @@ def _encode_head(
     """The status line and headers, and whether the body is chunked (as uvicorn's `send`)."""
     lines = [f"{name}: {value}\r\n" for name, value in headers]
     chunked: bool | None = None
+    has_connection = False
     for name, value in headers:
         lowered = name.lower()
         if lowered == "content-length" and chunked is None:
             chunked = False
         elif lowered == "transfer-encoding" and value.lower() == "chunked":
             chunked = True
-        elif lowered == "connection" and "close" in value.lower():
-            cycle.keep_alive = False
+        elif lowered == "connection":
+            has_connection = True
+            if "close" in value.lower():
+                cycle.keep_alive = False
     text = "".join(lines)
     if text.count("\n") != len(lines) or text.count("\r") != len(lines) or "\0" in text:
         raise HeaderBreak("a response header holds a line break")
-    if not cycle.keep_alive and "connection" not in {name.lower() for name, _ in headers}:
+    if not cycle.keep_alive and not has_connection:
         text += "connection: close\r\n"
     if chunked is None and not head_only and status not in _BARE:
         chunked = True
