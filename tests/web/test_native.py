@@ -1,6 +1,7 @@
 """Relay requests served natively on uvicorn's connection (web/native.py), over raw sockets:
-HTTP/1.1 framing, keep-alive and pipelining, HEAD, HTTP/1.0, failures inside the relay, and
-no reference cycle left per request (the collector would have to free each one)."""
+HTTP/1.1 framing, keep-alive and pipelining, HEAD, HTTP/1.0, failures inside the relay, no
+reference cycle left per request (the collector would have to free each one), and how few
+writes (sends to the client) a stream takes."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from collections.abc import AsyncIterator
 import pytest
 from tests.fakes.fixtures import fake, world
 from tests.fakes.gateway import Gateway, World, channel, group, serve_relay
-from tests.fakes.upstream import FakeUpstream
+from tests.fakes.upstream import FakeUpstream, Fault
 
+from octopus.web.direct import DirectHttpProtocol
 from octopus.web.relay_asgi import Inbound, WebResponder
 from octopus.web.relay_routes import RelayApp
 
@@ -27,6 +29,33 @@ async def gateway(fake: FakeUpstream, world: World) -> AsyncIterator[Gateway]:
     world.groups.append(group("m", world.channels))
     async with serve_relay(world) as gw:
         yield gw
+
+
+class _Recorded:
+    """A client connection's transport, keeping each write (one write, one send)."""
+
+    def __init__(self, transport: asyncio.Transport, writes: list[bytes]) -> None:
+        self._transport, self._writes = transport, writes
+
+    def write(self, data: bytes) -> None:
+        self._writes.append(bytes(data))
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._transport, name)
+
+
+@pytest.fixture
+def writes(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every write the gateway makes to its clients, in order."""
+    seen: list[bytes] = []
+    made = DirectHttpProtocol.connection_made
+
+    def recorded(self: DirectHttpProtocol, transport: asyncio.Transport) -> None:
+        made(self, _Recorded(transport, seen))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DirectHttpProtocol, "connection_made", recorded)
+    return seen
 
 
 def _post(key: str, *, version: str = "1.1", stream: bool = False) -> bytes:
@@ -195,3 +224,50 @@ async def test_no_request_leaves_a_reference_cycle(
             gc.garbage.clear()
         writer.close()
     assert not kinds & {"RequestResponseCycle", "DirectBody", "CycleResponder", "Inbound"}, kinds
+
+
+async def test_a_streams_head_leaves_with_its_first_events(
+    gateway: Gateway, writes: list[bytes]
+) -> None:
+    reader, writer = await _exchange(gateway.url, _post(gateway.world.add_key(), stream=True))
+    await _response(reader)
+    assert b"data: " in await _chunked_body(reader)
+    writer.close()
+    assert writes[0].startswith(b"HTTP/1.1 200 ")
+    assert b"data: " in writes[0]  # one send, one wake-up of the client, not two
+
+
+async def test_events_read_together_leave_in_one_write(
+    gateway: Gateway, fake: FakeUpstream, writes: list[bytes]
+) -> None:
+    pieces = [f"piece {i} " for i in range(30)]
+    # two events, then a pause (the commit is behind us), then the rest in one upstream read
+    fake.always["c1"] = Fault(pieces=pieces, stall_after=2, stall=0.1)
+    reader, writer = await _exchange(gateway.url, _post(gateway.world.add_key(), stream=True))
+    await _response(reader)
+    body = (await _chunked_body(reader)).decode()
+    writer.close()
+    assert body.count("piece ") == len(pieces)
+    assert body.rstrip().endswith("data: [DONE]")
+    # each read went out in one write, however many upstream chunks it held (33 events)
+    assert len(writes) < 10, [w[:60] for w in writes]
+
+
+async def test_a_head_with_no_event_ready_leaves_on_its_own(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head_seen = asyncio.Event()
+
+    async def waiting(self: RelayApp, inbound: Inbound, responder: WebResponder) -> None:
+        await responder.start(200, [("content-type", "text/event-stream")])
+        await head_seen.wait()  # no body until the client has the head: held, it would hang
+        await responder.write(b"data: one\n\n")
+        await responder.end()
+
+    monkeypatch.setattr(RelayApp, "serve", waiting)
+    reader, writer = await _exchange(gateway.url, _post(gateway.world.add_key(), stream=True))
+    status, headers, _ = await _response(reader)
+    head_seen.set()
+    assert (status, headers["transfer-encoding"]) == (200, "chunked")
+    assert await _chunked_body(reader) == b"data: one\n\n"
+    writer.close()

@@ -1,6 +1,6 @@
 """Keep-alives during upstream silence, from one re-armed timer per stream.
 
-The pump only records when bytes last went out (`touch`, a float store); a timer checks that
+The pump only records when bytes last went out (a float store in `last`); a timer checks that
 stamp every `interval` and writes the client codec's keep-alive when the stream has been quiet
 that long. Writes happen between whole events only, because the pumps write whole events.
 """
@@ -20,20 +20,18 @@ class Keepalive:
         self._payload = payload
         self._interval = interval
         self._loop = asyncio.get_running_loop()
-        self._last = self._loop.time()
-        self._handle = self._loop.call_at(self._last + interval, self._fire)
+        self.now = self._loop.time  # the clock `last` is read on
+        self.last = self.now()  # when bytes last went out: the pump stores it after each write
+        self._handle = self._loop.call_at(self.last + interval, self._fire)
         self._task: asyncio.Task[None] | None = None
-
-    def touch(self) -> None:
-        self._last = self._loop.time()
 
     def _fire(self) -> None:
         now = self._loop.time()
-        due = self._last + self._interval
+        due = self.last + self._interval
         if now >= due:
             if self._task is None or self._task.done():
                 self._task = self._loop.create_task(self._send())
-            self._last = now
+            self.last = now
             due = now + self._interval
         self._handle = self._loop.call_at(due, self._fire)
 

@@ -27,6 +27,7 @@ async def relay_rest(
     """The rest of `resp`'s body to the client: each piece made into client bytes by `make`
     (whole events only, so the keep-alive sent during a silence never splits one)."""
     quiet = Keepalive(responder.write, *keepalive)
+    now = quiet.now
     outlet = Outlet(responder)
     direct = outlet.direct
 
@@ -39,7 +40,7 @@ async def relay_rest(
             return False
         if out.capture:
             out.sent(data)
-        quiet.touch()
+        quiet.last = now()
         return direct.write(data) if direct is not None else outlet.put(data)
 
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from functools import partial
 
 from octopus.core.clock import Clock
 from octopus.errors import GatewayError, UpstreamProtocol
@@ -141,6 +140,47 @@ def _as_gateway_error(exc: Exception) -> GatewayError:
     return UpstreamProtocol(f"upstream stream: {exc}")
 
 
+class _Metered:
+    """Passthrough's per-piece work: the whole events a piece completes, metered on the way.
+
+    Its bound `cut` is the stream's `make`: one plain method call per upstream read.
+    """
+
+    __slots__ = ("cutter", "decode", "meter", "tap")
+
+    def __init__(
+        self, cutter: EventCutter, tap: UsageTap, meter: TextMeter, decoder: StreamDecoder
+    ) -> None:
+        self.cutter, self.tap, self.meter, self.decode = cutter, tap, meter, decoder.feed
+
+    def cut(self, chunk: bytes) -> bytes:
+        """The whole events `chunk` completes (b"" when none did), metered."""
+        ready = self.cutter.push(chunk)
+        if not ready:
+            return ready
+        meter = self.meter
+        if meter.learning:
+            self._learn(ready)
+        else:
+            meter.feed_wire(ready)
+        if USAGE in ready:
+            for sse in self.cutter.usage_events(ready):
+                self.tap.feed(sse)
+        return ready
+
+    def _learn(self, ready: bytes) -> None:
+        """Decode event by event until the first text event measures the envelope (once per
+        stream); the rest of `ready` is counted from its bytes, like every later region."""
+        meter = self.meter
+        parser, start, size = SseParser(len(ready) + 1), 0, len(ready)
+        while meter.learning and start < size:
+            end = next_event(ready, start)
+            meter.learn(parser.feed(ready[start:end]), self.decode)
+            start = end
+        if start < size:
+            meter.feed_wire(ready, start)
+
+
 @dataclass(slots=True)
 class PassthroughStream:
     resp: UpstreamResponse
@@ -168,13 +208,15 @@ class PassthroughStream:
         await responder.start(self.status, self.headers)
         # the tap has seen the parsed events; the cutter parses from the event after them
         cutter = EventCutter(self.pre.parser.max_event_size)
+        metered = _Metered(cutter, tap, meter, self.pre.decoder)
         try:
             await self._send(responder, cutter.push(self.pre.head()), out)
             if self.pre.tail:
-                await self._send(responder, self._cut(cutter, self.pre.tail, tap, meter), out)
+                await self._send(responder, metered.cut(self.pre.tail), out)
             ended = self.pre.ended
             if not ended:
-                await self._pump(responder, cutter, (tap, meter), out)
+                keepalive = (self.codec.keepalive(), self.keepalive_interval)
+                await relay_rest(self.resp, responder, metered.cut, out, keepalive)
             rest = cutter.rest()  # an unfinished last event: relayed, and counted when pumped
             if not ended:
                 meter.feed_wire(rest)
@@ -193,42 +235,6 @@ class PassthroughStream:
         if self.meter is not None:
             self.out.output_size = self.meter.size
         return self.out
-
-    async def _pump(
-        self,
-        responder: Responder,
-        cutter: EventCutter,
-        meters: tuple[UsageTap, TextMeter],
-        out: Delivery,
-    ) -> None:
-        keepalive = (self.codec.keepalive(), self.keepalive_interval)
-        make = partial(self._cut, cutter, tap=meters[0], meter=meters[1])
-        await relay_rest(self.resp, responder, make, out, keepalive)
-
-    def _cut(self, cutter: EventCutter, chunk: bytes, tap: UsageTap, meter: TextMeter) -> bytes:
-        """The whole events `chunk` completes (b"" when none did), metered."""
-        ready = cutter.push(chunk)
-        if not ready:
-            return ready
-        if meter.learning:
-            self._learn(meter, ready)
-        else:
-            meter.feed_wire(ready)
-        if USAGE in ready:
-            for sse in cutter.usage_events(ready):
-                tap.feed(sse)
-        return ready
-
-    def _learn(self, meter: TextMeter, ready: bytes) -> None:
-        """Decode event by event until the first text event measures the envelope (once per
-        stream); the rest of `ready` is counted from its bytes, like every later region."""
-        parser, start, size = SseParser(len(ready) + 1), 0, len(ready)
-        while meter.learning and start < size:
-            end = next_event(ready, start)
-            meter.learn(parser.feed(ready[start:end]), self.pre.decoder.feed)
-            start = end
-        if start < size:
-            meter.feed_wire(ready, start)
 
     @staticmethod
     async def _send(responder: Responder, data: bytes, out: Delivery) -> None:

@@ -5,9 +5,10 @@ headers and a body buffer, and the reader waits on one future at a time (a timer
 task). Reading pauses while more than HIGH_WATER bytes wait unread, so a slow client bounds
 the memory a fast upstream can fill.
 
-A streamed body can instead be pushed: while a sink is attached, each body piece goes straight
-to it from the parser's callback (no future, no timer, no task step per piece), and the reader
-wakes only when the body ends, fails, falls silent for too long, or the sink asks to pause.
+A streamed body can instead be pushed: while a sink is attached, the body pieces of each read
+go to it joined, once per read (no future, no timer, no task step per piece, and one client
+write for the events an upstream sent in separate chunks together), and the reader wakes only
+when the body ends, fails, falls silent for too long, or the sink asks to pause.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class Http1Connection(asyncio.Protocol):
         self.waiter: asyncio.Future[None] | None = None
         self.sink: Sink | None = None
         self.held = False  # the sink asked to pause: pieces buffer until the reader comes back
+        self.pushed: list[bytes] = []  # this read's body pieces, for the sink once it is parsed
         self.heard_at = 0.0  # loop time of the last bytes while pushing (the silence timer)
         self._silence_timer: asyncio.TimerHandle | None = None
         self.busy = False
@@ -82,9 +84,13 @@ class Http1Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
+            if self.pushed:  # what came before the fault goes on, as it would have piece by piece
+                self._push()
             self._fail(UpstreamProtocol(f"upstream sent an invalid HTTP response: {exc}"))
             self.close()
             return
+        if self.pushed:
+            self._push()
         if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()
@@ -119,11 +125,8 @@ class Http1Connection(asyncio.Protocol):
         self._wake()
 
     def on_body(self, body: bytes) -> None:
-        sink = self.sink
-        if sink is not None:
-            if sink(body):
-                self.sink, self.held = None, True  # later pieces of this read are buffered
-                self._wake()
+        if self.sink is not None:
+            self.pushed.append(body)
             return
         self.chunks.append(body)
         self.buffered += len(body)
@@ -175,6 +178,16 @@ class Http1Connection(asyncio.Protocol):
             if self._silence_timer is not None:
                 self._silence_timer.cancel()
             self.waiter = self.sink = self._silence_timer = None
+
+    def _push(self) -> None:
+        """This read's body pieces to the sink, in one call."""
+        pushed = self.pushed
+        data = pushed[0] if len(pushed) == 1 else b"".join(pushed)
+        pushed.clear()
+        sink = self.sink
+        if sink is not None and sink(data):
+            self.sink, self.held = None, True  # later reads are buffered until the reader is back
+            self._wake()
 
     def _silence(self, waiter: asyncio.Future[None], seconds: float) -> None:
         if waiter.done():

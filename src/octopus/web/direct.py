@@ -11,6 +11,7 @@ ASGI `receive` for the disconnect.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -23,10 +24,12 @@ EXTENSION = "octopus.direct"
 class DirectBody:
     """`relay.context.DirectWriter` over one request's uvicorn cycle."""
 
-    __slots__ = ("_cycle", "on_lost")
+    __slots__ = ("_cycle", "_head", "_loop", "on_lost")
 
-    def __init__(self, cycle: RequestResponseCycle) -> None:
+    def __init__(self, cycle: RequestResponseCycle, loop: asyncio.AbstractEventLoop) -> None:
         self._cycle = cycle
+        self._loop = loop
+        self._head = b""  # a stream's response head, waiting to leave with its first bytes
         self.on_lost: Callable[[], None] | None = None  # called once if the client leaves early
 
     @property
@@ -52,8 +55,28 @@ class DirectBody:
         cycle = self._cycle
         if cycle.disconnected or not chunk:  # as uvicorn's send: a gone client's bytes are dropped
             return False
-        cycle.transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+        framed = b"%x\r\n%b\r\n" % (len(chunk), chunk)
+        if self._head:
+            framed = self.take_head() + framed
+        cycle.transport.write(framed)
         return cycle.flow.write_paused
+
+    def hold_head(self, head: bytes) -> None:
+        """`head` leaves with the first body bytes (one write, one packet for the client to
+        wake on), or on the loop's next turn if none come at once."""
+        self._head = head
+        self._loop.call_soon(self._flush_head)
+
+    def take_head(self) -> bytes:
+        """The held head (b"" once it left): for the next write to carry first."""
+        head, self._head = self._head, b""
+        return head
+
+    def _flush_head(self) -> None:
+        head = self.take_head()
+        transport = self._cycle.transport
+        if head and not self._cycle.disconnected and not transport.is_closing():
+            transport.write(head)
 
     async def drain(self) -> None:
         cycle = self._cycle
@@ -83,7 +106,7 @@ class DirectHttpProtocol(HttpToolsProtocol):
         super().on_headers_complete()
         cycle = self.cycle
         if cycle is not None and cycle.scope is self.scope:  # not an upgrade: a new cycle
-            body = DirectBody(cycle)
+            body = DirectBody(cycle, self.loop)
             extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
             extensions[EXTENSION] = {"body": body}
             if self._bodies is None:

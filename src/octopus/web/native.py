@@ -68,7 +68,9 @@ class CycleResponder(ServerResponder):
         cycle.response_started = True
         cycle.waiting_for_100_continue = False
         self._chunked = cycle.chunked_encoding = chunked
-        if chunked:
+        if chunked and self._body is not None:
+            self._body.hold_head(head)  # with the first event, or at once if none is ready
+        elif chunked:
             cycle.transport.write(head)  # a stream's head goes at once: the client waits on it
         else:
             self._pending = head
@@ -102,11 +104,12 @@ class CycleResponder(ServerResponder):
     def _framed(self, chunk: bytes) -> bytes:
         """`chunk` as it goes on the wire, after the head still pending (if any)."""
         pending, self._pending = self._pending, b""
+        if self._chunked and self._body is not None:
+            pending = self._body.take_head()
         if self._head or not chunk:
             return pending
-        if self._chunked:
-            return b"%x\r\n%b\r\n" % (len(chunk), chunk)
-        return pending + chunk if pending else chunk
+        framed = b"%x\r\n%b\r\n" % (len(chunk), chunk) if self._chunked else chunk
+        return pending + framed if pending else framed
 
 
 async def _writable(cycle: RequestResponseCycle) -> None:
