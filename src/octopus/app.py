@@ -190,7 +190,10 @@ async def _not_started(scope: Scope, receive: Receive, send: Send) -> None:
         await PlainTextResponse("starting\n", status_code=503)(scope, receive, send)
 
 
-YOUNG_THRESHOLD = 10_000  # net new container objects between youngest-generation collections
+# net new container objects between youngest-generation collections: above the live objects
+# of a thousand open streams (about 85 each), so a collection runs when garbage piles up, not
+# whenever the streams in flight are many (at 10,000: 68 µs of CPU per stream at N=1,000)
+YOUNG_THRESHOLD = 100_000
 
 
 def _freeze_heap() -> None:
