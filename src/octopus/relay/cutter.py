@@ -82,8 +82,6 @@ class EventCutter:
         self.parser = SseParser(limit)  # sees only the regions that carry usage
 
     def push(self, chunk: bytes) -> bytes:
-        if not self._held and chunk.endswith(b"\n\n") and len(chunk) <= self._limit:
-            return chunk  # the usual paced read: whole events, nothing held (no scan needed)
         tail = self._tail
         cut = last_boundary(tail + chunk if tail else chunk) - len(tail)
         if cut <= 0:

@@ -140,31 +140,33 @@ def _as_gateway_error(exc: Exception) -> GatewayError:
     return UpstreamProtocol(f"upstream stream: {exc}")
 
 
-class _Metered:
-    """Passthrough's per-piece work: the whole events a piece completes, metered on the way.
+class _Metered(EventCutter):
+    """Passthrough's per-read work: the whole events a piece completes, metered on the way.
 
     Its bound `cut` is the stream's `make`: one plain method call per upstream read.
     """
 
-    __slots__ = ("cutter", "decode", "meter", "tap")
+    __slots__ = ("decode", "meter", "tap")
 
-    def __init__(
-        self, cutter: EventCutter, tap: UsageTap, meter: TextMeter, decoder: StreamDecoder
-    ) -> None:
-        self.cutter, self.tap, self.meter, self.decode = cutter, tap, meter, decoder.feed
+    def __init__(self, limit: int, tap: UsageTap, meter: TextMeter, decoder: StreamDecoder) -> None:
+        super().__init__(limit)
+        self.tap, self.meter, self.decode = tap, meter, decoder.feed
 
     def cut(self, chunk: bytes) -> bytes:
         """The whole events `chunk` completes (b"" when none did), metered."""
-        ready = self.cutter.push(chunk)
-        if not ready:
-            return ready
+        if not self._held and chunk.endswith(b"\n\n") and len(chunk) <= self._limit:
+            ready = chunk  # the usual paced read: whole events, nothing held (no scan needed)
+        else:
+            ready = self.push(chunk)
+            if not ready:
+                return ready
         meter = self.meter
         if meter.learning:
             self._learn(ready)
         else:
             meter.feed_wire(ready)
         if USAGE in ready:
-            for sse in self.cutter.usage_events(ready):
+            for sse in self.usage_events(ready):
                 self.tap.feed(sse)
         return ready
 
@@ -207,16 +209,15 @@ class PassthroughStream:
         out = self.out = Delivery(first_byte_at=self.clock.monotonic(), capture=self.capture)
         await responder.start(self.status, self.headers)
         # the tap has seen the parsed events; the cutter parses from the event after them
-        cutter = EventCutter(self.pre.parser.max_event_size)
-        metered = _Metered(cutter, tap, meter, self.pre.decoder)
+        cutter = _Metered(self.pre.parser.max_event_size, tap, meter, self.pre.decoder)
         try:
             await self._send(responder, cutter.push(self.pre.head()), out)
             if self.pre.tail:
-                await self._send(responder, metered.cut(self.pre.tail), out)
+                await self._send(responder, cutter.cut(self.pre.tail), out)
             ended = self.pre.ended
             if not ended:
                 keepalive = (self.codec.keepalive(), self.keepalive_interval)
-                await relay_rest(self.resp, responder, metered.cut, out, keepalive)
+                await relay_rest(self.resp, responder, cutter.cut, out, keepalive)
             rest = cutter.rest()  # an unfinished last event: relayed, and counted when pumped
             if not ended:
                 meter.feed_wire(rest)
