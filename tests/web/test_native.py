@@ -16,6 +16,7 @@ from tests.fakes.fixtures import fake, world
 from tests.fakes.gateway import Gateway, World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault
 
+from octopus.protocols import WireFormat
 from octopus.web.direct import DirectHttpProtocol
 from octopus.web.relay_asgi import Inbound, WebResponder
 from octopus.web.relay_routes import RelayApp
@@ -271,3 +272,33 @@ async def test_a_head_with_no_event_ready_leaves_on_its_own(
     assert (status, headers["transfer-encoding"]) == (200, "chunked")
     assert await _chunked_body(reader) == b"data: one\n\n"
     writer.close()
+
+
+@pytest.mark.parametrize(
+    "kind", [WireFormat.ANTHROPIC, WireFormat.GEMINI, WireFormat.OPENAI_RESPONSES]
+)
+async def test_no_converted_stream_leaves_a_reference_cycle(
+    kind: WireFormat, fake: FakeUpstream, world: World
+) -> None:
+    world.channels.append(channel(fake, 1, kind))
+    world.groups.append(group("m", world.channels))
+    async with serve_relay(world) as gw:
+        key = gw.world.add_key()
+        reader, writer = await _exchange(gw.url, _post(key, stream=True))
+        await _response(reader)
+        await _chunked_body(reader)  # warm: first-use objects are not per request
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            for _ in range(10):
+                writer.write(_post(key, stream=True))
+                assert (await _response(reader))[0] == 200
+                assert b"[DONE]" in await _chunked_body(reader)
+            gc.collect()
+            kinds = {type(obj).__name__ for obj in gc.garbage}
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+        writer.close()
+    # the codecs' stream encoders and decoders: a cycle each would wait for the collector
+    assert not {k for k in kinds if k.endswith(("Encoder", "Decoder"))}, kinds

@@ -16,7 +16,6 @@ from octopus.protocols.sse import SseEvent
 
 FMT = WireFormat.ANTHROPIC
 _EVENT = msgspec.json.Decoder(w.StreamEvent)
-Handler = Callable[[w.StreamEvent], list[ev.Event]]
 
 
 class MessagesStreamDecoder:
@@ -25,15 +24,6 @@ class MessagesStreamDecoder:
         self._stopped = False
         self._indices: dict[int, int] = {}  # wire index → canonical index (skipped blocks absent)
         self._usage = w.Usage()
-        self._handlers: dict[str, Handler] = {
-            "message_start": self._message_start,
-            "content_block_start": self._block_start,
-            "content_block_delta": self._block_delta,
-            "content_block_stop": self._block_stop,
-            "message_delta": self._message_delta,
-            "message_stop": self._message_stop,
-            "error": self._error,
-        }
 
     def feed(self, event: SseEvent) -> list[ev.Event]:
         if self._finished or not event.data.strip():
@@ -42,8 +32,8 @@ class MessagesStreamDecoder:
             data = _EVENT.decode(event.data)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return self._fail(ev.StreamError("unreadable event from upstream", 502, "upstream"))
-        handler = self._handlers.get(data.type)
-        return handler(data) if handler is not None else []
+        handler = _HANDLERS.get(data.type)
+        return handler(self, data) if handler is not None else []
 
     def close(self) -> list[ev.Event]:
         if self._finished:
@@ -118,6 +108,18 @@ class MessagesStreamDecoder:
     def _fail(self, error: ev.StreamError) -> list[ev.Event]:
         self._finished = True
         return [error]
+
+
+# one table for every stream (bound methods kept per instance would make a cycle each)
+_HANDLERS: dict[str, Callable[[MessagesStreamDecoder, w.StreamEvent], list[ev.Event]]] = {
+    "message_start": MessagesStreamDecoder._message_start,
+    "content_block_start": MessagesStreamDecoder._block_start,
+    "content_block_delta": MessagesStreamDecoder._block_delta,
+    "content_block_stop": MessagesStreamDecoder._block_stop,
+    "message_delta": MessagesStreamDecoder._message_delta,
+    "message_stop": MessagesStreamDecoder._message_stop,
+    "error": MessagesStreamDecoder._error,
+}
 
 
 def _opening(block: w.Block) -> c.Block | None:

@@ -33,22 +33,10 @@ class MessagesStreamEncoder:
         self._stop: c.StopReason | None = None
         self._stop_sequence: str | None = None
         self._usage = c.Usage()
-        self._handlers: dict[type, Callable[[Any], list[SseEvent]]] = {
-            ev.MessageStart: self._message_start,
-            ev.BlockStart: self._block_start,
-            ev.TextDelta: lambda e: self._delta(e.index, {"type": "text_delta", "text": e.text}),
-            ev.ReasoningDelta: self._reasoning,
-            ev.ArgumentsDelta: self._arguments,
-            ev.OpaqueDelta: self._opaque,
-            ev.BlockStop: self._block_stop,
-            ev.MessageDelta: self._message_delta,
-            ev.MessageStop: lambda _: self._finish(),
-            ev.StreamError: self._error,
-        }
 
     def feed(self, event: ev.Event) -> list[SseEvent]:
-        handler = self._handlers.get(type(event))
-        return handler(event) if handler is not None and not self._done else []
+        handler = _HANDLERS.get(type(event))
+        return handler(self, event) if handler is not None and not self._done else []
 
     def close(self) -> list[SseEvent]:
         return [] if self._done else self._finish()
@@ -130,6 +118,27 @@ class MessagesStreamEncoder:
     def _error(self, event: ev.StreamError) -> list[SseEvent]:
         self._done = True
         return [*self._ensure_started(), error_event(event.message, event.kind)]
+
+    def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
+        return self._delta(event.index, {"type": "text_delta", "text": event.text})
+
+    def _on_message_stop(self, _: ev.MessageStop) -> list[SseEvent]:
+        return self._finish()
+
+
+# one table for every stream (bound methods kept per instance would make a cycle each)
+_HANDLERS: dict[type, Callable[[MessagesStreamEncoder, Any], list[SseEvent]]] = {
+    ev.MessageStart: MessagesStreamEncoder._message_start,
+    ev.BlockStart: MessagesStreamEncoder._block_start,
+    ev.TextDelta: MessagesStreamEncoder._on_text_delta,
+    ev.ReasoningDelta: MessagesStreamEncoder._reasoning,
+    ev.ArgumentsDelta: MessagesStreamEncoder._arguments,
+    ev.OpaqueDelta: MessagesStreamEncoder._opaque,
+    ev.BlockStop: MessagesStreamEncoder._block_stop,
+    ev.MessageDelta: MessagesStreamEncoder._message_delta,
+    ev.MessageStop: MessagesStreamEncoder._on_message_stop,
+    ev.StreamError: MessagesStreamEncoder._error,
+}
 
 
 def _start_block(block: c.Block, losses: list[c.Loss]) -> dict[str, Any] | None:

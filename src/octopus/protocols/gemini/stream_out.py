@@ -27,22 +27,10 @@ class GeminiStreamEncoder:
         self._signature: str | None = None
         self._stop: c.StopReason | None = None
         self._usage = c.Usage()
-        self._handlers: dict[type, Callable[[Any], list[SseEvent]]] = {
-            ev.MessageStart: self._message_start,
-            ev.BlockStart: self._block_start,
-            ev.TextDelta: lambda e: self._chunk([{"text": e.text}]),
-            ev.ReasoningDelta: lambda e: self._chunk([{"text": e.text, "thought": True}]),
-            ev.ArgumentsDelta: self._arguments,
-            ev.OpaqueDelta: self._opaque,
-            ev.BlockStop: self._block_stop,
-            ev.MessageDelta: self._message_delta,
-            ev.MessageStop: lambda _: self._finish(),
-            ev.StreamError: self._error,
-        }
 
     def feed(self, event: ev.Event) -> list[SseEvent]:
-        handler = self._handlers.get(type(event))
-        return handler(event) if handler is not None and not self._done else []
+        handler = _HANDLERS.get(type(event))
+        return handler(self, event) if handler is not None and not self._done else []
 
     def close(self) -> list[SseEvent]:
         return [] if self._done else self._finish()
@@ -107,3 +95,27 @@ class GeminiStreamEncoder:
     def _error(self, event: ev.StreamError) -> list[SseEvent]:
         self._done = True
         return [SseEvent(data=jsonio.encode(error_body(event.message, event.kind, event.status)))]
+
+    def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
+        return self._chunk([{"text": event.text}])
+
+    def _on_reasoning_delta(self, event: ev.ReasoningDelta) -> list[SseEvent]:
+        return self._chunk([{"text": event.text, "thought": True}])
+
+    def _on_message_stop(self, _: ev.MessageStop) -> list[SseEvent]:
+        return self._finish()
+
+
+# one table for every stream (bound methods kept per instance would make a cycle each)
+_HANDLERS: dict[type, Callable[[GeminiStreamEncoder, Any], list[SseEvent]]] = {
+    ev.MessageStart: GeminiStreamEncoder._message_start,
+    ev.BlockStart: GeminiStreamEncoder._block_start,
+    ev.TextDelta: GeminiStreamEncoder._on_text_delta,
+    ev.ReasoningDelta: GeminiStreamEncoder._on_reasoning_delta,
+    ev.ArgumentsDelta: GeminiStreamEncoder._arguments,
+    ev.OpaqueDelta: GeminiStreamEncoder._opaque,
+    ev.BlockStop: GeminiStreamEncoder._block_stop,
+    ev.MessageDelta: GeminiStreamEncoder._message_delta,
+    ev.MessageStop: GeminiStreamEncoder._on_message_stop,
+    ev.StreamError: GeminiStreamEncoder._error,
+}

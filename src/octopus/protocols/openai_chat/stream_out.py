@@ -30,21 +30,10 @@ class ChatStreamEncoder:
         self._tools: dict[int, int] = {}  # canonical block index → tool_calls[].index
         self._stop: c.StopReason | None = None
         self._usage = c.Usage()
-        self._handlers: dict[type, Callable[[Any], list[SseEvent]]] = {
-            ev.MessageStart: self._message_start,
-            ev.BlockStart: self._block_start,
-            ev.TextDelta: lambda e: self._delta({"content": e.text}),
-            ev.ReasoningDelta: lambda e: self._delta({"reasoning_content": e.text}),
-            ev.ArgumentsDelta: self._arguments,
-            ev.OpaqueDelta: self._opaque,
-            ev.MessageDelta: self._message_delta,
-            ev.MessageStop: lambda _: self._finish(),
-            ev.StreamError: self._error,
-        }
 
     def feed(self, event: ev.Event) -> list[SseEvent]:
-        handler = self._handlers.get(type(event))
-        return handler(event) if handler is not None and not self._done else []
+        handler = _HANDLERS.get(type(event))
+        return handler(self, event) if handler is not None and not self._done else []
 
     def close(self) -> list[SseEvent]:
         return [] if self._done else self._finish()
@@ -118,3 +107,26 @@ class ChatStreamEncoder:
         if usage is not None:
             out["usage"] = usage
         return SseEvent(data=jsonio.encode(out))
+
+    def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
+        return self._delta({"content": event.text})
+
+    def _on_reasoning_delta(self, event: ev.ReasoningDelta) -> list[SseEvent]:
+        return self._delta({"reasoning_content": event.text})
+
+    def _on_message_stop(self, _: ev.MessageStop) -> list[SseEvent]:
+        return self._finish()
+
+
+# one table for every stream (bound methods kept per instance would make a cycle each)
+_HANDLERS: dict[type, Callable[[ChatStreamEncoder, Any], list[SseEvent]]] = {
+    ev.MessageStart: ChatStreamEncoder._message_start,
+    ev.BlockStart: ChatStreamEncoder._block_start,
+    ev.TextDelta: ChatStreamEncoder._on_text_delta,
+    ev.ReasoningDelta: ChatStreamEncoder._on_reasoning_delta,
+    ev.ArgumentsDelta: ChatStreamEncoder._arguments,
+    ev.OpaqueDelta: ChatStreamEncoder._opaque,
+    ev.MessageDelta: ChatStreamEncoder._message_delta,
+    ev.MessageStop: ChatStreamEncoder._on_message_stop,
+    ev.StreamError: ChatStreamEncoder._error,
+}

@@ -16,7 +16,6 @@ from octopus.protocols.sse import SseEvent
 
 FMT = WireFormat.OPENAI_RESPONSES
 _EVENT = msgspec.json.Decoder(w.StreamEvent)
-Handler = Callable[[w.StreamEvent], list[ev.Event]]
 Key = tuple[int, int]  # (output_index, content or summary index)
 
 
@@ -29,23 +28,6 @@ class ResponsesStreamDecoder:
         self._open: set[int] = set()
         self._with_args: set[int] = set()
         self._calls = False
-        self._handlers: dict[str, Handler] = {
-            "response.created": self._created,
-            "response.output_item.added": self._item_added,
-            "response.content_part.added": self._part_added,
-            "response.output_text.delta": self._text,
-            "response.refusal.delta": self._text,
-            "response.content_part.done": self._part_done,
-            "response.reasoning_summary_part.added": self._summary_added,
-            "response.reasoning_summary_text.delta": self._reasoning,
-            "response.reasoning_text.delta": self._reasoning,
-            "response.function_call_arguments.delta": self._arguments,
-            "response.output_item.done": self._item_done,
-            "response.completed": self._completed,
-            "response.incomplete": self._completed,
-            "response.failed": self._failed,
-            "error": self._failed,
-        }
 
     def feed(self, event: SseEvent) -> list[ev.Event]:
         if self._finished or not event.data.strip():
@@ -54,9 +36,9 @@ class ResponsesStreamDecoder:
             data = _EVENT.decode(event.data)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return self._fail(ev.StreamError("unreadable event from upstream", 502, "upstream"))
-        handler = self._handlers.get(data.type)
+        handler = _HANDLERS.get(data.type)
         out = [] if self._started else self._created(data)
-        return out + handler(data) if handler is not None else out
+        return out + handler(self, data) if handler is not None else out
 
     def close(self) -> list[ev.Event]:
         if self._finished:
@@ -178,3 +160,23 @@ class ResponsesStreamDecoder:
     def _fail(self, error: ev.StreamError) -> list[ev.Event]:
         self._finished = True
         return [*[e for i in sorted(self._open) for e in self._stop(i)], error]
+
+
+# one table for every stream (bound methods kept per instance would make a cycle each)
+_HANDLERS: dict[str, Callable[[ResponsesStreamDecoder, w.StreamEvent], list[ev.Event]]] = {
+    "response.created": ResponsesStreamDecoder._created,
+    "response.output_item.added": ResponsesStreamDecoder._item_added,
+    "response.content_part.added": ResponsesStreamDecoder._part_added,
+    "response.output_text.delta": ResponsesStreamDecoder._text,
+    "response.refusal.delta": ResponsesStreamDecoder._text,
+    "response.content_part.done": ResponsesStreamDecoder._part_done,
+    "response.reasoning_summary_part.added": ResponsesStreamDecoder._summary_added,
+    "response.reasoning_summary_text.delta": ResponsesStreamDecoder._reasoning,
+    "response.reasoning_text.delta": ResponsesStreamDecoder._reasoning,
+    "response.function_call_arguments.delta": ResponsesStreamDecoder._arguments,
+    "response.output_item.done": ResponsesStreamDecoder._item_done,
+    "response.completed": ResponsesStreamDecoder._completed,
+    "response.incomplete": ResponsesStreamDecoder._completed,
+    "response.failed": ResponsesStreamDecoder._failed,
+    "error": ResponsesStreamDecoder._failed,
+}

@@ -42,22 +42,10 @@ class ResponsesStreamEncoder:
         self._added = 0
         self._stop: c.StopReason | None = None
         self._usage = c.Usage()
-        self._handlers: dict[type, Callable[[Any], list[SseEvent]]] = {
-            ev.MessageStart: self._message_start,
-            ev.BlockStart: self._block_start,
-            ev.TextDelta: self._text,
-            ev.ReasoningDelta: self._reasoning,
-            ev.ArgumentsDelta: self._arguments,
-            ev.OpaqueDelta: self._opaque,
-            ev.BlockStop: lambda e: self._block_stop(e.index),
-            ev.MessageDelta: self._message_delta,
-            ev.MessageStop: lambda _: self._finish(),
-            ev.StreamError: self._error,
-        }
 
     def feed(self, event: ev.Event) -> list[SseEvent]:
-        handler = self._handlers.get(type(event))
-        return handler(event) if handler is not None and not self._done else []
+        handler = _HANDLERS.get(type(event))
+        return handler(self, event) if handler is not None and not self._done else []
 
     def close(self) -> list[SseEvent]:
         return [] if self._done else self._finish()
@@ -224,3 +212,24 @@ class ResponsesStreamEncoder:
         out = self._ensure_started()
         self._done = True
         return out + failure_events(event.message, event.kind, self._id, self._model, self._seq)
+
+    def _on_block_stop(self, event: ev.BlockStop) -> list[SseEvent]:
+        return self._block_stop(event.index)
+
+    def _on_message_stop(self, _: ev.MessageStop) -> list[SseEvent]:
+        return self._finish()
+
+
+# one table for every stream (bound methods kept per instance would make a cycle each)
+_HANDLERS: dict[type, Callable[[ResponsesStreamEncoder, Any], list[SseEvent]]] = {
+    ev.MessageStart: ResponsesStreamEncoder._message_start,
+    ev.BlockStart: ResponsesStreamEncoder._block_start,
+    ev.TextDelta: ResponsesStreamEncoder._text,
+    ev.ReasoningDelta: ResponsesStreamEncoder._reasoning,
+    ev.ArgumentsDelta: ResponsesStreamEncoder._arguments,
+    ev.OpaqueDelta: ResponsesStreamEncoder._opaque,
+    ev.BlockStop: ResponsesStreamEncoder._on_block_stop,
+    ev.MessageDelta: ResponsesStreamEncoder._message_delta,
+    ev.MessageStop: ResponsesStreamEncoder._on_message_stop,
+    ev.StreamError: ResponsesStreamEncoder._error,
+}
