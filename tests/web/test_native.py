@@ -9,7 +9,7 @@ import asyncio
 import gc
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from tests.fakes.fixtures import fake, world
@@ -202,6 +202,22 @@ async def test_a_header_with_a_line_break_is_never_sent(
     assert "x-injected" not in headers
 
 
+async def _left_for_the_collector(
+    round_trip: Callable[[], Awaitable[None]], times: int
+) -> set[str]:
+    """Type names of what `times` round trips left in reference cycles."""
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(times):
+            await round_trip()
+        gc.collect()
+        return {type(obj).__name__ for obj in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+
 @pytest.mark.parametrize("asgi", [False, True], ids=["native", "asgi"])
 async def test_no_request_leaves_a_reference_cycle(
     asgi: bool, fake: FakeUpstream, world: World
@@ -212,17 +228,12 @@ async def test_no_request_leaves_a_reference_cycle(
         key = gw.world.add_key()
         reader, writer = await _exchange(gw.url, _post(key))
         await _response(reader)  # warm: first-use objects are not per request
-        gc.collect()
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        try:
-            for _ in range(20):
-                writer.write(_post(key))
-                assert (await _response(reader))[0] == 200
-            gc.collect()
-            kinds = {type(obj).__name__ for obj in gc.garbage}
-        finally:
-            gc.set_debug(0)
-            gc.garbage.clear()
+
+        async def again() -> None:
+            writer.write(_post(key))
+            assert (await _response(reader))[0] == 200
+
+        kinds = await _left_for_the_collector(again, 20)
         writer.close()
     assert not kinds & {"RequestResponseCycle", "DirectBody", "CycleResponder", "Inbound"}, kinds
 
@@ -287,18 +298,13 @@ async def test_no_converted_stream_leaves_a_reference_cycle(
         reader, writer = await _exchange(gw.url, _post(key, stream=True))
         await _response(reader)
         await _chunked_body(reader)  # warm: first-use objects are not per request
-        gc.collect()
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        try:
-            for _ in range(10):
-                writer.write(_post(key, stream=True))
-                assert (await _response(reader))[0] == 200
-                assert b"[DONE]" in await _chunked_body(reader)
-            gc.collect()
-            kinds = {type(obj).__name__ for obj in gc.garbage}
-        finally:
-            gc.set_debug(0)
-            gc.garbage.clear()
+
+        async def again() -> None:
+            writer.write(_post(key, stream=True))
+            assert (await _response(reader))[0] == 200
+            assert b"[DONE]" in await _chunked_body(reader)
+
+        kinds = await _left_for_the_collector(again, 10)
         writer.close()
     # the codecs' stream encoders and decoders: a cycle each would wait for the collector
     assert not {k for k in kinds if k.endswith(("Encoder", "Decoder"))}, kinds
