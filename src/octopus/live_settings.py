@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from octopus.records.bodies import BodyMode
 
+_BODY_MODES = {mode.value: mode for mode in BodyMode}
+
 log = logging.getLogger("octopus.settings")
 PROXY_SCHEMES = ("http", "https", "socks5")
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -254,7 +256,8 @@ class LiveSettings:
 
     @property
     def log_body_mode(self) -> BodyMode:
-        return BodyMode(self._values["log_body_mode"])
+        value = self._values["log_body_mode"]
+        return _BODY_MODES.get(value) or BodyMode(value)  # read per request: no enum call
 
     @property
     def log_body_max_bytes(self) -> int:

@@ -6,9 +6,10 @@ task). Reading pauses while more than HIGH_WATER bytes wait unread, so a slow cl
 the memory a fast upstream can fill.
 
 A streamed body can instead be pushed: while a sink is attached, the body pieces of each read
-go to it joined, once per read (no future, no timer, no task step per piece, and one client
-write for the events an upstream sent in separate chunks together), and the reader wakes only
-when the body ends, fails, falls silent for too long, or the sink asks to pause.
+go to it joined, once per read or per PUSH_MAX bytes (no future, no timer, no task step per
+piece, and one client write for the events an upstream sent in separate chunks together, with
+a bounded copy), and the reader wakes only when the body ends, fails, falls silent for too
+long, or the sink asks to pause.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from octopus.upstream.transport import Sink
 HIGH_WATER = 256 * 1024
 LOW_WATER = 64 * 1024
 TAKE_MAX = 64 * 1024  # the most one read hands on, joined
+PUSH_MAX = 16 * 1024  # pushed pieces go on at this size, not only at the end of the read
 MAX_HEAD = 256 * 1024  # status line and headers together
 _NO_BODY_STATUS = (204, 304)
 
@@ -61,6 +63,7 @@ class Http1Connection(asyncio.Protocol):
         self.sink: Sink | None = None
         self.held = False  # the sink asked to pause: pieces buffer until the reader comes back
         self.pushed: list[bytes] = []  # this read's body pieces, for the sink once it is parsed
+        self.pushed_size = 0  # bytes in `pushed`: a burst read goes on in bounded joins
         self.heard_at = 0.0  # loop time of the last bytes while pushing (the silence timer)
         self._silence_timer: asyncio.TimerHandle | None = None
         self.busy = False
@@ -127,6 +130,9 @@ class Http1Connection(asyncio.Protocol):
     def on_body(self, body: bytes) -> None:
         if self.sink is not None:
             self.pushed.append(body)
+            self.pushed_size += len(body)
+            if self.pushed_size >= PUSH_MAX:
+                self._push()
             return
         self.chunks.append(body)
         self.buffered += len(body)
@@ -184,6 +190,7 @@ class Http1Connection(asyncio.Protocol):
         pushed = self.pushed
         data = pushed[0] if len(pushed) == 1 else b"".join(pushed)
         pushed.clear()
+        self.pushed_size = 0
         sink = self.sink
         if sink is not None and sink(data):
             self.sink, self.held = None, True  # later reads are buffered until the reader is back
