@@ -50,7 +50,7 @@ from report import (
     per_round,
     render,
 )
-from targets import Target, start_gateway, start_nginx, start_upstream
+from targets import FLOOR, Target, start_floor, start_gateway, start_nginx, start_upstream
 
 BENCH_DIR = Path(__file__).resolve().parent
 ALL_TARGETS = ("direct", "nginx", "gateway", NOLOG)
@@ -369,7 +369,9 @@ def _scale(bench: Bench, args: argparse.Namespace) -> scale.Report:
     upstream = bench.targets[0]
     gateway = next((t for t in measured if t.name == "gateway"), None)
     if args.scenario in ("paced", "all"):
-        scale.run_paced(report, measured, upstream, bench.work)
+        bench._add(FLOOR, lambda: start_floor(bench.work, bench.target_core, upstream))
+        floor = [t for t in bench.targets if t.name == FLOOR]
+        scale.run_paced(report, measured + floor, upstream, bench.work)
     if args.scenario in ("burst", "all"):
         scale.run_burst(report, measured, upstream)
     if args.scenario in ("soak", "all") and gateway is not None:

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import scenarios as sc
 import workers_report
 from scale import LEVELS, PACE_LIMIT, Report
+from targets import FLOOR
 
-ORDER = ("direct", "nginx", "gateway")
+ORDER = ("direct", "nginx", FLOOR, "gateway")
 
 
 def _x(value: float, base: float | None) -> str:
@@ -84,7 +85,8 @@ def paced(report: Report) -> list[str]:
         f"Largest N with p99 ≤ {PACE_LIMIT:g} s and no errors (levels {LEVELS} then bisection):",
         "",
     ]
-    lines += [f"- {name}: {report.largest.get(name, 0):,}" for name in names]
+    lines += [f"- {name}: {report.largest[name]:,}" for name in names if name in report.largest]
+    lines += floor_lines(report)
     samples = [
         f"- {name} N={n}: {w.error_sample[:300]}"
         for name in names
@@ -174,6 +176,30 @@ def soak_verdict(found: sc.Soak) -> tuple[str, bool]:
         f"pooled upstream keep-alive connections {pool_before} → {pool_after})"
     )
     return text, ok
+
+
+def floor_lines(report: Report) -> list[str]:
+    """The gateway beside the Python floor: what is its own work, what is Python's price."""
+    floor, gw = report.waves.get(FLOOR, {}), report.waves.get("gateway", {})
+    nginx = report.waves.get("nginx", {})
+    shared = [n for n in sorted(floor) if n in gw and n in nginx]
+    if not shared:
+        return []
+    lines = [
+        "",
+        f"`{FLOOR}` is `bench/floor_proxy.py`: a uvloop + httptools proxy that relays the bytes "
+        "as they came (one parse and one write per read), without any gateway work. Its cost "
+        "above nginx's is what Python and its event loop cost on this path; the gateway's cost "
+        "above it is the gateway's own work per stream:",
+        "",
+    ]
+    for n in shared:
+        base, own = floor[n].cpu_us, gw[n].cpu_us - floor[n].cpu_us
+        lines.append(
+            f"- N={n:,}: {FLOOR} {base:,.0f} µs/stream = {_x(base, nginx[n].cpu_us)} nginx; "
+            f"gateway {gw[n].cpu_us:,.0f} µs/stream, {own:,.0f} µs of it above the floor"
+        )
+    return lines
 
 
 def _row(what: str, wanted: str, measured: str, passed: bool | None) -> str:

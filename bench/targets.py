@@ -13,6 +13,7 @@ from procs import BenchError, Child, free_port, start, tool, wait_port
 
 BENCH_DIR = Path(__file__).resolve().parent
 UPSTREAM_KEY = "sk-bench-upstream"
+FLOOR = "python-floor"
 NGINX_CONF = """\
 worker_processes 1;
 worker_rlimit_nofile 20000;
@@ -86,6 +87,16 @@ def start_nginx(work: Path, core: str, upstream: Target) -> Target:
     child = start("nginx", argv, core, folder / "stdout.log")
     wait_port(port, child.popen)
     return Target("nginx", f"http://127.0.0.1:{port}", UPSTREAM_KEY, [child])
+
+
+def start_floor(work: Path, core: str, upstream: Target) -> Target:
+    """bench/floor_proxy.py: the least a Python (uvloop + httptools) proxy spends on this path."""
+    port = free_port()
+    argv = [sys.executable, str(BENCH_DIR / "floor_proxy.py"), "--port", str(port)]
+    argv += ["--upstream-port", upstream.url.rsplit(":", 1)[1]]
+    child = start(FLOOR, argv, core, work / "floor.log")
+    wait_port(port, child.popen)
+    return Target(FLOOR, f"http://127.0.0.1:{port}", UPSTREAM_KEY, [child])
 
 
 ADMIN_PASSWORD = "bench-admin-password"  # noqa: S105 - a throwaway gateway on loopback

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -268,3 +269,28 @@ async def test_a_sqlite_batch_is_one_job_of_the_driver_thread(
     print(f"{jobs} driver jobs for 1,000 records")  # noqa: T201
     assert writer.written == 1001
     assert jobs <= 12
+
+
+async def test_an_idle_writer_sleeps_until_a_record_comes(database: Database) -> None:
+    """No timer while the queue is empty (an idle gateway wakes for nothing); a record that
+    comes is still written within `interval`."""
+    writer = BatchWriter(database.sessions, WriterConfig(interval=0.02))
+    drains = 0
+    drain = writer.drain
+
+    async def counted() -> bool:
+        nonlocal drains
+        drains += 1
+        return await drain()
+
+    writer.drain = counted  # type: ignore[method-assign]
+    writer.start()
+    await asyncio.sleep(0.3)  # 15 intervals: the old loop drained an empty queue 15 times
+    assert drains == 0
+    writer.finished(record())
+    for _ in range(200):
+        if writer.written:
+            break
+        await asyncio.sleep(0.02)
+    assert (writer.written, drains) == (1, 1)
+    await writer.flush()

@@ -63,6 +63,7 @@ class BatchWriter:
         self._queue: deque[_Pending] = deque()
         self._body_bytes = 0
         self._wake = asyncio.Event()
+        self._arrived = asyncio.Event()  # the queue was empty and a record came: an idle writer
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -94,6 +95,8 @@ class BatchWriter:
             record.request_body = record.response_body = None
         self._body_bytes += size
         self._queue.append(_Pending(record, size))
+        if len(self._queue) == 1:
+            self._arrived.set()
         if len(self._queue) >= self.config.batch_size:
             self._wake.set()
 
@@ -105,6 +108,7 @@ class BatchWriter:
         """Stop the loop and write everything still queued (graceful shutdown)."""
         self._stop.set()
         self._wake.set()
+        self._arrived.set()
         if self._task is not None:
             await self._task
             self._task = None
@@ -121,6 +125,9 @@ class BatchWriter:
     async def _run(self) -> None:
         backoff = self.config.interval
         while not self._stop.is_set():
+            if not self._queue:  # idle: no timer until a record comes (then `interval` to batch)
+                await self._arrived.wait()
+            self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
             self._wake.clear()
