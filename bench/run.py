@@ -369,11 +369,9 @@ def _scale(bench: Bench, args: argparse.Namespace) -> scale.Report:
     upstream = bench.targets[0]
     gateway = next((t for t in measured if t.name == "gateway"), None)
     if args.scenario in ("paced", "all"):
-        bench._add(FLOOR, lambda: start_floor(bench.work, bench.target_core, upstream))
-        floor = [t for t in bench.targets if t.name == FLOOR]
-        scale.run_paced(report, measured + floor, upstream, bench.work)
+        scale.run_paced(report, measured + _floor(bench, upstream), upstream, bench.work)
     if args.scenario in ("burst", "all"):
-        scale.run_burst(report, measured, upstream)
+        scale.run_burst(report, measured + _floor(bench, upstream), upstream)
     if args.scenario in ("soak", "all") and gateway is not None:
         bench._add("gateway-soak", lambda: _fresh_gateway(bench, upstream))
         soaker = next((t for t in bench.targets if t.name == "gateway-soak"), None)
@@ -382,6 +380,13 @@ def _scale(bench: Bench, args: argparse.Namespace) -> scale.Report:
     if args.scenario in ("workers", "all"):
         report.workers = workers.run(bench.work, (bench.load_core, bench.target_core), upstream)
     return report
+
+
+def _floor(bench: Bench, upstream: Target) -> list[Target]:
+    """The Python floor (bench/floor_proxy.py), started once for the scenarios that show it."""
+    if not any(t.name == FLOOR for t in bench.targets):
+        bench._add(FLOOR, lambda: start_floor(bench.work, bench.target_core, upstream))
+    return [t for t in bench.targets if t.name == FLOOR]
 
 
 def _fresh_gateway(bench: Bench, upstream: Target) -> Target:

@@ -6,13 +6,11 @@ deeper than the decoder's recursion allows, and strings that are not UTF-8.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import msgspec
 
-from octopus.errors import BadRequest, UpstreamProtocol
+from octopus.errors import BadRequest, GatewayError, UpstreamProtocol
 
 encode = msgspec.json.encode
 
@@ -23,32 +21,58 @@ _MAX_DETAIL = 300
 _top = msgspec.json.Decoder(TopLevel)
 
 
-@contextmanager
-def client_errors(what: str) -> Iterator[None]:
+_Phrases = tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...]
+
+
+class _Defects:
+    """A context manager that turns a decoding defect into the caller's error (a plain class:
+    a generator-based one costs a generator per request)."""
+
+    __slots__ = ("what",)
+    error: type[GatewayError]
+    phrases: _Phrases  # (defect, message with {what} and {detail}), the first match wins
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        if exc is None:
+            return
+        for defect, phrase in self.phrases:
+            if isinstance(exc, defect):
+                detail = _short(exc) if "{detail}" in phrase else ""
+                raise self.error(phrase.format(what=self.what, detail=detail)) from None
+
+
+class client_errors(_Defects):  # noqa: N801 - a context manager, named like contextlib's
     """Any defect in decoding a client's `what` becomes a BadRequest naming it."""
-    try:
-        yield
-    except msgspec.ValidationError as exc:
-        raise BadRequest(f"invalid {what}: {_short(exc)}") from None
-    except msgspec.DecodeError as exc:
-        raise BadRequest(f"malformed JSON in {what}: {_short(exc)}") from None
-    except RecursionError:
-        raise BadRequest(f"{what} is nested too deeply") from None
-    except UnicodeDecodeError:
-        raise BadRequest(f"{what} is not valid UTF-8") from None
+
+    __slots__ = ()
+    error = BadRequest
+    phrases: _Phrases = (
+        (msgspec.ValidationError, "invalid {what}: {detail}"),
+        (msgspec.DecodeError, "malformed JSON in {what}: {detail}"),
+        (RecursionError, "{what} is nested too deeply"),
+        (UnicodeDecodeError, "{what} is not valid UTF-8"),
+    )
 
 
-@contextmanager
-def upstream_errors(what: str) -> Iterator[None]:
+class upstream_errors(_Defects):  # noqa: N801 - a context manager, named like contextlib's
     """Any defect in decoding a provider's `what` becomes UpstreamProtocol (fails over)."""
-    try:
-        yield
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise UpstreamProtocol(f"unreadable {what} from upstream: {_short(exc)}") from None
-    except RecursionError:
-        raise UpstreamProtocol(f"{what} from upstream is nested too deeply") from None
-    except UnicodeDecodeError:
-        raise UpstreamProtocol(f"{what} from upstream is not valid UTF-8") from None
+
+    __slots__ = ()
+    error = UpstreamProtocol
+    phrases: _Phrases = (
+        (
+            (msgspec.ValidationError, msgspec.DecodeError),
+            "unreadable {what} from upstream: {detail}",
+        ),
+        (RecursionError, "{what} from upstream is nested too deeply"),
+        (UnicodeDecodeError, "{what} from upstream is not valid UTF-8"),
+    )
 
 
 def client_body(body: bytes, kind: type[T], what: str) -> T:
@@ -102,6 +126,6 @@ def merge_extras(out: dict[str, Any], extras: dict[str, msgspec.Raw]) -> None:
         out.setdefault(key, value)
 
 
-def _short(exc: Exception) -> str:
+def _short(exc: BaseException) -> str:
     text = str(exc)
     return text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "…"
