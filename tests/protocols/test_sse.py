@@ -59,3 +59,39 @@ def test_encoder_round_trips_multi_line_and_ids() -> None:
     event = SseEvent(data=b"a\nb", event="x", id="3")
     assert encode_event(event) == b"id: 3\nevent: x\ndata: a\ndata: b\n\n"
     assert _parse(encode_event(event), 1) == [event]
+
+
+WHOLE = [
+    b"data: 1\n\n",
+    b"data: 1\n\ndata: [DONE]\n\n",
+    b"data: \n\n",
+    b"data:1\n\n",  # no space: the general path
+    b"event: a\ndata: 1\n\ndata: 2\n\n",
+    b": keep-alive\n\ndata: 1\n\n",
+    b"data: 1\ndata: 2\n\n",
+    b"id: 9\n\n",
+    b"\n\n",
+    b"data: 1\r\n\r\n",
+]
+
+
+@pytest.mark.parametrize("piece", WHOLE)
+def test_whole_events_at_once_parse_as_byte_by_byte(piece: bytes) -> None:
+    """Pieces that hold whole events take a shortcut; the events are those of the slow path,
+    and the parser state after it (ids carried, nothing pending) is too."""
+    raw = b"id: 5\ndata: 0\n\n" + piece + piece + b"data: z\n\n"
+    fast, slow = SseParser(), SseParser()
+    got = [e for part in (raw[:15], piece, piece, b"data: z\n\n") for e in fast.feed(part)]
+    assert got == [e for i in range(len(raw)) for e in slow.feed(raw[i : i + 1])]
+    assert got[0].id == "5"
+    assert all(e.id in ("5", "9") for e in got)
+
+
+def test_a_whole_event_over_the_bound_is_refused_on_the_shortcut_too() -> None:
+    assert SseParser(max_event_size=11).feed(b"data: 0123456789\n\n") == [
+        SseEvent(b"0123456789")
+    ]
+    with pytest.raises(SseEventTooLarge):
+        SseParser(max_event_size=10).feed(b"data: 0123456789\n\n")
+    with pytest.raises(SseEventTooLarge):
+        SseParser(max_event_size=10).feed(b"data: 0123456789\n")  # the general path agrees

@@ -36,6 +36,10 @@ class SseParser:
         self._id = ""
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
+        if not (self._partial or self._data or self._event or self._cr):
+            whole = self._whole_data_events(chunk)
+            if whole is not None:
+                return whole
         if self._cr and chunk[:1] == b"\n":
             chunk = chunk[1:]
         if b"\r" in chunk:
@@ -66,6 +70,24 @@ class SseParser:
         if start < len(chunk):
             self._partial += chunk[start:]
             self._check()
+        return events
+
+    def _whole_data_events(self, chunk: bytes) -> list[SseEvent] | None:
+        """The usual piece between events, `data: ...` lines each ending an event, parsed
+        without the line machinery; None for anything else (the general path decides)."""
+        if not chunk.endswith(b"\n\n") or b"\r" in chunk:
+            return None
+        parts = chunk[:-2].split(b"\n\n")
+        if chunk.count(b"\n") != 2 * len(parts):  # a line of its own inside some event
+            return None
+        ident = self._id
+        events: list[SseEvent] = []
+        for part in parts:
+            if part[:6] != b"data: ":
+                return None
+            if len(part) - 5 > self._max:  # the data and its line end, as the general path counts
+                raise SseEventTooLarge(f"an SSE event exceeded {self._max} bytes")
+            events.append(SseEvent(part[6:], "", ident))
         return events
 
     @property
@@ -131,4 +153,6 @@ def encode_event(event: SseEvent) -> bytes:
 
 
 def encode_events(events: list[SseEvent]) -> bytes:
-    return b"".join(encode_event(e) for e in events)
+    if len(events) == 1:  # the usual case per upstream event: no generator, no join
+        return encode_event(events[0])
+    return b"".join([encode_event(e) for e in events])

@@ -23,9 +23,12 @@ def estimate_tokens(size: int) -> int:
     return max(1, size // BYTES_PER_TOKEN) if size else 0
 
 
+_TEXT_EVENTS = (ev.TextDelta, ev.ReasoningDelta)  # a tuple: `A | B` builds a union per call
+
+
 def text_size(event: ev.Event) -> int:
     """Characters of output text one canonical event carries."""
-    if isinstance(event, ev.TextDelta | ev.ReasoningDelta):
+    if isinstance(event, _TEXT_EVENTS):
         return len(event.text)
     if isinstance(event, ev.ArgumentsDelta):
         return len(event.json)

@@ -37,6 +37,9 @@ _CONTENT = (
 )
 
 
+_USAGE_EVENTS = (ev.MessageStart, ev.MessageDelta)  # a tuple: `A | B` builds a union per call
+
+
 @dataclass(slots=True)
 class Prefetched:
     """What was read before commit; `it` continues the same upstream body."""
@@ -304,7 +307,7 @@ class ConvertedStream:
         """The client-format bytes of `events` (b"" when they make none), metered."""
         sse: list[SseEvent] = []
         for event in events:
-            if isinstance(event, ev.MessageStart | ev.MessageDelta) and event.usage is not None:
+            if isinstance(event, _USAGE_EVENTS) and event.usage is not None:
                 self.out.usage = event.usage
             self.out.output_size += text_size(event)
             sse.extend(encoder.feed(event))
