@@ -302,6 +302,9 @@ def history_text(report: Report) -> str:
             f"N=1,000 paced: {gw[1000].cpu_us:,.0f} CPU µs/stream{nginx}, p99 "
             f"{gw[1000].p99_ms / 1000:.2f} s, {gw[1000].rss_peak_mb:.0f} MB"
         )
+    floor = report.waves.get(FLOOR, {})
+    if 1000 in floor and 1000 in ng:
+        parts.append(f"{FLOOR} {floor[1000].cpu_us / ng[1000].cpu_us:.2f}× nginx at N=1,000")
     if "gateway" in report.largest:
         parts.append(f"largest N in pace {report.largest['gateway']:,}")
     through = [c for n, c in report.costs if n == "gateway" and c.path.startswith("pass")]
