@@ -88,9 +88,7 @@ def test_whole_events_at_once_parse_as_byte_by_byte(piece: bytes) -> None:
 
 
 def test_a_whole_event_over_the_bound_is_refused_on_the_shortcut_too() -> None:
-    assert SseParser(max_event_size=11).feed(b"data: 0123456789\n\n") == [
-        SseEvent(b"0123456789")
-    ]
+    assert SseParser(max_event_size=11).feed(b"data: 0123456789\n\n") == [SseEvent(b"0123456789")]
     with pytest.raises(SseEventTooLarge):
         SseParser(max_event_size=10).feed(b"data: 0123456789\n\n")
     with pytest.raises(SseEventTooLarge):
