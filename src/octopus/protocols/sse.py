@@ -75,7 +75,8 @@ class SseParser:
     def _whole_data_events(self, chunk: bytes) -> list[SseEvent] | None:
         """The usual piece between events, `data: ...` lines each ending an event, parsed
         without the line machinery; None for anything else (the general path decides)."""
-        if not chunk.endswith(b"\n\n") or b"\r" in chunk:
+        # an `event:` line (Anthropic, Responses) fails the first test: no scan is wasted
+        if not chunk.startswith(b"data: ") or not chunk.endswith(b"\n\n") or b"\r" in chunk:
             return None
         parts = chunk[:-2].split(b"\n\n")
         if chunk.count(b"\n") != 2 * len(parts):  # a line of its own inside some event
