@@ -72,6 +72,17 @@ WHOLE = [
     b"id: 9\n\n",
     b"\n\n",
     b"data: 1\r\n\r\n",
+    b'event: content_block_delta\ndata: {"a":1}\n\n',
+    b"event: a\ndata: 1\n\nevent: b\ndata: 2\n\ndata: 3\n\n",
+    b"event:  two spaces\ndata: 1\n\n",
+    b"event: a:b\ndata: 1\n\n",
+    b"event: \xff\ndata: 1\n\n",  # not UTF-8: replaced, as the general path does
+    b"event: a\n\n",  # a name without data: the general path
+    b"event: a\ndata: 1\ndata: 2\n\n",
+    b"event: a\nid: 9\ndata: 1\n\n",
+    b"event: a\ndata:1\n\n",
+    b"event: a\ndata: 1\n\n: comment\n\n",
+    b"event: a\ndata: \n\n",
 ]
 
 
@@ -93,3 +104,7 @@ def test_a_whole_event_over_the_bound_is_refused_on_the_shortcut_too() -> None:
         SseParser(max_event_size=10).feed(b"data: 0123456789\n\n")
     with pytest.raises(SseEventTooLarge):
         SseParser(max_event_size=10).feed(b"data: 0123456789\n")  # the general path agrees
+    named = b"event: x\ndata: 0123456789\n\n"
+    assert SseParser(max_event_size=11).feed(named) == [SseEvent(b"0123456789", "x")]
+    with pytest.raises(SseEventTooLarge):
+        SseParser(max_event_size=10).feed(named)

@@ -6,6 +6,7 @@ deeper than the decoder's recursion allows, and strings that are not UTF-8.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -129,3 +130,28 @@ def merge_extras(out: dict[str, Any], extras: dict[str, msgspec.Raw]) -> None:
 def _short(exc: BaseException) -> str:
     text = str(exc)
     return text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "…"
+
+
+class Slot:
+    """The JSON of a fixed envelope with one string left open: filled per stream event by
+    encoding only the string (the same bytes as encoding the whole envelope each time)."""
+
+    __slots__ = ("_head", "_tail")
+
+    _MARK = "\x00octopus-slot\x00"
+
+    def __init__(self, head: bytes, tail: bytes) -> None:
+        self._head, self._tail = head, tail
+
+    @classmethod
+    def around(cls, envelope: Callable[[str], object]) -> Slot | None:
+        """`envelope(text)` builds the object around `text`; None when the envelope's other
+        values hold the marker themselves (an upstream id could): then encode whole."""
+        whole, mark = encode(envelope(cls._MARK)), encode(cls._MARK)
+        if whole.count(mark) != 1:
+            return None
+        head, _, tail = whole.partition(mark)
+        return cls(head, tail)
+
+    def fill(self, text: str) -> bytes:
+        return self._head + encode(text) + self._tail

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KEEPALIVE = b": keep-alive\n\n"
+_SHORT_STARTS = (b"data: ", b"event: ")  # the pieces the whole-event shortcut may parse
 
 
 class SseEventTooLarge(ValueError):
@@ -73,22 +74,28 @@ class SseParser:
         return events
 
     def _whole_data_events(self, chunk: bytes) -> list[SseEvent] | None:
-        """The usual piece between events, `data: ...` lines each ending an event, parsed
-        without the line machinery; None for anything else (the general path decides)."""
-        # an `event:` line (Anthropic, Responses) fails the first test: no scan is wasted
-        if not chunk.startswith(b"data: ") or not chunk.endswith(b"\n\n") or b"\r" in chunk:
-            return None
-        parts = chunk[:-2].split(b"\n\n")
-        if chunk.count(b"\n") != 2 * len(parts):  # a line of its own inside some event
+        """The usual piece between events, each event one `data: ...` line, maybe after one
+        `event: ...` line (Anthropic, Responses), parsed without the line machinery; None for
+        anything else (the general path decides)."""
+        if not chunk.endswith(b"\n\n") or not chunk.startswith(_SHORT_STARTS) or b"\r" in chunk:
             return None
         ident = self._id
         events: list[SseEvent] = []
-        for part in parts:
-            if part[:6] != b"data: ":
+        for part in chunk[:-2].split(b"\n\n"):
+            if part[:6] == b"data: ":
+                name, data = "", part[6:]
+            elif part[:7] == b"event: ":
+                cut = part.find(b"\n", 7)
+                if cut < 0 or part[cut + 1 : cut + 7] != b"data: ":
+                    return None
+                name, data = part[7:cut].decode("utf-8", "replace"), part[cut + 7 :]
+            else:
                 return None
-            if len(part) - 5 > self._max:  # the data and its line end, as the general path counts
+            if b"\n" in data:  # a line of its own inside the event
+                return None
+            if len(data) + 1 > self._max:  # the data and its line end, as the general path counts
                 raise SseEventTooLarge(f"an SSE event exceeded {self._max} bytes")
-            events.append(SseEvent(part[6:], "", ident))
+            events.append(SseEvent(data, name, ident))
         return events
 
     @property

@@ -20,6 +20,16 @@ def _sse(kind: str, body: dict[str, Any]) -> SseEvent:
     return SseEvent(data=jsonio.encode({"type": kind, **body}), event=kind)
 
 
+def _text_slot(wire: int) -> jsonio.Slot | None:
+    return jsonio.Slot.around(
+        lambda text: {
+            "type": "content_block_delta",
+            "index": wire,
+            "delta": {"type": "text_delta", "text": text},
+        }
+    )
+
+
 class MessagesStreamEncoder:
     def __init__(self, model: str, *, include_usage: bool = True) -> None:
         del include_usage  # Anthropic streams always carry usage
@@ -33,6 +43,7 @@ class MessagesStreamEncoder:
         self._stop: c.StopReason | None = None
         self._stop_sequence: str | None = None
         self._usage = c.Usage()
+        self._text: dict[int, jsonio.Slot | None] = {}  # a text delta's envelope per wire index
 
     def feed(self, event: ev.Event) -> list[SseEvent]:
         handler = _HANDLERS.get(type(event))
@@ -120,7 +131,15 @@ class MessagesStreamEncoder:
         return [*self._ensure_started(), error_event(event.message, event.kind)]
 
     def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
-        return self._delta(event.index, {"type": "text_delta", "text": event.text})
+        wire = self._wire.get(event.index)
+        if wire is None:
+            return []
+        slot = self._text.get(wire)
+        if slot is None:
+            slot = self._text[wire] = _text_slot(wire)
+        if slot is None:  # pragma: no cover - an int index never holds the marker
+            return self._delta(event.index, {"type": "text_delta", "text": event.text})
+        return [SseEvent(slot.fill(event.text), "content_block_delta")]  # only the text encoded
 
     def _on_message_stop(self, _: ev.MessageStop) -> list[SseEvent]:
         return self._finish()

@@ -30,6 +30,7 @@ class ChatStreamEncoder:
         self._tools: dict[int, int] = {}  # canonical block index → tool_calls[].index
         self._stop: c.StopReason | None = None
         self._usage = c.Usage()
+        self._text: jsonio.Slot | None = None  # the text chunk's envelope, once started
 
     def feed(self, event: ev.Event) -> list[SseEvent]:
         handler = _HANDLERS.get(type(event))
@@ -41,6 +42,7 @@ class ChatStreamEncoder:
     def _message_start(self, event: ev.MessageStart) -> list[SseEvent]:
         self._id = event.id or self._id
         self._created = event.created
+        self._text = None  # the envelope holds the id and creation time
         return self._ensure_started()
 
     def _ensure_started(self) -> list[SseEvent]:
@@ -97,6 +99,9 @@ class ChatStreamEncoder:
         return self._envelope([{"index": 0, "delta": delta, "finish_reason": finish}], None)
 
     def _envelope(self, choices: list[dict[str, Any]], usage: dict[str, Any] | None) -> SseEvent:
+        return SseEvent(data=jsonio.encode(self._body(choices, usage)))
+
+    def _body(self, choices: list[dict[str, Any]], usage: dict[str, Any] | None) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self._id,
             "object": "chat.completion.chunk",
@@ -106,10 +111,18 @@ class ChatStreamEncoder:
         }
         if usage is not None:
             out["usage"] = usage
-        return SseEvent(data=jsonio.encode(out))
+        return out
 
     def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
-        return self._delta({"content": event.text})
+        text = self._text
+        if text is None and self._started:
+            text = self._text = jsonio.Slot.around(self._text_body)
+        if text is None:
+            return self._delta({"content": event.text})
+        return [SseEvent(text.fill(event.text))]  # the usual event: only its text is encoded
+
+    def _text_body(self, text: str) -> dict[str, Any]:
+        return self._body([{"index": 0, "delta": {"content": text}, "finish_reason": None}], None)
 
     def _on_reasoning_delta(self, event: ev.ReasoningDelta) -> list[SseEvent]:
         return self._delta({"reasoning_content": event.text})
