@@ -97,6 +97,7 @@ class Accumulator:
     def __init__(self) -> None:
         self.response = c.CanonResponse()
         self._blocks: dict[int, c.Block] = {}
+        self._pieces: dict[int, list[str]] = {}  # deltas per block, joined once in `result`
 
     def feed(self, event: Event) -> None:
         match event:
@@ -104,6 +105,7 @@ class Accumulator:
                 self._start(event)
             case BlockStart():
                 self._blocks[event.index] = _copy(event.block)
+                self._pieces.pop(event.index, None)  # a restarted block starts over
             case TextDelta() | ArgumentsDelta() | ReasoningDelta() | OpaqueDelta():
                 self._delta(event)
             case MessageDelta():
@@ -119,6 +121,13 @@ class Accumulator:
             self.feed(event)
 
     def result(self) -> c.CanonResponse:
+        for index, pieces in self._pieces.items():
+            block = self._blocks[index]
+            if isinstance(block, c.ToolCall):
+                block.arguments += "".join(pieces)
+            elif isinstance(block, c.Text | c.Reasoning):
+                block.text += "".join(pieces)
+        self._pieces.clear()
         self.response.content = [self._blocks[i] for i in sorted(self._blocks)]
         return self.response
 
@@ -132,11 +141,11 @@ class Accumulator:
     def _delta(self, event: TextDelta | ArgumentsDelta | ReasoningDelta | OpaqueDelta) -> None:
         block = self._blocks.get(event.index)
         if isinstance(event, TextDelta) and isinstance(block, c.Text):
-            block.text += event.text
+            self._pieces.setdefault(event.index, []).append(event.text)
         elif isinstance(event, ArgumentsDelta) and isinstance(block, c.ToolCall):
-            block.arguments += event.json
+            self._pieces.setdefault(event.index, []).append(event.json)
         elif isinstance(event, ReasoningDelta) and isinstance(block, c.Reasoning):
-            block.text += event.text
+            self._pieces.setdefault(event.index, []).append(event.text)
         elif isinstance(event, OpaqueDelta) and isinstance(block, c.Reasoning):
             block.opaque = event.opaque
 

@@ -23,7 +23,8 @@ class GeminiStreamEncoder:
         self._include_usage = include_usage
         self._id = ""
         self._done = False
-        self._calls: dict[int, c.ToolCall] = {}  # calls buffer their arguments until they stop
+        # calls buffer their arguments until they stop (pieces, joined once: no quadratic +=)
+        self._calls: dict[int, tuple[c.ToolCall, list[str]]] = {}
         self._signature: str | None = None
         self._stop: c.StopReason | None = None
         self._usage = c.Usage()
@@ -41,13 +42,13 @@ class GeminiStreamEncoder:
 
     def _block_start(self, event: ev.BlockStart) -> list[SseEvent]:
         if isinstance(event.block, c.ToolCall):
-            self._calls[event.index] = c.ToolCall(event.block.id, event.block.name, "")
+            self._calls[event.index] = (event.block, [])
         return []
 
     def _arguments(self, event: ev.ArgumentsDelta) -> list[SseEvent]:
         call = self._calls.get(event.index)
         if call is not None:
-            call.arguments += event.json
+            call[1].append(event.json)
         return []
 
     def _opaque(self, event: ev.OpaqueDelta) -> list[SseEvent]:
@@ -58,10 +59,11 @@ class GeminiStreamEncoder:
         return []
 
     def _block_stop(self, event: ev.BlockStop) -> list[SseEvent]:
-        call = self._calls.pop(event.index, None)
-        if call is None:
+        found = self._calls.pop(event.index, None)
+        if found is None:
             return []
-        args = jsonio.object_or_empty(call.arguments)
+        call, pieces = found
+        args = jsonio.object_or_empty("".join(pieces))
         return self._chunk([{"functionCall": {"id": call.id, "name": call.name, "args": args}}])
 
     def _message_delta(self, event: ev.MessageDelta) -> list[SseEvent]:

@@ -23,8 +23,12 @@ class _Item:
         self.output_index = output_index
         self.body = body
         self.id = str(body["id"])  # as announced in output_item.added; deltas keep using it
-        self.text = ""
+        self.pieces: list[str] = []  # the text or arguments so far, joined once at the end
         self.parts_open = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
 
 
 class ResponsesStreamEncoder:
@@ -119,7 +123,7 @@ class ResponsesStreamEncoder:
         item = self._items.get(event.index)
         if item is None:
             return []
-        item.text += event.text
+        item.pieces.append(event.text)
         at = {"item_id": item.id, "output_index": item.output_index, "content_index": 0}
         return [self._emit("response.output_text.delta", **at, delta=event.text, logprobs=[])]
 
@@ -128,7 +132,7 @@ class ResponsesStreamEncoder:
         if item is None:
             return []
         out = [] if item.parts_open else self._open_part(event.index)
-        item.text += event.text
+        item.pieces.append(event.text)
         at = {"item_id": item.id, "output_index": item.output_index, "summary_index": 0}
         return [*out, self._emit("response.reasoning_summary_text.delta", **at, delta=event.text)]
 
@@ -136,7 +140,7 @@ class ResponsesStreamEncoder:
         item = self._items.get(event.index)
         if item is None:
             return []
-        item.text += event.json
+        item.pieces.append(event.json)
         at = {"item_id": item.id, "output_index": item.output_index}
         return [self._emit("response.function_call_arguments.delta", **at, delta=event.json)]
 
@@ -155,29 +159,25 @@ class ResponsesStreamEncoder:
         item = self._items.pop(index, None)
         if item is None:
             return []
-        kind = item.body["type"]
+        kind, text = item.body["type"], item.text
         at = {"item_id": item.id, "output_index": item.output_index}
         out: list[SseEvent] = []
         if kind == "message":
-            part = {"type": "output_text", "text": item.text, "annotations": []}
+            part = {"type": "output_text", "text": text, "annotations": []}
             out.append(
                 self._emit(
-                    "response.output_text.done", **at, content_index=0, text=item.text, logprobs=[]
+                    "response.output_text.done", **at, content_index=0, text=text, logprobs=[]
                 )
             )
             out.append(self._emit("response.content_part.done", **at, content_index=0, part=part))
             item.body["content"] = [part]
         elif kind == "function_call":
-            out.append(
-                self._emit("response.function_call_arguments.done", **at, arguments=item.text)
-            )
-            item.body["arguments"] = item.text
+            out.append(self._emit("response.function_call_arguments.done", **at, arguments=text))
+            item.body["arguments"] = text
         elif item.parts_open:
-            part = {"type": "summary_text", "text": item.text}
+            part = {"type": "summary_text", "text": text}
             out.append(
-                self._emit(
-                    "response.reasoning_summary_text.done", **at, summary_index=0, text=item.text
-                )
+                self._emit("response.reasoning_summary_text.done", **at, summary_index=0, text=text)
             )
             out.append(
                 self._emit("response.reasoning_summary_part.done", **at, summary_index=0, part=part)
