@@ -29,7 +29,7 @@ def test_a_filled_slot_is_the_whole_envelope_encoded(text: str) -> None:
 
 def test_an_envelope_that_holds_the_marker_elsewhere_has_no_slot() -> None:
     def hostile(text: str) -> dict[str, str]:
-        return {"id": "\x00octopus-slot\x00", "text": text}  # an upstream id could say anything
+        return {"id": Slot.MARKS[0], "text": text}  # an upstream id could say anything
 
     assert Slot.around(hostile) is None
 
@@ -87,3 +87,71 @@ def test_anthropic_text_deltas_carry_the_text_at_their_wire_index(text: str) -> 
 
 def _text_block() -> c.Text:
     return c.Text("")
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_gemini_text_chunks_carry_the_text_in_the_usual_envelope(text: str) -> None:
+    enc = get_codec(WireFormat.GEMINI).stream_encoder("m")
+    enc.feed(ev.MessageStart(id="r-1"))
+    enc.feed(ev.BlockStart(0, _text_block()))
+    (first,) = enc.feed(ev.TextDelta(0, text))
+    (second,) = enc.feed(ev.TextDelta(0, text + "!"))
+    for sse, want in ((first, text), (second, text + "!")):
+        body = _decoded(sse.data)
+        assert body == {
+            "candidates": [{"content": {"role": "model", "parts": [{"text": want}]}, "index": 0}],
+            "modelVersion": "m",
+            "responseId": "r-1",
+        }
+        assert sse.data == msgspec.json.encode(body)
+
+
+def test_gemini_text_after_a_signature_carries_it_once_and_a_new_id_renews() -> None:
+    enc = get_codec(WireFormat.GEMINI).stream_encoder("m")
+    enc.feed(ev.TextDelta(0, "a"))
+    enc.feed(ev.OpaqueDelta(0, c.OpaqueState(WireFormat.GEMINI, "sig")))
+    (signed,) = enc.feed(ev.TextDelta(0, "b"))
+    (plain,) = enc.feed(ev.TextDelta(0, "c"))
+    enc.feed(ev.MessageStart(id="r-2"))
+    (renewed,) = enc.feed(ev.TextDelta(0, "d"))
+    parts = [_decoded(s.data)["candidates"][0]["content"]["parts"] for s in (signed, plain)]
+    assert parts == [[{"text": "b", "thoughtSignature": "sig"}], [{"text": "c"}]]
+    assert "responseId" not in _decoded(plain.data)
+    assert _decoded(renewed.data)["responseId"] == "r-2"
+
+
+def test_a_two_hole_slot_fills_raw_values_in_order() -> None:
+    def envelope(number: object, text: object) -> dict[str, object]:
+        return {"n": number, "id": "i", "t": text}
+
+    slot = Slot.around(envelope, holes=2)
+    assert slot is not None
+    for number, text in ((0, ""), (17, 'a"b'), (123456, "é\n")):
+        raw = slot.fill_raw(b"%d" % number, msgspec.json.encode(text))
+        assert raw == msgspec.json.encode(envelope(number, text))
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_responses_text_deltas_number_every_event_in_the_usual_envelope(text: str) -> None:
+    enc = get_codec(WireFormat.OPENAI_RESPONSES).stream_encoder("m")
+    opened = [*enc.feed(ev.MessageStart(id="resp_1")), *enc.feed(ev.BlockStart(0, _text_block()))]
+    numbers = [_decoded(s.data)["sequence_number"] for s in opened]
+    deltas = [*enc.feed(ev.TextDelta(0, text)), *enc.feed(ev.TextDelta(0, text + "!"))]
+    after = enc.feed(ev.BlockStop(0))
+    bodies = [_decoded(s.data) for s in deltas]
+    item_id = bodies[0]["item_id"]
+    for offset, (sse, body, want) in enumerate(
+        zip(deltas, bodies, (text, text + "!"), strict=True)
+    ):
+        assert sse.event == "response.output_text.delta"
+        assert body == {
+            "type": "response.output_text.delta",
+            "sequence_number": numbers[-1] + 1 + offset,
+            "item_id": item_id,
+            "output_index": 0,
+            "content_index": 0,
+            "delta": want,
+            "logprobs": [],
+        }
+        assert sse.data == msgspec.json.encode(body)
+    assert _decoded(after[0].data)["sequence_number"] == numbers[-1] + 3  # numbering goes on

@@ -133,25 +133,42 @@ def _short(exc: BaseException) -> str:
 
 
 class Slot:
-    """The JSON of a fixed envelope with one string left open: filled per stream event by
-    encoding only the string (the same bytes as encoding the whole envelope each time)."""
+    """The JSON of a fixed envelope with its varying values left open: filled per stream event
+    by encoding only those values (the same bytes as encoding the whole envelope each time)."""
 
-    __slots__ = ("_head", "_tail")
+    __slots__ = ("_parts",)
 
-    _MARK = "\x00octopus-slot\x00"
+    MARKS = (  # placeholders no real value holds: an envelope that does gets no slot
+        "\x00octopus-slot-0\x00",
+        "\x00octopus-slot-1\x00",
+    )
 
-    def __init__(self, head: bytes, tail: bytes) -> None:
-        self._head, self._tail = head, tail
+    def __init__(self, parts: tuple[bytes, ...]) -> None:
+        self._parts = parts
 
     @classmethod
-    def around(cls, envelope: Callable[[str], object]) -> Slot | None:
-        """`envelope(text)` builds the object around `text`; None when the envelope's other
-        values hold the marker themselves (an upstream id could): then encode whole."""
-        whole, mark = encode(envelope(cls._MARK)), encode(cls._MARK)
-        if whole.count(mark) != 1:
-            return None
-        head, _, tail = whole.partition(mark)
-        return cls(head, tail)
+    def around(cls, envelope: Callable[..., object], holes: int = 1) -> Slot | None:
+        """`envelope(*values)` builds the object around `holes` values, in the order they are
+        encoded; None when the envelope's other values hold a marker themselves (an upstream id
+        could): then encode whole."""
+        rest, parts = encode(envelope(*cls.MARKS[:holes])), []
+        for mark in cls.MARKS[:holes]:
+            encoded = encode(mark)
+            head, found, rest = rest.partition(encoded)
+            if not found or encoded in rest:
+                return None
+            parts.append(head)
+        return cls((*parts, rest))
 
     def fill(self, text: str) -> bytes:
-        return self._head + encode(text) + self._tail
+        """The one-hole envelope around `text`."""
+        head, tail = self._parts
+        return head + encode(text) + tail
+
+    def fill_raw(self, *values: bytes) -> bytes:
+        """The envelope around values already encoded (a number's digits, a string's JSON)."""
+        parts = self._parts
+        out = [parts[0]]
+        for value, part in zip(values, parts[1:], strict=True):
+            out += (value, part)
+        return b"".join(out)

@@ -28,6 +28,7 @@ class GeminiStreamEncoder:
         self._signature: str | None = None
         self._stop: c.StopReason | None = None
         self._usage = c.Usage()
+        self._text: jsonio.Slot | None = None  # a text chunk's envelope
 
     def feed(self, event: ev.Event) -> list[SseEvent]:
         handler = _HANDLERS.get(type(event))
@@ -38,6 +39,7 @@ class GeminiStreamEncoder:
 
     def _message_start(self, event: ev.MessageStart) -> list[SseEvent]:
         self._id = event.id
+        self._text = None  # the envelope holds the response id
         return []
 
     def _block_start(self, event: ev.BlockStart) -> list[SseEvent]:
@@ -76,6 +78,9 @@ class GeminiStreamEncoder:
         if self._signature is not None and parts:
             parts[0]["thoughtSignature"] = self._signature
             self._signature = None
+        return [SseEvent(data=jsonio.encode(self._body(parts, final)))]
+
+    def _body(self, parts: list[dict[str, Any]], final: bool = False) -> dict[str, Any]:
         candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
         out: dict[str, Any] = {"candidates": [candidate]}
         if final:
@@ -85,7 +90,7 @@ class GeminiStreamEncoder:
         out["modelVersion"] = self._model
         if self._id:
             out["responseId"] = self._id
-        return [SseEvent(data=jsonio.encode(out))]
+        return out
 
     def _finish(self) -> list[SseEvent]:
         out: list[SseEvent] = []
@@ -99,7 +104,11 @@ class GeminiStreamEncoder:
         return [SseEvent(data=jsonio.encode(error_body(event.message, event.kind, event.status)))]
 
     def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
-        return self._chunk([{"text": event.text}])
+        if self._text is None and self._signature is None:
+            self._text = jsonio.Slot.around(lambda text: self._body([{"text": text}]))
+        if self._text is None or self._signature is not None:
+            return self._chunk([{"text": event.text}])
+        return [SseEvent(self._text.fill(event.text))]  # the usual event: only its text encoded
 
     def _on_reasoning_delta(self, event: ev.ReasoningDelta) -> list[SseEvent]:
         return self._chunk([{"text": event.text, "thought": True}])

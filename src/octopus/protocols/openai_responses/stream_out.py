@@ -14,6 +14,7 @@ from octopus.protocols.openai_responses.response import finish_object, response_
 from octopus.protocols.sse import SseEvent
 
 FMT = WireFormat.OPENAI_RESPONSES
+_TEXT_DELTA = "response.output_text.delta"
 
 
 class _Item:
@@ -25,6 +26,7 @@ class _Item:
         self.id = str(body["id"])  # as announced in output_item.added; deltas keep using it
         self.pieces: list[str] = []  # the text or arguments so far, joined once at the end
         self.parts_open = False
+        self.delta: jsonio.Slot | None = None  # its text delta event, open at number and text
 
     @property
     def text(self) -> str:
@@ -124,8 +126,28 @@ class ResponsesStreamEncoder:
         if item is None:
             return []
         item.pieces.append(event.text)
-        at = {"item_id": item.id, "output_index": item.output_index, "content_index": 0}
-        return [self._emit("response.output_text.delta", **at, delta=event.text, logprobs=[])]
+        slot = item.delta
+        if slot is None:
+            slot = item.delta = jsonio.Slot.around(self._text_body(item), holes=2)
+        if slot is None:  # pragma: no cover - an item id never holds the marker (ours or not)
+            at = {"item_id": item.id, "output_index": item.output_index, "content_index": 0}
+            return [self._emit(_TEXT_DELTA, **at, delta=event.text, logprobs=[])]
+        number, self._seq = self._seq, self._seq + 1
+        data = slot.fill_raw(b"%d" % number, jsonio.encode(event.text))
+        return [SseEvent(data, _TEXT_DELTA)]  # the usual event: only its number and text encoded
+
+    @staticmethod
+    def _text_body(item: _Item) -> Callable[[str, str], dict[str, Any]]:
+        """The text delta event of `item` (as `_emit` builds it) around a number and a text."""
+        return lambda number, text: {
+            "type": _TEXT_DELTA,
+            "sequence_number": number,
+            "item_id": item.id,
+            "output_index": item.output_index,
+            "content_index": 0,
+            "delta": text,
+            "logprobs": [],
+        }
 
     def _reasoning(self, event: ev.ReasoningDelta) -> list[SseEvent]:
         item = self._items.get(event.index)
