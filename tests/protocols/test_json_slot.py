@@ -3,6 +3,7 @@ bytes must be exactly those of encoding the whole envelope."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -38,22 +39,39 @@ def _decoded(data: bytes) -> Any:
     return msgspec.json.decode(data)
 
 
+def _chat_chunk(text: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-7",
+        "object": "chat.completion.chunk",
+        "created": 123,
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
+    }
+
+
+def _gemini_chunk(text: str) -> dict[str, Any]:
+    return {
+        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}],
+        "modelVersion": "m",
+        "responseId": "chatcmpl-7",
+    }
+
+
 @pytest.mark.parametrize("text", TEXTS)
-def test_chat_text_chunks_carry_the_text_in_the_usual_envelope(text: str) -> None:
-    enc = get_codec(WireFormat.OPENAI_CHAT).stream_encoder("m")
+@pytest.mark.parametrize(
+    ("fmt", "expected"), [(WireFormat.OPENAI_CHAT, _chat_chunk), (WireFormat.GEMINI, _gemini_chunk)]
+)
+def test_text_chunks_carry_the_text_in_the_usual_envelope(
+    fmt: WireFormat, expected: Callable[[str], dict[str, Any]], text: str
+) -> None:
+    enc = get_codec(fmt).stream_encoder("m")
     enc.feed(ev.MessageStart(id="chatcmpl-7", created=123))
     enc.feed(ev.BlockStart(0, _text_block()))
     (first,) = enc.feed(ev.TextDelta(0, text))
     (second,) = enc.feed(ev.TextDelta(0, text + "!"))
     for sse, want in ((first, text), (second, text + "!")):
         body = _decoded(sse.data)
-        assert body == {
-            "id": "chatcmpl-7",
-            "object": "chat.completion.chunk",
-            "created": 123,
-            "model": "m",
-            "choices": [{"index": 0, "delta": {"content": want}, "finish_reason": None}],
-        }
+        assert body == expected(want)
         assert sse.data == msgspec.json.encode(body)  # same bytes, same key order
 
 
@@ -87,23 +105,6 @@ def test_anthropic_text_deltas_carry_the_text_at_their_wire_index(text: str) -> 
 
 def _text_block() -> c.Text:
     return c.Text("")
-
-
-@pytest.mark.parametrize("text", TEXTS)
-def test_gemini_text_chunks_carry_the_text_in_the_usual_envelope(text: str) -> None:
-    enc = get_codec(WireFormat.GEMINI).stream_encoder("m")
-    enc.feed(ev.MessageStart(id="r-1"))
-    enc.feed(ev.BlockStart(0, _text_block()))
-    (first,) = enc.feed(ev.TextDelta(0, text))
-    (second,) = enc.feed(ev.TextDelta(0, text + "!"))
-    for sse, want in ((first, text), (second, text + "!")):
-        body = _decoded(sse.data)
-        assert body == {
-            "candidates": [{"content": {"role": "model", "parts": [{"text": want}]}, "index": 0}],
-            "modelVersion": "m",
-            "responseId": "r-1",
-        }
-        assert sse.data == msgspec.json.encode(body)
 
 
 def test_gemini_text_after_a_signature_carries_it_once_and_a_new_id_renews() -> None:
