@@ -12,11 +12,11 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    def monotonic(self) -> float:
-        return time.monotonic()
+    """The process's clocks, read straight through: no Python frame per reading (the relay
+    reads them a dozen times per request)."""
 
-    def time(self) -> float:
-        return time.time()
+    monotonic = staticmethod(time.monotonic)
+    time = staticmethod(time.time)
 
 
 def elapsed_ms(clock: Clock, began: float) -> int:

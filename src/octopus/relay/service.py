@@ -7,7 +7,6 @@ records go to the sink, key health to ChannelEvents, limits and prices to inject
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -266,8 +265,11 @@ class RelayService:
 
     @staticmethod
     def _notify(call: Callable[[RequestRecord], None], record: RequestRecord) -> None:
-        with contextlib.suppress(Exception):  # a broken sink must never break the relay
+        # not contextlib.suppress: that is three Python calls more, twice per request
+        try:  # noqa: SIM105
             call(record)
+        except Exception:  # noqa: S110 - a broken sink must never break the relay
+            pass
 
 
 def _client_format(request: ClientRequest) -> str:
