@@ -141,9 +141,9 @@ def _sqlite_statements(
     full = len(rows) - len(rows) % size
     many = head + ", ".join(one_row for _ in range(size))
     statements: list[Statement] = [
-        (many, tuple(value for row in rows[start : start + size] for value in values(row)))
+        (many, tuple([value for row in rows[start : start + size] for value in values(row)]))
         for start in range(0, full, size)
-    ]
+    ]  # a list, not a generator: a generator is resumed once per value (28 per row)
     if full < len(rows):
         statements.append((head + one_row, [tuple(values(r)) for r in rows[full:]]))
     return statements
