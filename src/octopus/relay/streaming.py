@@ -168,7 +168,7 @@ class _Metered(EventCutter):
             self._learn(ready)
         else:
             meter.feed_wire(ready)
-        if USAGE in ready:
+        if ready.find(USAGE) >= 0:  # not `in`: see protocols/sse.py
             for sse in self.usage_events(ready):
                 self.tap.feed(sse)
         return ready

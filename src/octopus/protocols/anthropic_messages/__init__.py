@@ -38,7 +38,7 @@ class MessagesUsageTap:
         self._raw = w.Usage()
 
     def feed(self, event: SseEvent) -> None:
-        if b'"usage"' not in event.data:
+        if event.data.find(b'"usage"') < 0:
             return
         raw = decode_or_none(_USAGE, event.data)
         if raw is None:

@@ -73,7 +73,7 @@ def in_band_error(err: w.ErrorBody) -> UpstreamStatus:
 
 
 def first_event_error(event: SseEvent) -> GatewayError | None:
-    if event.event != "error" and b'"error"' not in event.data:
+    if event.event != "error" and event.data.find(b'"error"') < 0:
         return None
     env = _parse(event.data)
     if env is None or env.type != "error" or env.error is None:

@@ -36,7 +36,7 @@ class GeminiUsageTap:
         self.usage: c.Usage | None = None
 
     def feed(self, event: SseEvent) -> None:
-        if b'"usageMetadata"' not in event.data:
+        if event.data.find(b'"usageMetadata"') < 0:
             return
         raw = decode_or_none(_USAGE, event.data)
         if raw is None:

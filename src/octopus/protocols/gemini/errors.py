@@ -75,7 +75,7 @@ def in_band_error(err: w.ErrorBody) -> UpstreamStatus:
 
 
 def first_event_error(event: SseEvent) -> GatewayError | None:
-    if b'"error"' not in event.data:
+    if event.data.find(b'"error"') < 0:
         return None
     err = _parse(event.data)
     return in_band_error(err) if err is not None else None

@@ -71,7 +71,7 @@ def decode_error(status: int, body: bytes, retry_after: float | None = None) -> 
 
 
 def first_event_error(event: SseEvent) -> GatewayError | None:
-    if b'"error"' not in event.data:
+    if event.data.find(b'"error"') < 0:
         return None
     message, kind = _parse(event.data)
     if message is None:

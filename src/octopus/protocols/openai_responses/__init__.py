@@ -34,7 +34,7 @@ class ResponsesUsageTap:
         self.usage: c.Usage | None = None
 
     def feed(self, event: SseEvent) -> None:
-        if b'"usage"' not in event.data or b'"usage":null' in event.data[-400:]:
+        if event.data.find(b'"usage"') < 0 or event.data[-400:].find(b'"usage":null') >= 0:
             return
         raw = decode_or_none(_USAGE, event.data)
         if raw is None:

@@ -46,7 +46,7 @@ def in_band_error(data: w.StreamEvent) -> UpstreamStatus:
 
 
 def first_event_error(event: SseEvent) -> GatewayError | None:
-    if b'"error"' not in event.data and b"response.failed" not in event.data:
+    if event.data.find(b'"error"') < 0 and event.data.find(b"response.failed") < 0:
         return None
     try:
         data = _EVENT.decode(event.data)
