@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import instructions
 import machine
 import scale
 import scale_report
@@ -379,6 +380,10 @@ def _scale(bench: Bench, args: argparse.Namespace) -> scale.Report:
             scale.run_soak(report, soaker, upstream, args.soak_seconds)
     if args.scenario in ("workers", "all"):
         report.workers = workers.run(bench.work, (bench.load_core, bench.target_core), upstream)
+    if args.scenario == "instructions":
+        report.instructions = instructions.run(
+            bench.work, (bench.load_core, bench.target_core), upstream
+        )
     return report
 
 
@@ -416,6 +421,10 @@ def _scale_results(
         "routing, accounting and request logging on",
         *[f"- **Note**: {note}" for note in [*bench.notes, *_lost(bench)]],
     ]
+    if args.scenario == "instructions":
+        line = f"- {now} `{commit}`: {instructions.history(report.instructions)}"
+        counted = [("", setup), ("Instructions", instructions.section(report.instructions))]
+        return render(counted, [line, *old_history(args.out)])
     sections: list[tuple[str, list[str]]] = [
         ("", setup),
         ("Targets (issue 13)", scale_report.targets(report)),
@@ -457,6 +466,8 @@ def _top(profile: str, limit: int = 12) -> list[str]:
 
 def main() -> int:
     args = _args()
+    if args.scenario == "instructions" and args.out == BENCH_DIR / "RESULTS.md":
+        args.out = BENCH_DIR / "INSTRUCTIONS.md"  # RESULTS.md keeps the CPU-time figures
     default = ALL_TARGETS if args.scenario == "classic" else ALL_TARGETS[:3]
     wanted = [
         name.strip() for name in (args.targets or ",".join(default)).split(",") if name.strip()

@@ -6,6 +6,7 @@ paced  non-stream CPU per request (wrk c=50), added TTFB at c=1 with paced event
 burst  CPU per relayed event, one event per read and many per read, passthrough and converted
 soak   500 paced streams open at all times + 200 non-stream req/s; RSS, fds and tasks over time
 workers  CPU per request with 1 / 2 workers and Redis-shared state, latency with Redis slow
+instructions  instructions per stream, per event and per request under callgrind (not in all)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import lean_client as lc
 import scenarios as sc
 import uvloop
+from instructions import Counts
 from load import run_wrk, write_lua
 from procs import cores, cpu_seconds, open_fds, sockets_to, wait_idle
 from targets import FLOOR, Target
@@ -42,6 +44,7 @@ class Report:
     soak: sc.Soak | None = None
     idle_rss: dict[str, float] = field(default_factory=dict)
     workers: Figures | None = None  # workers and shared state (bench/workers.py)
+    instructions: list[Counts] = field(default_factory=list)  # bench/instructions.py
 
 
 PROFILE_STREAMS = 500
@@ -193,7 +196,8 @@ def scenario_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scenario",
         default="all",
-        choices=("paced", "burst", "soak", "workers", "all", "classic"),
-        help="all = paced + burst + soak + workers; classic = the c=50 rounds of issue 3",
+        choices=("paced", "burst", "soak", "workers", "all", "classic", "instructions"),
+        help="all = paced + burst + soak + workers; classic = the c=50 rounds of issue 3; "
+        "instructions = counts under callgrind, to bench/INSTRUCTIONS.md (not in all)",
     )
     parser.add_argument("--soak-seconds", type=float, default=600.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,10 +90,11 @@ def start_nginx(work: Path, core: str, upstream: Target) -> Target:
     return Target("nginx", f"http://127.0.0.1:{port}", UPSTREAM_KEY, [child])
 
 
-def start_floor(work: Path, core: str, upstream: Target) -> Target:
-    """bench/floor_proxy.py: the least a Python (uvloop + httptools) proxy spends on this path."""
+def start_floor(work: Path, core: str, upstream: Target, *, wrap: Sequence[str] = ()) -> Target:
+    """bench/floor_proxy.py: the least a Python (uvloop + httptools) proxy spends on this path.
+    `wrap`: a command it runs under (valgrind)."""
     port = free_port()
-    argv = [sys.executable, str(BENCH_DIR / "floor_proxy.py"), "--port", str(port)]
+    argv = [*wrap, sys.executable, str(BENCH_DIR / "floor_proxy.py"), "--port", str(port)]
     argv += ["--upstream-port", upstream.url.rsplit(":", 1)[1]]
     child = start(FLOOR, argv, core, work / "floor.log")
     wait_port(port, child.popen)
@@ -102,17 +104,21 @@ def start_floor(work: Path, core: str, upstream: Target) -> Target:
 ADMIN_PASSWORD = "bench-admin-password"  # noqa: S105 - a throwaway gateway on loopback
 
 
-def start_gateway(
+def start_gateway(  # noqa: PLR0913 - the keyword-only ones serve the counted scenario
     work: Path,
     core: str,
     upstream: Target,
     name: str,
     logging: bool,
     shared: dict[str, str] | None = None,
+    *,
+    wrap: Sequence[str] = (),
+    env_extra: dict[str, str] | None = None,
 ) -> Target:
     """A real `octopus start` in its own folder (SQLite) running this checkout's code, configured
     through the admin API. `shared`: more environment (workers, Redis) for a gateway whose key
-    has an RPM limit and whose `bench-model` is a two-member round-robin group."""
+    has an RPM limit and whose `bench-model` is a two-member round-robin group. `wrap`: a
+    command it runs under (valgrind); `env_extra`: more environment, for that gateway alone."""
     folder = work / name
     folder.mkdir()
     port = free_port()
@@ -125,9 +131,10 @@ def start_gateway(
         "OCTOPUS_PRICES_MODELS_DEV_URL": upstream.url + "/models-dev.json",
         "OCTOPUS_ADMIN_PASSWORD": ADMIN_PASSWORD,  # admin/admin may only change the password
         **(shared or {}),
+        **(env_extra or {}),
     }
     launcher = ["-P", str(BENCH_DIR / ("octopus_probe.py" if logging else "octopus_nolog.py"))]
-    argv = [sys.executable, *launcher, "start", "--config", "data/config.json"]
+    argv = [*wrap, sys.executable, *launcher, "start", "--config", "data/config.json"]
     child = start(name, argv, core, folder / "octopus.log", cwd=folder, env=env)
     try:
         wait_port(port, child.popen, timeout=60)
