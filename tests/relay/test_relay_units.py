@@ -15,6 +15,7 @@ from octopus.records.request import UsageRecord
 from octopus.relay.body import apply_overrides, patch_top, read_head
 from octopus.relay.cutter import EventCutter, last_boundary, usage_slices
 from octopus.relay.limits import InProcessLimiter
+from octopus.relay.ready import Delivery
 from octopus.routing.catalog import ApiKey
 from octopus.upstream.providers import endpoint_url, models_url
 from tests.fakes.doubles import FakeClock
@@ -160,3 +161,24 @@ def test_cutter_parses_only_the_usage_events_of_a_region() -> None:
     assert [e.data for e in cutter.usage_events(region)] == [b'{"usage":{"prompt_tokens":3}}']
     assert cutter.push(b"NE]\n\n") == b"data: [DONE]\n\n"
     assert cutter.push(b"data: c\n\n") == b"data: c\n\n"  # nothing held: handed back as is
+
+
+def test_a_delivery_keeps_exactly_its_first_capture_bytes() -> None:
+    out = Delivery(capture=10)
+    for piece in (
+        b"abcd",
+        b"efgh",
+        b"ijkl",
+        b"mnop",
+    ):  # the third runs over, the fourth is not kept
+        out.sent(piece)
+    assert out.kept == b"abcdefghij"
+    assert out.pieces == [b"abcd", b"efgh", b"ijkl"]  # references, not a copy per write
+    exact = Delivery(capture=8)
+    exact.sent(b"abcd")
+    exact.sent(b"efgh")
+    exact.sent(b"ijkl")
+    assert exact.kept == b"abcdefgh"
+    assert Delivery(capture=5).kept is None  # nothing written
+    assert Delivery(capture=0, pieces=[]).kept is None
+    assert Delivery(body=b"{}", capture=5).kept == b"{}"  # a whole body wins

@@ -38,8 +38,9 @@ async def relay_rest(
             return outlet.fail(exc)
         if not data:
             return False
-        if out.capture:
-            out.sent(data)
+        if out.capture > 0:  # Delivery.sent, inline: no call per event while the log keeps
+            out.pieces.append(data)
+            out.capture -= len(data)
         quiet.last = now()
         return direct.write(data) if direct is not None else outlet.put(data)
 

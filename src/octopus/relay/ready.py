@@ -22,28 +22,26 @@ class Delivery:
     error: GatewayError | None = None  # the stream broke after commit
     body: bytes | None = None  # the client-format response (a stream's first `capture` bytes)
     first_byte_at: float | None = None  # monotonic
-    capture: int = 0  # how many streamed bytes to keep in `body` (0 = none)
+    capture: int = 0  # streamed bytes still to keep for the log (counts down; <= 0: no more)
     output_size: int = 0  # characters of output text delivered (what an estimate bills)
 
-    head: bytearray | None = None  # a stream's first `capture` bytes as they are written
+    pieces: list[bytes] = field(default_factory=list)  # what was kept, as written: no copy
 
     def sent(self, data: bytes) -> None:
-        """Keep the first `capture` bytes written to the client."""
-        if self.capture:
-            head = self.head if self.head is not None else bytearray()
-            room = self.capture - len(head)
-            if room > 0:  # grows in place: linear in the bytes kept, however many writes
-                head += data if len(data) <= room else data[:room]
-                self.head = head
-            if len(head) >= self.capture:
-                self.capture = 0  # full: later pieces cost one test each
+        """Keep the first `capture` bytes written to the client (the pump inlines this)."""
+        if self.capture > 0:
+            self.pieces.append(data)
+            self.capture -= len(data)
 
     @property
     def kept(self) -> bytes | None:
         """The response body the request log may keep (None: nothing was captured)."""
         if self.body is not None:
             return self.body
-        return bytes(self.head) if self.head else None
+        if not self.pieces:
+            return None
+        data = b"".join(self.pieces)  # the last piece ran over by -capture bytes, if it did
+        return data[: len(data) + self.capture] if self.capture < 0 else data
 
 
 class Ready(Protocol):
