@@ -265,6 +265,23 @@ async def test_events_read_together_leave_in_one_write(
     assert len(writes) < 10, [w[:60] for w in writes]
 
 
+async def test_chunk_sizes_are_right_below_and_above_the_precomputed_ones(
+    gateway: Gateway, fake: FakeUpstream, writes: list[bytes]
+) -> None:
+    # DirectBody.write takes the size line of a chunk under 4 KB from a table, others are made
+    pieces = ["a", "b" * 4000, "c" * 4200, "d" * 70_000, "e"]
+    fake.always["c1"] = Fault(pieces=pieces, stall_after=1, stall=0.05)
+    reader, writer = await _exchange(gateway.url, _post(gateway.world.add_key(), stream=True))
+    await _response(reader)
+    body = (await _chunked_body(reader)).decode()
+    writer.close()
+    for piece in pieces:
+        assert f'"content":"{piece}"' in body
+    assert body.rstrip().endswith("data: [DONE]")
+    sizes = [int(w.split(b"\r\n", 1)[0], 16) for w in writes[1:] if w[:1] != b"0"]
+    assert any(size >= 4096 for size in sizes), sizes
+
+
 async def test_a_head_with_no_event_ready_leaves_on_its_own(
     gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:

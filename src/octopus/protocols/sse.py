@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+
+import msgspec
 
 KEEPALIVE = b": keep-alive\n\n"
 # Per-event tests use `data.find(x) >= 0`, not `x in data`: bytes.__contains__ first tries its
@@ -14,8 +16,10 @@ class SseEventTooLarge(ValueError):
     """One event grew past the configured bound (a runaway or hostile stream)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SseEvent:
+class SseEvent(msgspec.Struct, frozen=True):
+    """One event; a Struct, not a frozen dataclass: built twice per converted event, at a sixth
+    of the frozen dataclass's cost (its __init__ goes through object.__setattr__ per field)."""
+
     data: bytes
     event: str = ""
     id: str = ""
@@ -159,11 +163,17 @@ def encode_event(event: SseEvent) -> bytes:
     if event.id:
         head += b"id: " + event.id.encode() + b"\n"
     if event.event:
-        head += b"event: " + event.event.encode() + b"\n"
+        head += _event_line(event.event)
     if event.data.find(b"\n") < 0:
         return head + b"data: " + event.data + b"\n\n"
     lines = b"".join(b"data: " + part + b"\n" for part in event.data.split(b"\n"))
     return head + lines + b"\n"
+
+
+@functools.lru_cache(maxsize=256)
+def _event_line(name: str) -> bytes:
+    """`event: <name>` and its line end: a stream repeats a handful of names."""
+    return b"event: " + name.encode() + b"\n"
 
 
 def encode_events(events: list[SseEvent]) -> bytes:

@@ -92,8 +92,15 @@ class Http1Connection(asyncio.Protocol):
             self._fail(UpstreamProtocol(f"upstream sent an invalid HTTP response: {exc}"))
             self.close()
             return
-        if self.pushed:
-            self._push()
+        pushed = self.pushed
+        if pushed:  # `_push`, inline: this runs once per upstream read of a paced stream
+            data = pushed[0] if len(pushed) == 1 else b"".join(pushed)
+            pushed.clear()
+            self.pushed_size = 0
+            sink = self.sink
+            if sink is not None and sink(data):
+                self.sink, self.held = None, True
+                self._wake()
         if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()

@@ -19,6 +19,9 @@ from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 EXTENSION = "octopus.direct"
+_SIZED = 4096
+_SIZES = [b"%x\r\n" % size for size in range(_SIZED)]  # chunk-size lines, made once
+_CRLF = b"\r\n"
 
 
 class DirectBody:

@@ -27,23 +27,23 @@ class ChatStreamDecoder:
         self._stop: c.StopReason | None = None
 
     def feed(self, event: SseEvent) -> list[ev.Event]:
-        data = event.data.strip()
-        if self._finished or not data:
+        data = event.data
+        if self._finished:
             return []
-        if data == _DONE:
-            return self._finish()
+        if data[:1] != b"{":  # a chunk's JSON object needs no strip (the decoder skips spaces)
+            data = data.strip()
+            if not data or data == _DONE:
+                return self._finish() if data else []
         try:
             chunk = _CHUNK.decode(data)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return self._fail("unreadable chunk from upstream")
         if chunk.error is not None:
             return self._fail(chunk.error.message or "upstream stream error", chunk.error.type)
-        if not self._started and not chunk.id and not chunk.choices and chunk.usage is None:
-            return []  # Azure opens with an anonymous prompt_filter_results chunk
-        out = self._start(chunk)
-        for choice in chunk.choices or []:
+        out = [] if self._started else self._start(chunk)
+        for choice in chunk.choices or ():
             if choice.index == 0:
-                out.extend(self._choice(choice))
+                out += self._choice(choice)
         if chunk.usage is not None:
             out.append(ev.MessageDelta(usage=decode_usage(chunk.usage)))
         return out
@@ -56,8 +56,8 @@ class ChatStreamDecoder:
         return self._finish()
 
     def _start(self, chunk: w.Chunk) -> list[ev.Event]:
-        if self._started:
-            return []
+        if not chunk.id and not chunk.choices and chunk.usage is None:
+            return []  # Azure opens with an anonymous prompt_filter_results chunk
         self._started = True
         return [ev.MessageStart(chunk.id or "", chunk.model or "", chunk.created or 0)]
 
@@ -70,9 +70,10 @@ class ChatStreamDecoder:
             out.append(ev.ReasoningDelta(self._next - 1, reasoning))
         text = delta.content or delta.refusal
         if text:
-            out += self._ensure("text", c.Text(""))
+            if self._open is None or self._open_kind != "text":
+                out += self._ensure("text", c.Text(""))
             out.append(ev.TextDelta(self._next - 1, text))
-        for call in delta.tool_calls or []:
+        for call in delta.tool_calls or ():
             out += self._tool_call(call)
         if choice.finish_reason:
             out += self._close_open()
