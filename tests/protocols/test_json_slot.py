@@ -24,15 +24,48 @@ def _envelope(text: str) -> dict[str, Any]:
 @pytest.mark.parametrize("text", TEXTS)
 def test_a_filled_slot_is_the_whole_envelope_encoded(text: str) -> None:
     slot = Slot.around(_envelope)
-    assert slot is not None
+    assert slot.cut
     assert slot.fill(text) == msgspec.json.encode(_envelope(text))
 
 
-def test_an_envelope_that_holds_the_marker_elsewhere_has_no_slot() -> None:
+@pytest.mark.parametrize("text", TEXTS)
+def test_an_envelope_that_holds_the_marker_elsewhere_is_encoded_whole(text: str) -> None:
     def hostile(text: str) -> dict[str, str]:
         return {"id": Slot.MARKS[0], "text": text}  # an upstream id could say anything
 
-    assert Slot.around(hostile) is None
+    slot = Slot.around(hostile)
+    assert not slot.cut
+    assert slot.fill(text) == msgspec.json.encode(hostile(text))
+    pair = Slot.around(lambda n, t: {"n": n, "id": Slot.MARKS[1], "t": t}, holes=2)
+    assert not pair.cut
+    assert pair.fill_pair(3, text) == msgspec.json.encode({"n": 3, "id": Slot.MARKS[1], "t": text})
+
+
+@pytest.mark.parametrize("fmt", [WireFormat.OPENAI_CHAT, WireFormat.GEMINI])
+def test_a_hostile_upstream_id_costs_one_try_per_stream_and_keeps_the_bytes(
+    fmt: WireFormat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tries: list[object] = []
+    around = Slot.around
+
+    def counted(envelope: Callable[..., object], holes: int = 1) -> Slot:
+        tries.append(envelope)
+        return around(envelope, holes)
+
+    monkeypatch.setattr(Slot, "around", staticmethod(counted))
+    enc = get_codec(fmt).stream_encoder("m")
+    enc.feed(ev.MessageStart(id=Slot.MARKS[0]))
+    enc.feed(ev.BlockStart(0, _text_block()))
+    texts = ["one", 'two "2"', "three\n"]
+    sent = [sse for text in texts for sse in enc.feed(ev.TextDelta(0, text))]
+    assert len(tries) == 1
+    found = [_decoded(sse.data) for sse in sent]
+    if fmt == WireFormat.GEMINI:
+        assert [f["candidates"][0]["content"]["parts"][0]["text"] for f in found] == texts
+        assert {f["responseId"] for f in found} == {Slot.MARKS[0]}
+    else:
+        assert [f["choices"][0]["delta"]["content"] for f in found] == texts
+        assert {f["id"] for f in found} == {Slot.MARKS[0]}
 
 
 def _decoded(data: bytes) -> Any:
@@ -121,15 +154,14 @@ def test_gemini_text_after_a_signature_carries_it_once_and_a_new_id_renews() -> 
     assert _decoded(renewed.data)["responseId"] == "r-2"
 
 
-def test_a_two_hole_slot_fills_raw_values_in_order() -> None:
+def test_a_two_hole_slot_fills_its_values_in_order() -> None:
     def envelope(number: object, text: object) -> dict[str, object]:
         return {"n": number, "id": "i", "t": text}
 
     slot = Slot.around(envelope, holes=2)
-    assert slot is not None
+    assert slot.cut
     for number, text in ((0, ""), (17, 'a"b'), (123456, "é\n")):
-        raw = slot.fill_raw(b"%d" % number, msgspec.json.encode(text))
-        assert raw == msgspec.json.encode(envelope(number, text))
+        assert slot.fill_pair(number, text) == msgspec.json.encode(envelope(number, text))
 
 
 @pytest.mark.parametrize("text", TEXTS)

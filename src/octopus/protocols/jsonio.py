@@ -134,29 +134,33 @@ def _short(exc: BaseException) -> str:
 
 class Slot:
     """The JSON of a fixed envelope with its varying values left open: filled per stream event
-    by encoding only those values (the same bytes as encoding the whole envelope each time)."""
+    by encoding only those values (the same bytes as encoding the whole envelope each time).
+
+    An envelope whose other values hold a marker themselves (an upstream id could) cannot be
+    cut: `around` then gives a `WholeSlot`, which encodes the whole envelope on every fill.
+    """
 
     __slots__ = ("_parts",)
 
-    MARKS = (  # placeholders no real value holds: an envelope that does gets no slot
+    MARKS = (  # placeholders no real value holds
         "\x00octopus-slot-0\x00",
         "\x00octopus-slot-1\x00",
     )
+    cut = True  # False: every fill encodes the whole envelope
 
     def __init__(self, parts: tuple[bytes, ...]) -> None:
         self._parts = parts
 
     @classmethod
-    def around(cls, envelope: Callable[..., object], holes: int = 1) -> Slot | None:
+    def around(cls, envelope: Callable[..., object], holes: int = 1) -> Slot:
         """`envelope(*values)` builds the object around `holes` values, in the order they are
-        encoded; None when the envelope's other values hold a marker themselves (an upstream id
-        could): then encode whole."""
+        encoded."""
         rest, parts = encode(envelope(*cls.MARKS[:holes])), []
         for mark in cls.MARKS[:holes]:
             encoded = encode(mark)
             head, found, rest = rest.partition(encoded)
-            if not found or encoded in rest:
-                return None
+            if not found or rest.find(encoded) >= 0:
+                return WholeSlot(envelope)
             parts.append(head)
         return cls((*parts, rest))
 
@@ -165,10 +169,25 @@ class Slot:
         head, tail = self._parts
         return head + encode(text) + tail
 
-    def fill_raw(self, *values: bytes) -> bytes:
-        """The envelope around values already encoded (a number's digits, a string's JSON)."""
-        parts = self._parts
-        out = [parts[0]]
-        for value, part in zip(values, parts[1:], strict=True):
-            out += (value, part)
-        return b"".join(out)
+    def fill_pair(self, first: object, second: object) -> bytes:
+        """The two-hole envelope around `first` and `second`."""
+        head, middle, tail = self._parts
+        return b"".join((head, encode(first), middle, encode(second), tail))
+
+
+class WholeSlot(Slot):
+    """A slot over an envelope that could not be cut (it holds the envelope: a reference cycle
+    for the collector when the envelope is a bound method, only on such hostile streams)."""
+
+    __slots__ = ("_envelope",)
+    cut = False
+
+    def __init__(self, envelope: Callable[..., object]) -> None:
+        super().__init__(())
+        self._envelope = envelope
+
+    def fill(self, text: str) -> bytes:
+        return encode(self._envelope(text))
+
+    def fill_pair(self, first: object, second: object) -> bytes:
+        return encode(self._envelope(first, second))

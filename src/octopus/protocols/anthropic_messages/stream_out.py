@@ -20,7 +20,7 @@ def _sse(kind: str, body: dict[str, Any]) -> SseEvent:
     return SseEvent(data=jsonio.encode({"type": kind, **body}), event=kind)
 
 
-def _text_slot(wire: int) -> jsonio.Slot | None:
+def _text_slot(wire: int) -> jsonio.Slot:
     return jsonio.Slot.around(
         lambda text: {
             "type": "content_block_delta",
@@ -43,7 +43,7 @@ class MessagesStreamEncoder:
         self._stop: c.StopReason | None = None
         self._stop_sequence: str | None = None
         self._usage = c.Usage()
-        self._text: dict[int, jsonio.Slot | None] = {}  # a text delta's envelope per wire index
+        self._text: dict[int, jsonio.Slot] = {}  # a text delta's envelope per wire index
 
     def feed(self, event: ev.Event) -> list[SseEvent]:
         handler = _HANDLERS.get(type(event))
@@ -137,8 +137,6 @@ class MessagesStreamEncoder:
         slot = self._text.get(wire)
         if slot is None:
             slot = self._text[wire] = _text_slot(wire)
-        if slot is None:  # pragma: no cover - an int index never holds the marker
-            return self._delta(event.index, {"type": "text_delta", "text": event.text})
         return [SseEvent(slot.fill(event.text), "content_block_delta")]  # only the text encoded
 
     def _on_message_stop(self, _: ev.MessageStop) -> list[SseEvent]:

@@ -104,11 +104,12 @@ class GeminiStreamEncoder:
         return [SseEvent(data=jsonio.encode(error_body(event.message, event.kind, event.status)))]
 
     def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
-        if self._text is None and self._signature is None:
-            self._text = jsonio.Slot.around(lambda text: self._body([{"text": text}]))
-        if self._text is None or self._signature is not None:
+        if self._signature is not None:  # a pending signature rides on this part
             return self._chunk([{"text": event.text}])
-        return [SseEvent(self._text.fill(event.text))]  # the usual event: only its text encoded
+        slot = self._text
+        if slot is None:
+            slot = self._text = jsonio.Slot.around(lambda text: self._body([{"text": text}]))
+        return [SseEvent(slot.fill(event.text))]  # the usual event: only its text encoded
 
     def _on_reasoning_delta(self, event: ev.ReasoningDelta) -> list[SseEvent]:
         return self._chunk([{"text": event.text, "thought": True}])

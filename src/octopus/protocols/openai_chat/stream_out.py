@@ -115,10 +115,10 @@ class ChatStreamEncoder:
 
     def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
         text = self._text
-        if text is None and self._started:
-            text = self._text = jsonio.Slot.around(self._text_body)
         if text is None:
-            return self._delta({"content": event.text})
+            if not self._started:  # the envelope holds the id and creation time: start first
+                return self._delta({"content": event.text})
+            text = self._text = jsonio.Slot.around(self._text_body)
         return [SseEvent(text.fill(event.text))]  # the usual event: only its text is encoded
 
     def _text_body(self, text: str) -> dict[str, Any]:

@@ -129,11 +129,8 @@ class ResponsesStreamEncoder:
         slot = item.delta
         if slot is None:
             slot = item.delta = jsonio.Slot.around(self._text_body(item), holes=2)
-        if slot is None:  # pragma: no cover - an item id never holds the marker (ours or not)
-            at = {"item_id": item.id, "output_index": item.output_index, "content_index": 0}
-            return [self._emit(_TEXT_DELTA, **at, delta=event.text, logprobs=[])]
         number, self._seq = self._seq, self._seq + 1
-        data = slot.fill_raw(b"%d" % number, jsonio.encode(event.text))
+        data = slot.fill_pair(number, event.text)
         return [SseEvent(data, _TEXT_DELTA)]  # the usual event: only its number and text encoded
 
     @staticmethod
