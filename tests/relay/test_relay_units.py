@@ -9,13 +9,15 @@ import pytest
 
 from octopus.errors import BadRequest, Forbidden, RateLimited
 from octopus.pricing.cost import Price, cost_of
-from octopus.protocols import WireFormat
+from octopus.protocols import WireFormat, get_codec
 from octopus.records.bodies import BodyMode, BodyPolicy
 from octopus.records.request import UsageRecord
 from octopus.relay.body import apply_overrides, patch_top, read_head
 from octopus.relay.cutter import EventCutter, last_boundary, usage_slices
 from octopus.relay.limits import InProcessLimiter
+from octopus.relay.metering import TextMeter
 from octopus.relay.ready import Delivery
+from octopus.relay.streaming import _Metered
 from octopus.routing.catalog import ApiKey
 from octopus.upstream.providers import endpoint_url, models_url
 from tests.fakes.doubles import FakeClock
@@ -182,3 +184,30 @@ def test_a_delivery_keeps_exactly_its_first_capture_bytes() -> None:
     assert Delivery(capture=5).kept is None  # nothing written
     assert Delivery(capture=0, pieces=[]).kept is None
     assert Delivery(body=b"{}", capture=5).kept == b"{}"  # a whole body wins
+
+
+def _chunk(text: str, usage: str = "null") -> bytes:
+    payload = {"id": "c", "choices": [{"index": 0, "delta": {"content": text}}]}
+    return b"data: " + json.dumps(payload).encode()[:-1] + f', "usage": {usage}}}\n\n'.encode()
+
+
+def test_passthrough_reads_are_metered_as_their_events_count() -> None:
+    codec = get_codec(WireFormat.OPENAI_CHAT)
+    metered = _Metered(1 << 20, codec.usage_tap(), TextMeter(60, 0, 8), codec.stream_decoder())
+    reference = TextMeter(60, 0, 8)
+    usage = '{"prompt_tokens": 3, "completion_tokens": 9, "total_tokens": 12}'
+    reads = [
+        *(_chunk("word " * n) for n in range(12)),  # one single-line event per read (the usual)
+        _chunk("a") + _chunk("b") + b": keep-alive\n\n",  # several per read
+        b"data: one\r\n\r\n",  # CR line ends
+        _chunk("x" * 300),
+        _chunk("", usage),  # usage in a one-event read reaches the tap
+    ]
+    for read in reads:
+        assert metered.cut(read) == read
+        reference.feed_wire(read)
+    assert metered.meter.size == reference.size > 0
+    assert metered.tap.usage is not None
+    assert (metered.tap.usage.input_tokens, metered.tap.usage.output_tokens) == (3, 9)
+    assert metered.cut(b"data: held") == b""  # an unfinished event waits, whatever its shape
+    assert metered.cut(b" back\n\n") == b"data: held back\n\n"

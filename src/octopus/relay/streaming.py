@@ -157,24 +157,42 @@ class _Metered(EventCutter):
 
     def cut(self, chunk: bytes) -> bytes:
         """The whole events `chunk` completes (b"" when none did), metered."""
+        size, meter = len(chunk), self.meter
+        if (
+            chunk.find(b"\n") == size - 2
+            and chunk[-1] == 10  # LF
+            and not self._held
+            and size <= self._limit
+            and not meter.learning
+        ):
+            # the usual paced read: one event of one line, nothing held, so no scan or count;
+            # it counts as one event even if CR-only line ends split it (only a hostile upstream
+            # mixes those in), which can only raise the estimate
+            ready = chunk
+            extra = size - meter.envelope - meter.framing
+            if extra > 0:
+                meter.size += extra
+        else:
+            ready = self._metered(chunk)
+            if not ready:
+                return ready
+        if ready.find(USAGE) >= 0:  # not `in`: see protocols/sse.py
+            for sse in self.usage_events(ready):
+                self.tap.feed(sse)
+        return ready
+
+    def _metered(self, chunk: bytes) -> bytes:
+        """`cut` for any other read: the whole events it completes, their text counted."""
         if not self._held and chunk.endswith(b"\n\n") and len(chunk) <= self._limit:
-            ready = chunk  # the usual paced read: whole events, nothing held (no scan needed)
+            ready = chunk  # whole events, nothing held: no scan for a boundary needed
         else:
             ready = self.push(chunk)
             if not ready:
                 return ready
-        meter = self.meter
-        if meter.learning:
+        if self.meter.learning:
             self._learn(ready)
-        elif ready.find(b"\r") < 0:  # TextMeter.feed_wire, inline: one call fewer per read
-            extra = len(ready) - ready.count(b"\n\n") * (meter.envelope + meter.framing)
-            if extra > 0:
-                meter.size += extra
         else:
-            meter.feed_wire(ready)
-        if ready.find(USAGE) >= 0:  # not `in`: see protocols/sse.py
-            for sse in self.usage_events(ready):
-                self.tap.feed(sse)
+            self.meter.feed_wire(ready)
         return ready
 
     def _learn(self, ready: bytes) -> None:
