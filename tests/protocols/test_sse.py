@@ -83,6 +83,9 @@ WHOLE = [
     b"event: a\ndata:1\n\n",
     b"event: a\ndata: 1\n\n: comment\n\n",
     b"event: a\ndata: \n\n",
+    b"data: a\rb\n\n",  # a CR ends a line: not the one-line shortcut
+    b"data: a\n\r\n",
+    b"data: [DONE]\n\n",
 ]
 
 
