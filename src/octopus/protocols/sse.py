@@ -44,15 +44,6 @@ class SseParser:
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
         if not (self._partial or self._data or self._event or self._cr):
-            size = len(chunk)
-            if (  # one `data:` line and its blank line, the usual paced read: no split at all
-                chunk.find(b"\n") == size - 2
-                and chunk[-1] == 10  # LF
-                and chunk.startswith(b"data: ")
-                and chunk.find(b"\r") < 0
-                and size - 7 <= self._max  # the data and its line end, as the general path counts
-            ):
-                return [SseEvent(chunk[6:-2], "", self._id)]
             whole = self._whole_data_events(chunk)
             if whole is not None:
                 return whole
@@ -92,6 +83,15 @@ class SseParser:
         """The usual piece between events, each event one `data: ...` line, maybe after one
         `event: ...` line (Anthropic, Responses), parsed without the line machinery; None for
         anything else (the general path decides)."""
+        size = len(chunk)
+        if (  # one `data:` line and its blank line, the usual paced read: no split at all
+            chunk.find(b"\n") == size - 2
+            and chunk[-1] == 10  # LF
+            and chunk.startswith(b"data: ")
+            and chunk.find(b"\r") < 0
+            and size - 7 <= self._max  # the data and its line end, as the general path counts
+        ):
+            return [SseEvent(chunk[6:-2], "", self._id)]
         if (
             not chunk.endswith(b"\n\n")
             or not chunk.startswith(_SHORT_STARTS)
