@@ -202,6 +202,11 @@ def test_passthrough_reads_are_metered_as_their_events_count() -> None:
         b"data: one\r\n\r\n",  # CR line ends
         _chunk("x" * 300),
         _chunk("", usage),  # usage in a one-event read reaches the tap
+        b'event: content_block_delta\ndata: {"delta": {"text": "two lines"}}\n\n',
+        b"event: a\n\n",  # a name alone
+        b"\ndata: after an empty line\n\n",
+        b"event: x\ndata: 1\ndata: 2\n\n",  # three lines: the general path
+        b"data: a\n\n\n",
     ]
     for read in reads:
         assert metered.cut(read) == read

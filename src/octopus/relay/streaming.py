@@ -158,16 +158,19 @@ class _Metered(EventCutter):
     def cut(self, chunk: bytes) -> bytes:
         """The whole events `chunk` completes (b"" when none did), metered."""
         size, meter = len(chunk), self.meter
+        end = chunk.find(b"\n")
+        if 0 <= end < size - 3:  # a second line? (`event:` then `data:`: Anthropic, Responses)
+            end = chunk.find(b"\n", end + 1)
         if (
-            chunk.find(b"\n") == size - 2
+            end == size - 2
             and chunk[-1] == 10  # LF
             and not self._held
             and size <= self._limit
             and not meter.learning
         ):
-            # the usual paced read: one event of one line, nothing held, so no scan or count;
-            # it counts as one event even if CR-only line ends split it (only a hostile upstream
-            # mixes those in), which can only raise the estimate
+            # the usual paced read: one event of one or two lines, nothing held, so no scan or
+            # count; it counts as one event even if CR-only line ends split it (only a hostile
+            # upstream mixes those in), which can only raise the estimate
             ready = chunk
             extra = size - meter.envelope - meter.framing
             if extra > 0:
