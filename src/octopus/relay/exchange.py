@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from octopus.core.clock import Clock
+from octopus.core.deadlines import deadlines_of
 from octopus.errors import GatewayError, UpstreamProtocol, UpstreamTimeout
 from octopus.protocols import Codec
 from octopus.protocols import events as ev
@@ -58,11 +59,17 @@ async def guarded(
     """Send and read one attempt within its time, every failure mapped for the Attempts loop:
     a timeout or an upstream fault fails over, a client fault propagates as it is, and anything
     else (a codec that could not handle the answer) fails over as an unreadable answer."""
+    task = asyncio.current_task()
+    if task is None:  # not in a task: nothing to cancel at the deadline
+        return await work
+    limit = _Limit(task)
+    deadline = deadlines_of(task.get_loop()).call_later(seconds, limit.expire)
     try:
-        async with asyncio.timeout(seconds):
-            return await work
-    except TimeoutError:
-        raise UpstreamFailure(UpstreamTimeout(f"no {what} within {seconds:g}s")) from None
+        return await work
+    except asyncio.CancelledError:
+        if limit.expired and task.uncancel() <= limit.cancelling:  # our deadline, no other
+            raise UpstreamFailure(UpstreamTimeout(f"no {what} within {seconds:g}s")) from None
+        raise
     except UpstreamFailure:
         raise
     except GatewayError as exc:
@@ -73,6 +80,24 @@ async def guarded(
         log.exception("attempt on channel %s failed unexpectedly", target.channel.name)
         error = UpstreamProtocol(f"unreadable upstream answer ({type(exc).__name__})")
         raise UpstreamFailure(error) from exc
+    finally:
+        deadline.cancel()
+
+
+class _Limit:
+    """An attempt's time limit, as asyncio.timeout keeps it: the task is cancelled when it
+    expires, and the cancellation is told apart from others by the task's cancel count."""
+
+    __slots__ = ("cancelling", "expired", "task")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.cancelling = task.cancelling()
+        self.expired = False
+
+    def expire(self) -> None:
+        self.expired = True
+        self.task.cancel()
 
 
 @dataclass(slots=True)

@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
+from octopus.core.deadlines import deadlines_of
+
 
 class Keepalive:
     def __init__(
@@ -20,9 +22,10 @@ class Keepalive:
         self._payload = payload
         self._interval = interval
         self._loop = asyncio.get_running_loop()
+        self._deadlines = deadlines_of(self._loop)
         self.now = self._loop.time  # the clock `last` is read on
         self.last = self.now()  # when bytes last went out: the pump stores it after each write
-        self._handle = self._loop.call_at(self.last + interval, self._fire)
+        self._handle = self._deadlines.call_at(self.last + interval, self._fire)
         self._task: asyncio.Task[None] | None = None
 
     def _fire(self) -> None:
@@ -33,7 +36,7 @@ class Keepalive:
                 self._task = self._loop.create_task(self._send())
             self.last = now
             due = now + self._interval
-        self._handle = self._loop.call_at(due, self._fire)
+        self._handle = self._deadlines.call_at(due, self._fire)
 
     async def _send(self) -> None:
         with contextlib.suppress(Exception):  # the pump reports a broken client itself

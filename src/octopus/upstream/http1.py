@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import httptools
 
+from octopus.core.deadlines import Deadline, deadlines_of
 from octopus.errors import UpstreamConnect, UpstreamError, UpstreamProtocol, UpstreamTimeout
 from octopus.upstream.transport import Sink
 
@@ -40,6 +41,7 @@ class Http1Connection(asyncio.Protocol):
 
     def __init__(self, loop: asyncio.AbstractEventLoop, origin: tuple[str, str, int]) -> None:
         self.loop = loop
+        self.deadlines = deadlines_of(loop)
         self.origin = origin
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
@@ -65,7 +67,7 @@ class Http1Connection(asyncio.Protocol):
         self.pushed: list[bytes] = []  # this read's body pieces, for the sink once it is parsed
         self.pushed_size = 0  # bytes in `pushed`: a burst read goes on in bounded joins
         self.heard_at = 0.0  # loop time of the last bytes while pushing (the silence timer)
-        self._silence_timer: asyncio.TimerHandle | None = None
+        self._silence_timer: Deadline | None = None
         self.busy = False
         self.sent = False  # False: the upstream never saw this request, so it may go again
 
@@ -165,11 +167,11 @@ class Http1Connection(asyncio.Protocol):
             self.transport.write(data)
 
     async def wait(self, seconds: float) -> None:
-        """Until the parser made progress; TimeoutError when `seconds` pass in silence (a bare
-        timer, cheaper than an asyncio.timeout context per read)."""
+        """Until the parser made progress; TimeoutError when `seconds` pass in silence (a swept
+        deadline, cheaper than a loop timer or an asyncio.timeout context per read)."""
         waiter = self.loop.create_future()
         self.waiter = waiter
-        timer = self.loop.call_later(seconds, _expire, waiter)
+        timer = self.deadlines.call_later(seconds, _expire, waiter)
         try:
             await waiter
         finally:
@@ -182,7 +184,7 @@ class Http1Connection(asyncio.Protocol):
         waiter = self.loop.create_future()
         self.waiter, self.sink, self.held = waiter, sink, False
         self.heard_at = self.loop.time()
-        self._silence_timer = self.loop.call_at(
+        self._silence_timer = self.deadlines.call_at(
             self.heard_at + seconds, self._silence, waiter, seconds
         )
         try:
@@ -210,7 +212,7 @@ class Http1Connection(asyncio.Protocol):
         if self.loop.time() >= due:
             waiter.set_exception(TimeoutError())
         else:
-            self._silence_timer = self.loop.call_at(due, self._silence, waiter, seconds)
+            self._silence_timer = self.deadlines.call_at(due, self._silence, waiter, seconds)
 
     def take(self) -> bytes:
         """What is buffered, joined up to TAKE_MAX bytes (b"" when nothing is): a burst is handed

@@ -1,0 +1,110 @@
+"""Per-request deadlines that almost never fire, kept in buckets swept by one loop timer.
+
+A request arms several timers that are nearly always cancelled before they fire: the attempt's
+time limit, each wait on the upstream, the stream's keep-alive and silence checks. A uvloop
+timer costs about 2 µs to arm and cancel (a libuv handle each, closed through the loop); here a
+deadline is an entry in the bucket of its RESOLUTION-long slot, and one loop timer wakes for
+the earliest slot that holds any. A deadline fires at most RESOLUTION late, never early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import math
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+RESOLUTION = 0.005  # seconds: how late a deadline may fire
+
+
+class Deadline:
+    """One armed callback; `cancel` takes it out (a no-op once it fired or was cancelled)."""
+
+    __slots__ = ("_args", "_callback", "_owner", "slot")
+
+    def __init__(
+        self, owner: Deadlines, slot: int, callback: Callable[..., object], args: tuple[Any, ...]
+    ) -> None:
+        self._owner: Deadlines | None = owner
+        self.slot = slot
+        self._callback = callback
+        self._args = args
+
+    def cancel(self) -> None:
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            owner.forget(self)
+
+    def fire(self) -> None:
+        self._owner = None
+        self._callback(*self._args)
+
+
+class Deadlines:
+    """The deadlines of one event loop (`deadlines_of(loop)`)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._buckets: dict[int, dict[Deadline, None]] = {}  # slot -> its deadlines, in order
+        self._slots: list[int] = []  # heap of slots with a bucket (a cancelled one lingers)
+        self._armed: int | None = None  # the slot the loop timer wakes for
+        self._timer: asyncio.TimerHandle | None = None
+
+    def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> Deadline:
+        return self.call_at(self._loop.time() + delay, callback, *args)
+
+    def call_at(self, when: float, callback: Callable[..., object], *args: Any) -> Deadline:
+        """`callback(*args)` at loop time `when` or up to RESOLUTION after it."""
+        slot = math.ceil(when / RESOLUTION)
+        deadline = Deadline(self, slot, callback, args)
+        bucket = self._buckets.get(slot)
+        if bucket is None:
+            bucket = self._buckets[slot] = {}
+            heapq.heappush(self._slots, slot)
+            if self._armed is None or slot < self._armed:
+                self._arm(slot)
+        bucket[deadline] = None
+        return deadline
+
+    def forget(self, deadline: Deadline) -> None:
+        bucket = self._buckets.get(deadline.slot)
+        if bucket is not None:
+            bucket.pop(deadline, None)
+            if not bucket:
+                del self._buckets[deadline.slot]  # its slot leaves the heap when swept past
+
+    def pending(self) -> int:
+        return sum(len(bucket) for bucket in self._buckets.values())
+
+    def _arm(self, slot: int) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._armed = slot
+        self._timer = self._loop.call_at(slot * RESOLUTION, self._sweep)
+
+    def _sweep(self) -> None:
+        self._timer = self._armed = None
+        now, slots = self._loop.time(), self._slots
+        while slots and slots[0] * RESOLUTION <= now:
+            bucket = self._buckets.pop(heapq.heappop(slots), None)
+            for deadline in list(bucket or ()):
+                deadline.fire()
+        while slots and slots[0] not in self._buckets:  # emptied by cancels: no wake-up for them
+            heapq.heappop(slots)
+        if slots and self._armed is None:  # a callback may have armed an earlier slot already
+            self._arm(slots[0])
+
+
+_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Deadlines] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def deadlines_of(loop: asyncio.AbstractEventLoop) -> Deadlines:
+    """The loop's deadlines, made on first use (one sweep timer per loop, like its own timers)."""
+    found = _BY_LOOP.get(loop)
+    if found is None:
+        found = _BY_LOOP[loop] = Deadlines(loop)
+    return found
