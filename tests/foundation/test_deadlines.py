@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from octopus.core.deadlines import RESOLUTION, Deadlines, deadlines_of
+from octopus.core.deadlines import COARSE, RESOLUTION, Deadlines, deadlines_of
 
 LATE = 0.25  # a wide margin: the machines are shared and noisy
 
@@ -81,3 +81,28 @@ async def test_fired_then_cancelled_is_harmless_and_each_loop_has_its_own() -> N
     deadline.cancel()
     assert fired == [1]
     assert deadlines.pending() == 0
+
+
+async def test_deadlines_armed_and_cancelled_all_day_queue_few_slots() -> None:
+    """Every request arms limits of seconds and cancels them at once: the sweep's queue must not
+    grow with them (it once held a slot per arm, 20 MB in a 10-minute soak)."""
+    loop = asyncio.get_running_loop()
+    deadlines = Deadlines(loop)
+    for round_ in range(200):
+        for delay in (0.3, 15.0, 60.0, 300.0):
+            deadlines.call_later(delay, print).cancel()
+        if round_ % 20 == 0:
+            await asyncio.sleep(0.006)  # time moves on: a new fine slot now and then
+    assert deadlines.pending() == 0
+    assert deadlines.queued() <= 4 * 11
+
+
+async def test_a_far_deadline_fires_late_by_at_most_a_coarse_slot() -> None:
+    loop = asyncio.get_running_loop()
+    deadlines = Deadlines(loop)
+    fired: list[float] = []
+    when = loop.time() + 1.0
+    deadlines.call_at(when, lambda: fired.append(loop.time()))
+    await asyncio.sleep(1.0 + COARSE * RESOLUTION + LATE)
+    assert len(fired) == 1
+    assert when <= fired[0] < when + COARSE * RESOLUTION + LATE

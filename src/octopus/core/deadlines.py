@@ -3,8 +3,10 @@
 A request arms several timers that are nearly always cancelled before they fire: the attempt's
 time limit, each wait on the upstream, the stream's keep-alive and silence checks. A uvloop
 timer costs about 2 µs to arm and cancel (a libuv handle each, closed through the loop); here a
-deadline is an entry in the bucket of its RESOLUTION-long slot, and one loop timer wakes for
-the earliest slot that holds any. A deadline fires at most RESOLUTION late, never early.
+deadline is an entry in the bucket of its slot, and one loop timer wakes for the earliest slot
+that holds any. A deadline fires never early, and at most RESOLUTION late, or COARSE slots late
+when it was armed FAR or more ahead (a time limit of seconds, a keep-alive): the slots queued
+for the sweep then stay few, however many deadlines come and go.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-RESOLUTION = 0.005  # seconds: how late a deadline may fire
+RESOLUTION = 0.005  # seconds: one slot, how late a near deadline may fire
+COARSE = 20  # slots (0.1 s): how late a far one may fire
+FAR = 1.0  # seconds ahead
 
 
 class Deadline:
@@ -48,21 +52,31 @@ class Deadlines:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._buckets: dict[int, dict[Deadline, None]] = {}  # slot -> its deadlines, in order
-        self._slots: list[int] = []  # heap of slots with a bucket (a cancelled one lingers)
+        self._slots: list[int] = []  # heap of slots to sweep (one emptied by cancels lingers)
+        self._queued: set[int] = set()  # what `_slots` holds: each slot is queued once
         self._armed: int | None = None  # the slot the loop timer wakes for
         self._timer: asyncio.TimerHandle | None = None
 
     def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> Deadline:
-        return self.call_at(self._loop.time() + delay, callback, *args)
+        return self._add(self._loop.time() + delay, delay >= FAR, callback, args)
 
     def call_at(self, when: float, callback: Callable[..., object], *args: Any) -> Deadline:
-        """`callback(*args)` at loop time `when` or up to RESOLUTION after it."""
+        """`callback(*args)` at loop time `when`, never before (see the module's lateness)."""
+        return self._add(when, when - self._loop.time() >= FAR, callback, args)
+
+    def _add(
+        self, when: float, far: bool, callback: Callable[..., object], args: tuple[Any, ...]
+    ) -> Deadline:
         slot = math.ceil(when / RESOLUTION)
+        if far:
+            slot = -(-slot // COARSE) * COARSE  # up to a coarse slot
         deadline = Deadline(self, slot, callback, args)
         bucket = self._buckets.get(slot)
         if bucket is None:
             bucket = self._buckets[slot] = {}
-            heapq.heappush(self._slots, slot)
+            if slot not in self._queued:
+                self._queued.add(slot)
+                heapq.heappush(self._slots, slot)
             if self._armed is None or slot < self._armed:
                 self._arm(slot)
         bucket[deadline] = None
@@ -78,6 +92,10 @@ class Deadlines:
     def pending(self) -> int:
         return sum(len(bucket) for bucket in self._buckets.values())
 
+    def queued(self) -> int:
+        """Slots waiting for the sweep (bounded by the slots in reach, not by the deadlines)."""
+        return len(self._slots)
+
     def _arm(self, slot: int) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -88,11 +106,12 @@ class Deadlines:
         self._timer = self._armed = None
         now, slots = self._loop.time(), self._slots
         while slots and slots[0] * RESOLUTION <= now:
-            bucket = self._buckets.pop(heapq.heappop(slots), None)
-            for deadline in list(bucket or ()):
+            slot = heapq.heappop(slots)
+            self._queued.discard(slot)
+            for deadline in list(self._buckets.pop(slot, None) or ()):
                 deadline.fire()
         while slots and slots[0] not in self._buckets:  # emptied by cancels: no wake-up for them
-            heapq.heappop(slots)
+            self._queued.discard(heapq.heappop(slots))
         if slots and self._armed is None:  # a callback may have armed an earlier slot already
             self._arm(slots[0])
 
