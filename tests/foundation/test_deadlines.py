@@ -4,10 +4,12 @@ in order, re-armed for an earlier one, nothing left behind."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 
 import pytest
 
-from octopus.core.deadlines import COARSE, RESOLUTION, Deadlines, deadlines_of
+from octopus.core.deadlines import COARSE, RESOLUTION, Deadline, Deadlines, deadlines_of
 
 LATE = 0.25  # a wide margin: the machines are shared and noisy
 
@@ -101,3 +103,31 @@ async def test_deadlines_armed_and_cancelled_all_day_queue_few_slots() -> None:
             await asyncio.sleep(0.006)  # time moves on: a new fine slot now and then
     assert deadlines.pending() == 0
     assert deadlines.queued() <= 4 * 11
+
+
+async def test_a_spent_deadline_lets_go_of_its_callback() -> None:
+    """An owner keeping its own deadline (a bound method of its own) must not be a cycle."""
+
+    class Owner:
+        deadline: Deadline | None = None
+        ticked = False
+
+        def tick(self) -> None:
+            self.ticked = True
+
+    deadlines = Deadlines(asyncio.get_running_loop())
+    gc.disable()  # freed by reference counts alone, or it was a cycle
+    try:
+        for delay in (10.0, 0.0):  # cancelled, then fired
+            owner = Owner()
+            seen = weakref.ref(owner)
+            owner.deadline = deadlines.call_later(delay, owner.tick)
+            if delay:
+                owner.deadline.cancel()
+            else:
+                await asyncio.sleep(RESOLUTION + LATE)
+                assert owner.ticked
+            del owner
+            assert seen() is None, delay
+    finally:
+        gc.enable()

@@ -40,10 +40,22 @@ class Deadline:
         owner, self._owner = self._owner, None
         if owner is not None:
             owner.forget(self)
+        self._drop()
 
     def fire(self) -> None:
         self._owner = None
-        self._callback(*self._args)
+        callback, args = self._callback, self._args
+        self._drop()
+        callback(*args)
+
+    def _drop(self) -> None:
+        """Let go of the callback, as a loop's timer handle does: an owner that keeps its
+        deadline (a bound method of its own) would otherwise be a reference cycle."""
+        self._callback, self._args = _nothing, ()
+
+
+def _nothing() -> None:
+    """A spent deadline's callback."""
 
 
 class Deadlines:
