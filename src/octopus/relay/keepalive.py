@@ -1,4 +1,4 @@
-"""Keep-alives during upstream silence, from one re-armed timer per stream.
+"""Keep-alives during upstream silence, from one re-armed deadline per stream (core/deadlines).
 
 The pump only records when bytes last went out (a float store in `last`); a timer checks that
 stamp every `interval` and writes the client codec's keep-alive when the stream has been quiet

@@ -1,8 +1,8 @@
 """One upstream HTTP/1.1 connection as an asyncio protocol, parsed by httptools (llhttp).
 
 It carries one exchange at a time: `begin` writes a request, the parser fills the status, the
-headers and a body buffer, and the reader waits on one future at a time (a timer per wait, no
-task). Reading pauses while more than HIGH_WATER bytes wait unread, so a slow client bounds
+headers and a body buffer, and the reader waits on one future at a time (a swept deadline per
+wait, no task). Reading pauses while more than HIGH_WATER bytes wait unread, so a slow client bounds
 the memory a fast upstream can fill.
 
 A streamed body can instead be pushed: while a sink is attached, the body pieces of each read
