@@ -131,3 +131,24 @@ async def test_a_spent_deadline_lets_go_of_its_callback() -> None:
             assert seen() is None, delay
     finally:
         gc.enable()
+
+
+async def test_a_failing_callback_is_reported_and_the_sweep_goes_on() -> None:
+    loop = asyncio.get_running_loop()
+    deadlines = Deadlines(loop)
+    reported: list[object] = []
+    loop.set_exception_handler(lambda _, context: reported.append(context["exception"]))
+    fired: list[str] = []
+
+    def broken() -> None:
+        raise ValueError("broken callback")
+
+    try:
+        deadlines.call_later(0.01, broken)
+        deadlines.call_later(0.01, fired.append, "same slot")
+        deadlines.call_later(0.05, fired.append, "later")
+        await asyncio.sleep(0.05 + LATE)
+    finally:
+        loop.set_exception_handler(None)
+    assert fired == ["same slot", "later"]
+    assert [type(exc) for exc in reported] == [ValueError]

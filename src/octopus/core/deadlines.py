@@ -108,6 +108,16 @@ class Deadlines:
         """Slots waiting for the sweep (bounded by the slots in reach, not by the deadlines)."""
         return len(self._slots)
 
+    def _fire(self, deadline: Deadline) -> None:
+        """One callback; a failing one is reported as the loop reports its own callbacks', and
+        the sweep goes on (the other deadlines of its slot, the next wake-up)."""
+        try:
+            deadline.fire()
+        except Exception as exc:
+            self._loop.call_exception_handler(
+                {"message": "a deadline's callback failed", "exception": exc}
+            )
+
     def _arm(self, slot: int) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -121,7 +131,7 @@ class Deadlines:
             slot = heapq.heappop(slots)
             self._queued.discard(slot)
             for deadline in list(self._buckets.pop(slot, None) or ()):
-                deadline.fire()
+                self._fire(deadline)
         while slots and slots[0] not in self._buckets:  # emptied by cancels: no wake-up for them
             self._queued.discard(heapq.heappop(slots))
         if slots and self._armed is None:  # a callback may have armed an earlier slot already
