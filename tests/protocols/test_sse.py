@@ -86,6 +86,13 @@ WHOLE = [
     b"data: a\rb\n\n",  # a CR ends a line: not the one-line shortcut
     b"data: a\n\r\n",
     b"data: [DONE]\n\n",
+    b"event: a\ndata: x\ny\n\n",  # a line of its own after the data line
+    b"event: a\r\ndata: 1\n\n",
+    b"event: a\ndata: 1\n\nevent: b\ndata: 2\n\n",
+    b"event: a\ndata: 1\n\nevent: b\nid: 9\n\n",
+    b"data: 1\nevent: a\n\n",
+    b"data: 1\n\ndata: 2\nid: 9\n\n",
+    b"data: 1\n\ndata:2\n\n",
 ]
 
 

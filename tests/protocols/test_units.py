@@ -273,3 +273,59 @@ def test_stop_reasons_both_ways(fmt):
             )
         )
         assert streamed.stop_reason == expected, stop
+
+
+def test_coalesced_joins_each_run_of_deltas_to_one_block():
+    events: list[ev.Event] = [
+        ev.MessageStart("m1"),
+        ev.BlockStart(0, c.Reasoning()),
+        ev.ReasoningDelta(0, "th"),
+        ev.ReasoningDelta(0, "ink"),
+        ev.BlockStop(0),
+        ev.BlockStart(1, c.Text("")),
+        ev.TextDelta(1, "a"),
+        ev.TextDelta(1, "b"),
+        ev.TextDelta(1, "c"),
+        ev.BlockStart(2, c.ToolCall("t", "f", "")),
+        ev.ArgumentsDelta(2, '{"x"'),
+        ev.ArgumentsDelta(2, ":1}"),
+        ev.TextDelta(1, "d"),  # another block in between: a run of its own
+        ev.ReasoningDelta(1, "e"),  # same block, another kind: not joined to the text
+        ev.MessageDelta("end"),
+    ]
+    assert ev.coalesced(events) == [
+        ev.MessageStart("m1"),
+        ev.BlockStart(0, c.Reasoning()),
+        ev.ReasoningDelta(0, "think"),
+        ev.BlockStop(0),
+        ev.BlockStart(1, c.Text("")),
+        ev.TextDelta(1, "abc"),
+        ev.BlockStart(2, c.ToolCall("t", "f", "")),
+        ev.ArgumentsDelta(2, '{"x":1}'),
+        ev.TextDelta(1, "d"),
+        ev.ReasoningDelta(1, "e"),
+        ev.MessageDelta("end"),
+    ]
+    lone: list[ev.Event] = [ev.TextDelta(0, "a"), ev.BlockStop(0)]
+    assert ev.coalesced(lone) == lone
+    assert ev.coalesced(lone)[0] is lone[0]  # nothing to join: the same event goes on
+
+
+@pytest.mark.parametrize("fmt", list(WireFormat))
+def test_a_coalesced_stream_folds_to_the_same_response(fmt):
+    """Joining runs changes how many events carry the text, never what they fold to."""
+    pieces = ["Hel", "lo, ", "wor", "ld"]
+    events: list[ev.Event] = [ev.MessageStart("m1"), ev.BlockStart(0, c.Text(""))]
+    events += [ev.TextDelta(0, p) for p in pieces]
+    events += [ev.BlockStop(0), ev.MessageDelta("end", usage=c.Usage(3, 4)), ev.MessageStop()]
+    whole, joined = ev.Accumulator(), ev.Accumulator()
+    whole.feed_all(events)
+    joined.feed_all(ev.coalesced(events))
+    assert joined.result() == whole.result()
+    encoder = get_codec(fmt).stream_encoder("m")
+    wire = [e for event in ev.coalesced(events) for e in encoder.feed(event)]
+    wire += encoder.close()
+    decoder = get_codec(fmt).stream_decoder()
+    back = ev.Accumulator()
+    back.feed_all([e for sse in wire for e in decoder.feed(sse)] + decoder.close())
+    assert [b.text for b in back.result().content if isinstance(b, c.Text)] == ["Hello, world"]

@@ -50,26 +50,33 @@ async def sdk_text(protocol: str, url: str, key: str, model: str = "m") -> str:
 
 async def sdk_stream_text(protocol: str, url: str, key: str, model: str = "m") -> str:
     """The streamed answer's text, assembled from the SDK's own stream events."""
+    return "".join(await sdk_stream_pieces(protocol, url, key, model))
+
+
+async def sdk_stream_pieces(protocol: str, url: str, key: str, model: str = "m") -> list[str]:
+    """The text of each of the SDK's stream events that carried text, in order."""
     if protocol == "openai":
         async with _openai(url, key) as client:
             stream = await client.chat.completions.create(
                 model=model, messages=MESSAGES, stream=True
             )
-            return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+            return [c.choices[0].delta.content or "" async for c in stream if _chat_text(c)]
     if protocol == "responses":
         async with _openai(url, key) as client:
             events = await client.responses.create(model=model, input="hi", stream=True)
-            return "".join(
-                [e.delta async for e in events if e.type == "response.output_text.delta"]
-            )
+            return [e.delta async for e in events if e.type == "response.output_text.delta"]
     if protocol == "anthropic":
         claude = _anthropic(url, key)
         async with (
             claude,
             claude.messages.stream(model=model, max_tokens=16, messages=MESSAGES) as s,
         ):
-            return "".join([t async for t in s.text_stream])
+            return [t async for t in s.text_stream]
     async with httpx.AsyncClient(timeout=20) as http:
         aio = gemini_client(url, key, http).aio
         chunks = await aio.models.generate_content_stream(model=model, contents="hi")
-        return "".join([c.text or "" async for c in chunks])
+        return [c.text async for c in chunks if c.text]
+
+
+def _chat_text(chunk: Any) -> bool:
+    return bool(chunk.choices and chunk.choices[0].delta.content)

@@ -8,9 +8,10 @@ import pytest
 from octopus.protocols import WireFormat
 from octopus.relay.exchange import ExchangeLimits
 from octopus.relay.service import RelayLimits
+from tests.fakes import payloads
 from tests.fakes.gateway import World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault
-from tests.relay.clients import PROTOCOLS, sdk_stream_text, sdk_text
+from tests.relay.clients import PROTOCOLS, sdk_stream_pieces, sdk_stream_text, sdk_text
 
 FORMATS = {
     "openai": WireFormat.OPENAI_CHAT,
@@ -110,3 +111,36 @@ async def test_unconvertible_request_is_a_client_error(fake: FakeUpstream, world
         assert resp.json()["error"]["type"] == "invalid_request_error"
         assert gw.sink.records[0].attempts[0].outcome == "rejected"
     assert fake.received == []
+
+
+BURST_PAIRS = [
+    ("anthropic", WireFormat.OPENAI_CHAT),
+    ("openai", WireFormat.ANTHROPIC),
+    ("openai", WireFormat.GEMINI),
+    ("responses", WireFormat.ANTHROPIC),
+    ("gemini", WireFormat.OPENAI_RESPONSES),
+]
+
+
+@pytest.mark.parametrize(
+    ("protocol", "kind"), BURST_PAIRS, ids=[f"{p}->{k.value}" for p, k in BURST_PAIRS]
+)
+async def test_events_read_together_leave_together(
+    fake: FakeUpstream, world: World, protocol: str, kind: WireFormat
+) -> None:
+    """An upstream that writes a whole stream at once: its text deltas are joined into fewer
+    client events, the text and the usage exactly as the upstream sent them."""
+    pieces = [f"piece {i} " for i in range(60)]
+    events = list(payloads.stream_events(kind, "up-model", pieces))
+    fake.script("c1", Fault(wire=[b"".join(events)]))
+    world.channels.append(channel(fake, 1, kind))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    async with serve_relay(world) as gw:
+        got = await sdk_stream_pieces(protocol, gw.url, key)
+        records = gw.sink.records
+    assert "".join(got) == "".join(pieces)
+    assert len(got) < len(pieces) // 2  # a read holds many events: each run went out as one
+    assert records[0].status == "success"
+    assert (records[0].usage.input, records[0].usage.output) == (11, 7)
+    assert not records[0].usage.estimated

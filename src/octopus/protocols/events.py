@@ -198,3 +198,39 @@ def _block_events(index: int, block: c.Block) -> list[Event]:
             return [*out, BlockStop(index)]
         case _:  # images and tool results never appear in model output
             return []
+
+
+Piece = TextDelta | ReasoningDelta | ArgumentsDelta
+_PIECES = (TextDelta, ReasoningDelta, ArgumentsDelta)
+
+
+def coalesced(events: list[Event]) -> list[Event]:
+    """`events` with each run of same-kind deltas to one block joined into one delta.
+
+    What one upstream read brought arrives together anyway: the client gets one event per run
+    instead of one per upstream event, and the stream encoder works once per run.
+    """
+    out: list[Event] = []
+    head: Piece | None = None  # the run's first delta, last in `out`
+    texts: list[str] = []
+    for event in events:
+        if isinstance(event, _PIECES):
+            text = event.json if isinstance(event, ArgumentsDelta) else event.text
+            if head is not None and type(head) is type(event) and head.index == event.index:
+                texts.append(text)
+                continue
+            _close_run(out, head, texts)
+            head, texts = event, [text]
+        elif head is not None:
+            _close_run(out, head, texts)
+            head = None
+        out.append(event)
+    _close_run(out, head, texts)
+    return out
+
+
+def _close_run(out: list[Event], head: Piece | None, texts: list[str]) -> None:
+    """Replace the run's first delta (last in `out`) by one holding the whole run's text."""
+    if head is None or len(texts) < 2:
+        return
+    out[-1] = type(head)(head.index, "".join(texts))

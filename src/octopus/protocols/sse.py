@@ -9,7 +9,6 @@ import msgspec
 KEEPALIVE = b": keep-alive\n\n"
 # Per-event tests use `data.find(x) >= 0`, not `x in data`: bytes.__contains__ first tries its
 # argument as an integer and raises and discards a TypeError each time (about twice the cost).
-_SHORT_STARTS = (b"data: ", b"event: ")  # the pieces the whole-event shortcut may parse
 
 
 class SseEventTooLarge(ValueError):
@@ -80,41 +79,62 @@ class SseParser:
         return events
 
     def _whole_data_events(self, chunk: bytes) -> list[SseEvent] | None:
-        """The usual piece between events, each event one `data: ...` line, maybe after one
-        `event: ...` line (Anthropic, Responses), parsed without the line machinery; None for
-        anything else (the general path decides)."""
-        size = len(chunk)
+        """The usual piece between events, each event one `data: ...` line, every one of them
+        after one `event: ...` line (Anthropic, Responses) or none (OpenAI, Gemini), parsed
+        with one split and one count instead of the line machinery; None for anything else
+        (the general path decides)."""
+        size, end = len(chunk), chunk.find(b"\n")
         if (  # one `data:` line and its blank line, the usual paced read: no split at all
-            chunk.find(b"\n") == size - 2
+            end == size - 2
             and chunk[-1] == 10  # LF
             and chunk.startswith(b"data: ")
             and chunk.find(b"\r") < 0
             and size - 7 <= self._max  # the data and its line end, as the general path counts
         ):
             return [SseEvent(chunk[6:-2], "", self._id)]
-        if (
-            not chunk.endswith(b"\n\n")
-            or not chunk.startswith(_SHORT_STARTS)
-            or chunk.find(b"\r") >= 0
+        if (  # one `event:` line, one `data:` line and the blank line: a paced named event
+            0 <= end < size - 3
+            and chunk.find(b"\n", end + 1) == size - 2
+            and chunk[-1] == 10  # LF
+            and chunk.startswith(b"event: ")
+            and chunk.startswith(b"data: ", end + 1)
+            and chunk.find(b"\r") < 0
+            and size - end - 8 <= self._max  # as above
         ):
+            return [SseEvent(chunk[end + 7 : -2], _event_name(chunk[:end]), self._id)]
+        if not chunk.endswith(b"\n\n") or chunk.find(b"\r") >= 0:
             return None
+        if chunk.startswith(b"data: "):
+            return self._data_events(chunk)
+        if chunk.startswith(b"event: "):
+            return self._named_events(chunk)
+        return None
+
+    def _data_events(self, chunk: bytes) -> list[SseEvent] | None:
+        """Events of a `data:` line each, or None."""
+        datas = chunk[6:-2].split(b"\n\ndata: ")
+        if chunk.count(b"\n") != 2 * len(datas):  # some event has a line of its own
+            return None
+        if max(map(len, datas)) >= self._max:  # the data and its line end, as the general path
+            raise SseEventTooLarge(f"an SSE event exceeded {self._max} bytes")
         ident = self._id
+        return [SseEvent(data, "", ident) for data in datas]
+
+    def _named_events(self, chunk: bytes) -> list[SseEvent] | None:
+        """Events of an `event:` line and a `data:` line each, or None."""
+        parts = chunk[:-2].split(b"\n\n")
+        if chunk.count(b"\n") != 3 * len(parts):  # not one line break inside each event
+            return None
+        ident, most = self._id, self._max - 1  # the data and its line end, as the general path
         events: list[SseEvent] = []
-        for part in chunk[:-2].split(b"\n\n"):
-            if part[:6] == b"data: ":
-                name, data = "", part[6:]
-            elif part[:7] == b"event: ":
-                cut = part.find(b"\n", 7)
-                if cut < 0 or part[cut + 1 : cut + 7] != b"data: ":
-                    return None
-                name, data = part[7:cut].decode("utf-8", "replace"), part[cut + 7 :]
-            else:
+        for part in parts:
+            head, sep, data = part.partition(b"\ndata: ")
+            # each holds the break before its data line, so it holds no other
+            if not sep or not head.startswith(b"event: "):
                 return None
-            if data.find(b"\n") >= 0:  # a line of its own inside the event
-                return None
-            if len(data) + 1 > self._max:  # the data and its line end, as the general path counts
+            if len(data) > most:
                 raise SseEventTooLarge(f"an SSE event exceeded {self._max} bytes")
-            events.append(SseEvent(data, name, ident))
+            events.append(SseEvent(data, _event_name(head), ident))
         return events
 
     @property
@@ -177,6 +197,12 @@ def encode_event(event: SseEvent) -> bytes:
         return head + b"data: " + event.data + b"\n\n"
     lines = b"".join(b"data: " + part + b"\n" for part in event.data.split(b"\n"))
     return head + lines + b"\n"
+
+
+@functools.lru_cache(maxsize=256)
+def _event_name(line: bytes) -> str:
+    """The name an `event: <name>` line gives: a stream repeats a handful of names."""
+    return line[7:].decode("utf-8", "replace")
 
 
 @functools.lru_cache(maxsize=256)

@@ -332,6 +332,8 @@ class ConvertedStream:
         """The client-format bytes of `events` (b"" when they make none), metered."""
         sse: list[SseEvent] = []
         out = self.out
+        if len(events) > 1:  # a read of several events: each run of deltas goes out as one
+            events = ev.coalesced(events)
         for event in events:
             if type(event) is ev.TextDelta:  # the usual event: no further checks
                 out.output_size += len(event.text)

@@ -33,20 +33,22 @@ class GeminiStreamDecoder:
         self._partial: dict[str, Any] | None = None  # arguments of a call streamed by partialArgs
 
     def feed(self, event: SseEvent) -> list[ev.Event]:
-        if self._finished or not event.data.strip():
+        data = event.data
+        if self._finished or (data[:1] != b"{" and not data.strip()):  # a chunk needs no strip
             return []
         try:
-            chunk = _CHUNK.decode(event.data)
+            chunk = _CHUNK.decode(data)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return self._fail(ev.StreamError("unreadable chunk from upstream", 502, "upstream"))
         if chunk.error is not None:
             return self._fail(ev.StreamError.from_error(in_band_error(chunk.error)))
-        out = self._start(chunk)
+        out = [] if self._started else self._start(chunk)
         if chunk.usage_metadata is not None:
             self._usage = decode_usage(chunk.usage_metadata)
-        candidate = next(iter(chunk.candidates or []), None)
+        candidate = chunk.candidates[0] if chunk.candidates else None
         if candidate is not None:
-            for part in (candidate.content or w.Content()).parts or []:
+            content = candidate.content
+            for part in (content.parts if content is not None else None) or ():
                 out += self._part(part)
             if candidate.finish_reason:
                 out += self._finish(stop_of(candidate.finish_reason, self._calls))
@@ -67,8 +69,6 @@ class GeminiStreamDecoder:
         return [ev.MessageStop()]
 
     def _start(self, chunk: w.Response) -> list[ev.Event]:
-        if self._started:
-            return []
         self._started = True
         return [ev.MessageStart(chunk.response_id or "", chunk.model_version or "")]
 
@@ -76,26 +76,28 @@ class GeminiStreamDecoder:
         if part.function_call is not None:
             return self._signature(part) + self._call(part.function_call)
         if part.thought:
-            out = self._run("reasoning", c.Reasoning(), part.text or "")
+            out = self._run("reasoning", part.text or "")
             if part.thought_signature and self._open is not None:
                 out.append(ev.OpaqueDelta(self._open, c.OpaqueState(FMT, part.thought_signature)))
             return out
         if part.text is not None:
-            return self._signature(part) + self._run("text", c.Text(""), part.text)
+            if part.thought_signature:
+                return self._signature(part) + self._run("text", part.text)
+            return self._run("text", part.text)
         return []
 
-    def _run(self, kind: str, shell: c.Block, text: str) -> list[ev.Event]:
+    def _run(self, kind: str, text: str) -> list[ev.Event]:
         """Text and thoughts come in runs: a run stays one block until the kind changes."""
         if not text:
             return []
-        out: list[ev.Event] = []
         index = self._open
-        if index is None or self._open_kind != kind:
-            out += self._close()
-            index = self._new(kind)
-            out.append(ev.BlockStart(index, shell))
-        delta = ev.TextDelta(index, text) if kind == "text" else ev.ReasoningDelta(index, text)
-        return [*out, delta]
+        if index is not None and self._open_kind == kind:  # the usual delta: the run goes on
+            return [ev.TextDelta(index, text) if kind == "text" else ev.ReasoningDelta(index, text)]
+        out = self._close()
+        index = self._new(kind)
+        if kind == "text":
+            return [*out, ev.BlockStart(index, c.Text("")), ev.TextDelta(index, text)]
+        return [*out, ev.BlockStart(index, c.Reasoning()), ev.ReasoningDelta(index, text)]
 
     def _signature(self, part: w.Part) -> list[ev.Event]:
         """A signature on a non-thought part becomes an empty reasoning block before it."""
