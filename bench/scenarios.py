@@ -121,7 +121,7 @@ def _why(answer: lc.Answer, call: lc.Call) -> str:
     if answer.error:
         return answer.error
     body = bytes(answer.body)
-    found = body.count(b'"tok')
+    found = len(lc.tokens(body))
     return f"status {answer.status}, {found}/{call.events} events: {body[-160:]!r}"
 
 

@@ -118,3 +118,27 @@ def test_a_whole_event_over_the_bound_is_refused_on_the_shortcut_too() -> None:
     assert SseParser(max_event_size=11).feed(named) == [SseEvent(b"0123456789", "x")]
     with pytest.raises(SseEventTooLarge):
         SseParser(max_event_size=10).feed(named)
+
+
+STREAMS = {
+    "openai": b"".join(b'data: {"n":%d,"t":"tok %d"}\n\n' % (i, i) for i in range(12))
+    + b"data: [DONE]\n\n",
+    "anthropic": b"".join(b'event: content_block_delta\ndata: {"n":%d}\n\n' % i for i in range(12)),
+    "mixed": b"event: a\ndata: 1\n\n: ping\n\ndata: 2\ndata: 3\n\nid: 4\ndata: 5\n\n"
+    b"event: b\ndata: 6\n\ndata: 7\n\n",
+    "crlf inside": b"data: 1\n\ndata: 2\r\n\r\ndata: 3\n\nevent: x\r\ndata: 4\n\n",
+}
+
+
+@pytest.mark.parametrize("raw", list(STREAMS.values()), ids=list(STREAMS))
+def test_pieces_cut_anywhere_parse_as_byte_by_byte(raw: bytes) -> None:
+    """Reads cut at any size (inside a line, between CR and LF, between the two line ends of a
+    blank line) give the events and the state of a byte-by-byte parse, at every cut pair."""
+    slow = SseParser()
+    expected = [e for i in range(len(raw)) for e in slow.feed(raw[i : i + 1])] + slow.close()
+    for first in range(1, len(raw)):
+        for second in range(first, len(raw), 7):
+            parser = SseParser()
+            pieces = (raw[:first], raw[first:second], raw[second:])
+            got = [e for piece in pieces for e in parser.feed(piece)] + parser.close()
+            assert got == expected, (first, second)

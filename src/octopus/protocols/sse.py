@@ -44,8 +44,36 @@ class SseParser:
     def feed(self, chunk: bytes) -> list[SseEvent]:
         if not (self._partial or self._data or self._event or self._cr):
             whole = self._whole_data_events(chunk)
+            return whole if whole is not None else self._split(chunk)
+        first = self._first_boundary(chunk)
+        if 0 < first < len(chunk):  # the event in progress ends here: the rest starts clean
+            return self._lines(chunk[:first]) + self._split(chunk[first:])
+        return self._lines(chunk)
+
+    def _split(self, chunk: bytes) -> list[SseEvent]:
+        """A piece that starts an event and may end inside one (a read cut at any size): its
+        whole events through the shortcut, the unfinished rest through the line machinery."""
+        cut = chunk.rfind(b"\n\n") + 2
+        if 2 <= cut < len(chunk) and chunk.find(b"\r") < 0:
+            whole = self._whole_data_events(chunk[:cut])
             if whole is not None:
-                return whole
+                return whole + self._lines(chunk[cut:])
+        return self._lines(chunk)
+
+    def _first_boundary(self, chunk: bytes) -> int:
+        """Where the event in progress ends in `chunk` (after its blank line); 0 when unknown
+        here (CR in play, or no blank line)."""
+        if self._cr or chunk.find(b"\r") >= 0:
+            return 0
+        if not self._partial and chunk[:1] == b"\n":  # its last line ended in the piece before
+            return 1
+        at = chunk.find(b"\n\n")
+        return at + 2 if at >= 0 else 0
+
+    def _lines(self, chunk: bytes) -> list[SseEvent]:
+        """The general path: any piece, any line ends, any state."""
+        if not chunk:  # nothing to parse: it must not forget a CR waiting for its LF
+            return []
         if self._cr and chunk[:1] == b"\n":
             chunk = chunk[1:]
         if chunk.find(b"\r") >= 0:

@@ -26,10 +26,11 @@ class MessagesStreamDecoder:
         self._usage = w.Usage()
 
     def feed(self, event: SseEvent) -> list[ev.Event]:
-        if self._finished or not event.data.strip():
+        raw = event.data
+        if self._finished or (raw[:1] != b"{" and not raw.strip()):  # an event needs no strip
             return []
         try:
-            data = _EVENT.decode(event.data)
+            data = _EVENT.decode(raw)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return self._fail(ev.StreamError("unreadable event from upstream", 502, "upstream"))
         handler = _HANDLERS.get(data.type)

@@ -43,7 +43,7 @@ class ChatStreamDecoder:
         out = [] if self._started else self._start(chunk)
         for choice in chunk.choices or ():
             if choice.index == 0:
-                out += self._choice(choice)
+                self._choice(choice, out)
         if chunk.usage is not None:
             out.append(ev.MessageDelta(usage=decode_usage(chunk.usage)))
         return out
@@ -61,25 +61,25 @@ class ChatStreamDecoder:
         self._started = True
         return [ev.MessageStart(chunk.id or "", chunk.model or "", chunk.created or 0)]
 
-    def _choice(self, choice: w.ChunkChoice) -> list[ev.Event]:
-        out: list[ev.Event] = []
-        delta = choice.delta or w.Delta()
-        reasoning = delta.reasoning_content or delta.reasoning
-        if reasoning:
-            out += self._ensure("reasoning", c.Reasoning())
-            out.append(ev.ReasoningDelta(self._next - 1, reasoning))
-        text = delta.content or delta.refusal
-        if text:
-            if self._open is None or self._open_kind != "text":
-                out += self._ensure("text", c.Text(""))
-            out.append(ev.TextDelta(self._next - 1, text))
-        for call in delta.tool_calls or ():
-            out += self._tool_call(call)
+    def _choice(self, choice: w.ChunkChoice, out: list[ev.Event]) -> None:
+        """The events of the first choice's delta, appended to `out`."""
+        delta = choice.delta
+        if delta is not None:
+            reasoning = delta.reasoning_content or delta.reasoning
+            if reasoning:
+                out += self._ensure("reasoning", c.Reasoning())
+                out.append(ev.ReasoningDelta(self._next - 1, reasoning))
+            text = delta.content or delta.refusal
+            if text:
+                if self._open is None or self._open_kind != "text":
+                    out += self._ensure("text", c.Text(""))
+                out.append(ev.TextDelta(self._next - 1, text))
+            for call in delta.tool_calls or ():
+                out += self._tool_call(call)
         if choice.finish_reason:
             out += self._close_open()
             self._stop = FINISH_IN.get(choice.finish_reason, "end")
             out.append(ev.MessageDelta(stop_reason=self._stop))
-        return out
 
     def _tool_call(self, call: w.ToolCallDelta) -> list[ev.Event]:
         out: list[ev.Event] = []
