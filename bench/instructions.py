@@ -6,6 +6,9 @@ process executes in user space, and counts only while a load runs (`callgrind_co
 STREAMS concurrent OpenAI streams of 10 events, then of 50 events, 20 ms apart, then PLAIN
 non-stream requests, ROUNDS times (the median is kept). Per event = (count(50) - count(10)) /
 (STREAMS x 40); per stream = count(10) / STREAMS - 10 x per event: the request's own work.
+Many events per read: streams of 10 and 210 events the upstream writes at once, for each
+path the target serves (passthrough; the gateway also the three conversions of the burst
+scenario), per event as above.
 The kernel's share (sockets, wake-ups) is not in these counts. The configuration poll is
 slowed to once an hour; other background work inside a window is counted: hence the rounds.
 Targets: python-floor, gateway (request logging on), gateway-nolog. Not part of `all`.
@@ -31,6 +34,7 @@ STREAMS = 20  # few enough that a target slowed ~50x by valgrind still reads one
 PLAIN = 40
 ROUNDS = 3
 SHORT, LONG = 10, 50
+BURST_SHORT, BURST_LONG = 10, 210  # events written at once (many per read), as the burst scenario
 PACE_MS = 20
 TOP = 15  # functions listed for the gateway, by their own instructions
 # the configuration poll (every 2 s, ~3.6 M instructions) would land in some windows and not in
@@ -47,6 +51,7 @@ class Counts:
     per_event: float = 0.0
     per_request: float = 0.0  # non-stream
     top: list[tuple[int, str]] = field(default_factory=list)  # (instructions, function)
+    burst: dict[str, float] = field(default_factory=dict)  # path -> per event, many per read
 
 
 def run(work: Path, cores: tuple[str, str], upstream: Target) -> list[Counts]:
@@ -96,7 +101,27 @@ def _measure(name: str, target: Target, out: Path) -> Counts:
         per_event=per_event,
         per_request=statistics.median(r[2] for r in rounds) / PLAIN,
         top=top,
+        burst={path: _burst(pid, out, target, build) for path, who, build in _served(name)},
     )
+
+
+def _served(name: str) -> list[tuple[str, str, lc.Build]]:
+    """The paths `name` serves (the floor relays one protocol as it is)."""
+    return [p for p in lc.PATHS if p[1] == "all" or name == "gateway"]
+
+
+def _burst(pid: int, out: Path, target: Target, build: lc.Build) -> float:
+    """Instructions per event of streams the upstream writes at once; the median of ROUNDS."""
+
+    def load(events: int) -> Callable[[], None]:
+        return lambda: uvloop.run(_streams(target, events, build, burst=True))
+
+    per_event = []
+    for _ in range(ROUNDS):
+        short, _ = _counted(pid, out, load(BURST_SHORT))
+        long, _ = _counted(pid, out, load(BURST_LONG))
+        per_event.append((long - short) / (STREAMS * (BURST_LONG - BURST_SHORT)))
+    return statistics.median(per_event)
 
 
 def _counted(pid: int, out: Path, load: Callable[[], None]) -> tuple[int, Path]:
@@ -127,9 +152,12 @@ def _control(option: str, pid: int) -> None:
         raise BenchError(f"callgrind_control {option} {pid}: {done.stderr.decode()[:200]}")
 
 
-async def _streams(target: Target, events: int) -> None:
+async def _streams(
+    target: Target, events: int, build: lc.Build | None = None, *, burst: bool = False
+) -> None:
     conns = await lc.connect(int(target.url.rsplit(":", 1)[1]), STREAMS)
-    call = lc.openai_call(target.key, "bench-model", events, PACE_MS)
+    make = build or lc.PATHS[0][2]
+    call = make(target.key, events, 0 if burst else PACE_MS, burst)
     try:
         answers = await asyncio.gather(*(lc.ask(c, call, 120) for c in conns))
     finally:
@@ -189,6 +217,7 @@ def section(counts: list[Counts]) -> list[str]:
             f"| {c.name} | {c.per_stream:,.0f} | {c.per_event:,.0f} | {c.per_request:,.0f} | "
             f"{ratio} |"
         )
+    lines += _burst_lines(counts)
     gateway = next((c for c in counts if c.top), None)
     if gateway is not None:
         lines += [
@@ -203,8 +232,30 @@ def section(counts: list[Counts]) -> list[str]:
     return lines
 
 
+def _burst_lines(counts: list[Counts]) -> list[str]:
+    """Per event when the upstream writes a whole stream at once, each path beside passthrough."""
+    rows = [(c.name, path, n) for c in counts for path, n in c.burst.items()]
+    if not rows:
+        return []
+    through = {c.name: c.burst.get(lc.PATHS[0][0], 0.0) for c in counts}
+    lines = [
+        "",
+        f"Many events per read: {STREAMS} streams whose upstream writes {BURST_SHORT} and "
+        f"{BURST_LONG} events at once; instructions per event (the median of {ROUNDS} rounds), "
+        "beside the same target's passthrough:",
+        "",
+        "| target | path | per event | × passthrough |",
+        "|---|---|---|---|",
+    ]
+    for name, path, n in rows:
+        ratio = f"{n / through[name]:.2f}×" if through.get(name) else "–"
+        lines.append(f"| {name} | {path} | {n:,.0f} | {ratio} |")
+    return lines
+
+
 def history(counts: list[Counts]) -> str:
     return "; ".join(
         f"{c.name} {c.per_stream / 1000:,.0f}k instructions/stream, {c.per_event:,.0f}/event"
+        + (f", many per read {'/'.join(f'{n:,.0f}' for n in c.burst.values())}" if c.burst else "")
         for c in counts
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -223,3 +224,29 @@ def plain_call(key: str, model: str) -> Call:
     body = orjson.dumps({"model": model, "messages": [{"role": "user", "content": "Say hello."}]})
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
     return Call(_raw("/v1/chat/completions", headers, body))
+
+
+# the paths whose cost per event the bench measures: (name, targets that serve it, call)
+Build = Callable[[str, int, int, bool], Call]  # (key, events, pace ms, burst) -> Call
+PATHS: tuple[tuple[str, str, Build], ...] = (
+    (
+        "passthrough (OpenAI → OpenAI)",
+        "all",
+        lambda key, n, pace, burst: openai_call(key, "bench-model", n, pace, burst=burst),
+    ),
+    (
+        "Anthropic client → OpenAI channel",
+        "gateway",
+        lambda key, n, pace, burst: anthropic_call(key, "bench-model", n, pace, burst=burst),
+    ),
+    (
+        "OpenAI client → Anthropic channel",
+        "gateway",
+        lambda key, n, pace, burst: openai_call(key, "bench-anthropic", n, pace, burst=burst),
+    ),
+    (
+        "OpenAI client → Gemini channel",
+        "gateway",
+        lambda key, n, pace, burst: openai_call(key, "bench-gemini", n, pace, burst=burst),
+    ),
+)

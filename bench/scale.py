@@ -102,34 +102,9 @@ def run_paced(report: Report, targets: list[Target], upstream: Target, work: Pat
         )
 
 
-Build = Callable[[str, int, int, bool], lc.Call]  # (key, events, pace ms, burst) -> Call
-PATHS: tuple[tuple[str, str, Build], ...] = (
-    (
-        "passthrough (OpenAI → OpenAI)",
-        "all",
-        lambda key, n, pace, burst: lc.openai_call(key, "bench-model", n, pace, burst=burst),
-    ),
-    (
-        "Anthropic client → OpenAI channel",
-        "gateway",
-        lambda key, n, pace, burst: lc.anthropic_call(key, "bench-model", n, pace, burst=burst),
-    ),
-    (
-        "OpenAI client → Anthropic channel",
-        "gateway",
-        lambda key, n, pace, burst: lc.openai_call(key, "bench-anthropic", n, pace, burst=burst),
-    ),
-    (
-        "OpenAI client → Gemini channel",
-        "gateway",
-        lambda key, n, pace, burst: lc.openai_call(key, "bench-gemini", n, pace, burst=burst),
-    ),
-)
-
-
 def run_burst(report: Report, targets: list[Target], upstream: Target) -> None:
     cores = _cores(upstream, targets)
-    for path, who, build in PATHS:
+    for path, who, build in lc.PATHS:
         for target in targets:
             if who not in ("all", target.name):
                 continue
@@ -138,7 +113,7 @@ def run_burst(report: Report, targets: list[Target], upstream: Target) -> None:
                 wait_idle(target.pids())
 
                 def make(
-                    n: int, pace: int, b: bool, key: str = target.key, build: Build = build
+                    n: int, pace: int, b: bool, key: str = target.key, build: lc.Build = build
                 ) -> lc.Call:
                     return build(key, n, pace, b)
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import instructions
+import lean_client as lc
 import pytest
 import uvloop
 from procs import cores, tool
@@ -40,17 +41,26 @@ def test_longer_streams_count_more_instructions(counted_floor: tuple[Target, Pat
     top = instructions._top(dump)
     assert top
     assert all(count > 0 and where for count, where in top)
+    assert [p[0] for p in instructions._served(FLOOR)] == [lc.PATHS[0][0]]  # passthrough only
+    assert instructions._burst(pid, out, floor, lc.PATHS[0][2]) > 0  # written at once: counted
 
 
 def test_the_table_shows_each_target_beside_the_floor() -> None:
     counts = [
         instructions.Counts(FLOOR, per_stream=100_000, per_event=5_000, per_request=90_000),
         instructions.Counts(
-            "gateway", per_stream=1_200_000, per_event=11_000, per_request=900_000, top=[(7, "f")]
+            "gateway",
+            per_stream=1_200_000,
+            per_event=11_000,
+            per_request=900_000,
+            top=[(7, "f")],
+            burst={lc.PATHS[0][0]: 2_000, lc.PATHS[1][0]: 3_000},
         ),
     ]
     text = "\n".join(instructions.section(counts))
     assert "| gateway | 1,200,000 | 11,000 | 900,000 | 12.0× |" in text
     assert "| python-floor | 100,000 | 5,000 | 90,000 | 1.0× |" in text
     assert "| 7 | `f` |" in text
+    assert f"| gateway | {lc.PATHS[1][0]} | 3,000 | 1.50× |" in text
     assert "gateway 1,200k instructions/stream" in instructions.history(counts)
+    assert "many per read 2,000/3,000" in instructions.history(counts)
