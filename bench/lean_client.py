@@ -226,27 +226,17 @@ def plain_call(key: str, model: str) -> Call:
     return Call(_raw("/v1/chat/completions", headers, body))
 
 
-# the paths whose cost per event the bench measures: (name, targets that serve it, call)
 Build = Callable[[str, int, int, bool], Call]  # (key, events, pace ms, burst) -> Call
+
+
+def _path(name: str, who: str, ask: Callable[..., Call], model: str) -> tuple[str, str, Build]:
+    return name, who, lambda key, n, pace, burst: ask(key, model, n, pace, burst=burst)
+
+
+# the paths whose cost per event the bench measures: (name, targets that serve it, call)
 PATHS: tuple[tuple[str, str, Build], ...] = (
-    (
-        "passthrough (OpenAI → OpenAI)",
-        "all",
-        lambda key, n, pace, burst: openai_call(key, "bench-model", n, pace, burst=burst),
-    ),
-    (
-        "Anthropic client → OpenAI channel",
-        "gateway",
-        lambda key, n, pace, burst: anthropic_call(key, "bench-model", n, pace, burst=burst),
-    ),
-    (
-        "OpenAI client → Anthropic channel",
-        "gateway",
-        lambda key, n, pace, burst: openai_call(key, "bench-anthropic", n, pace, burst=burst),
-    ),
-    (
-        "OpenAI client → Gemini channel",
-        "gateway",
-        lambda key, n, pace, burst: openai_call(key, "bench-gemini", n, pace, burst=burst),
-    ),
+    _path("passthrough (OpenAI → OpenAI)", "all", openai_call, "bench-model"),
+    _path("Anthropic client → OpenAI channel", "gateway", anthropic_call, "bench-model"),
+    _path("OpenAI client → Anthropic channel", "gateway", openai_call, "bench-anthropic"),
+    _path("OpenAI client → Gemini channel", "gateway", openai_call, "bench-gemini"),
 )
