@@ -18,6 +18,7 @@ from octopus.protocols.sse import SseEvent
 
 FMT = WireFormat.GEMINI
 _CHUNK = msgspec.json.Decoder(w.Response)
+_LATER = msgspec.json.Decoder(w.ResponseBody)  # once started: no strings built for repeated ids
 
 
 class GeminiStreamDecoder:
@@ -37,26 +38,31 @@ class GeminiStreamDecoder:
         if self._finished or (data[:1] != b"{" and not data.strip()):  # a chunk needs no strip
             return []
         try:
-            chunk = _CHUNK.decode(data)
+            chunk = _LATER.decode(data) if self._started else _CHUNK.decode(data)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return self._fail(ev.StreamError("unreadable chunk from upstream", 502, "upstream"))
         if chunk.error is not None:
             return self._fail(ev.StreamError.from_error(in_band_error(chunk.error)))
-        out = [] if self._started else self._start(chunk)
+        out: list[ev.Event] = []
+        if not self._started and isinstance(chunk, w.Response):
+            out = self._start(chunk)
         if chunk.usage_metadata is not None:
             self._usage = decode_usage(chunk.usage_metadata)
-        candidate = chunk.candidates[0] if chunk.candidates else None
-        if candidate is not None:
-            content = candidate.content
-            for part in (content.parts if content is not None else None) or ():
-                out += self._part(part)
-            if candidate.finish_reason:
-                out += self._finish(stop_of(candidate.finish_reason, self._calls))
+        if chunk.candidates:
+            self._candidate(chunk.candidates[0], out)
         elif chunk.prompt_feedback is not None and chunk.prompt_feedback.block_reason:
             out += self._finish("content_filter")
         elif self._stopped and chunk.usage_metadata is not None:
             out.append(ev.MessageDelta(usage=self._usage))
         return out
+
+    def _candidate(self, candidate: w.Candidate, out: list[ev.Event]) -> None:
+        """The first candidate's parts and finish, appended to `out`."""
+        content = candidate.content
+        for part in (content.parts if content is not None else None) or ():
+            out += self._part(part)
+        if candidate.finish_reason:
+            out += self._finish(stop_of(candidate.finish_reason, self._calls))
 
     def close(self) -> list[ev.Event]:
         if self._finished:

@@ -129,13 +129,18 @@ class ErrorBody(msgspec.Struct):
     details: list[dict[str, Any]] | None = None
 
 
-class Response(msgspec.Struct, rename="camel"):
+class ResponseBody(msgspec.Struct, rename="camel"):
+    """A streamed chunk after the first: its model version and id repeat, left unread."""
+
     candidates: list[Candidate] | None = None
     usage_metadata: UsageMetadata | None = None
-    model_version: str | None = None
-    response_id: str | None = None
     prompt_feedback: PromptFeedback | None = None
     error: ErrorBody | None = None
+
+
+class Response(ResponseBody, rename="camel"):
+    model_version: str | None = None
+    response_id: str | None = None
 
 
 class ErrorEnvelope(msgspec.Struct):

@@ -13,6 +13,7 @@ from octopus.protocols.sse import SseEvent
 
 _DONE = b"[DONE]"
 _CHUNK = msgspec.json.Decoder(w.Chunk)
+_LATER = msgspec.json.Decoder(w.ChunkBody)  # once started: no strings built for repeated ids
 
 
 class ChatStreamDecoder:
@@ -35,12 +36,14 @@ class ChatStreamDecoder:
             if not data or data == _DONE:
                 return self._finish() if data else []
         try:
-            chunk = _CHUNK.decode(data)
+            chunk = _LATER.decode(data) if self._started else _CHUNK.decode(data)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return self._fail("unreadable chunk from upstream")
         if chunk.error is not None:
             return self._fail(chunk.error.message or "upstream stream error", chunk.error.type)
-        out = [] if self._started else self._start(chunk)
+        out: list[ev.Event] = []
+        if not self._started and isinstance(chunk, w.Chunk):
+            out = self._start(chunk)
         for choice in chunk.choices or ():
             if choice.index == 0:
                 self._choice(choice, out)

@@ -164,13 +164,18 @@ class ErrorBody(msgspec.Struct):
     param: str | None = None
 
 
-class Chunk(msgspec.Struct):
-    id: str | None = None
-    model: str | None = None
-    created: int | None = None
+class ChunkBody(msgspec.Struct):
+    """A chunk after the first: its id, model and created repeat the first's, left unread."""
+
     choices: list[ChunkChoice] | None = None
     usage: Usage | None = None
     error: ErrorBody | None = None
+
+
+class Chunk(ChunkBody):
+    id: str | None = None
+    model: str | None = None
+    created: int | None = None
 
 
 class ErrorEnvelope(msgspec.Struct):
