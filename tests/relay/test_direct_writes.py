@@ -13,6 +13,7 @@ import httpx
 import uvicorn
 
 from octopus.protocols import WireFormat
+from octopus.records.bodies import BODY_MARK, BodyMode, BodyPolicy
 from octopus.relay.exchange import ExchangeLimits
 from octopus.relay.service import RelayLimits, RelayService
 from octopus.routing.catalog import RelayConfig
@@ -85,6 +86,25 @@ async def test_direct_writes_send_the_same_bytes_without_a_message_per_event(
     assert plain.bodies > len(PIECES) // 2  # a message per read through ASGI
     assert direct.bodies <= 3  # the pre-commit head, the end: the events went direct
     assert [r.status for r in gw.sink.records] == ["success", "success"]
+
+
+async def test_the_log_keeps_the_head_of_a_paced_stream_that_went_direct(
+    fake: FakeUpstream, world: World
+) -> None:
+    """Paced reads of one whole chunk go on as they came: the record still keeps what the
+    client got, up to the limit."""
+    world.channels.append(channel(fake, 1, WireFormat.OPENAI_CHAT))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    fake.always["c1"] = Fault(pieces=PIECES, gap=0.002)
+    limits = RelayLimits(bodies=BodyPolicy(mode=BodyMode.ALL, max_bytes=3000))
+    async with (
+        serve_relay(world, limits=limits) as gw,
+        _server(CountingApp(gw.service), DirectHttpProtocol) as url,
+    ):
+        raw = await _stream(url, key)
+    assert len(raw) > 3000
+    assert gw.sink.records[0].response_body == raw[:3000] + BODY_MARK
 
 
 async def test_a_converted_stream_goes_direct_too(fake: FakeUpstream, world: World) -> None:

@@ -19,9 +19,6 @@ from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 EXTENSION = "octopus.direct"
-_SIZED = 4096
-_SIZES = [b"%x\r\n" % size for size in range(_SIZED)]  # chunk-size lines, made once
-_CRLF = b"\r\n"
 
 
 class DirectBody:
@@ -59,6 +56,16 @@ class DirectBody:
         if cycle.disconnected or not chunk:  # as uvicorn's send: a gone client's bytes are dropped
             return False
         framed = b"%x\r\n%b\r\n" % (len(chunk), chunk)
+        if self._head:
+            framed = self.take_head() + framed
+        cycle.transport.write(framed)
+        return cycle.flow.write_paused
+
+    def write_framed(self, framed: bytes) -> bool:
+        """`write` for bytes already framed as one chunk (an upstream's, relayed as it came)."""
+        cycle = self._cycle
+        if cycle.disconnected:
+            return False
         if self._head:
             framed = self.take_head() + framed
         cycle.transport.write(framed)
