@@ -46,10 +46,6 @@ class DirectWriter(Protocol):
         """Write one piece; True when the client's buffer is full (`drain` before more)."""
         ...
 
-    def write_framed(self, framed: bytes) -> bool:
-        """`write` for one piece already framed as a chunk of the client's chunked body."""
-        ...
-
     async def drain(self) -> None: ...
 
 

@@ -14,9 +14,7 @@ from collections.abc import Callable
 from octopus.relay.context import Responder
 from octopus.relay.keepalive import Keepalive
 from octopus.relay.ready import Delivery
-from octopus.upstream.transport import FramedSink, Sink, UpstreamResponse
-
-Whole = Callable[[bytes, int], bool]  # (one whole upstream chunk, where its data starts)
+from octopus.upstream.transport import Sink, UpstreamResponse
 
 
 async def relay_rest(
@@ -25,14 +23,9 @@ async def relay_rest(
     make: Callable[[bytes], bytes],
     out: Delivery,
     keepalive: tuple[bytes, float],
-    whole: Whole | None = None,
 ) -> None:
     """The rest of `resp`'s body to the client: each piece made into client bytes by `make`
-    (whole events only, so the keep-alive sent during a silence never splits one).
-
-    `whole` (passthrough): True when an upstream read of one whole chunk may go to the client
-    as it came, size line included (metered by `whole` itself); else it goes through `make`.
-    """
+    (whole events only, so the keep-alive sent during a silence never splits one)."""
     quiet = Keepalive(responder.write, *keepalive)
     now = quiet.now
     outlet = Outlet(responder)
@@ -51,21 +44,8 @@ async def relay_rest(
         quiet.last = now()
         return direct.write(data) if direct is not None else outlet.put(data)
 
-    def framed(frame: bytes, start: int) -> bool:  # as `sink`, for a read of one whole chunk
-        try:
-            as_it_came = whole is not None and whole(frame, start)
-        except Exception as exc:
-            return outlet.fail(exc)
-        if not as_it_came or direct is None:
-            return sink(frame[start:-2])
-        if out.capture > 0:
-            out.pieces.append(frame[start:-2])
-            out.capture -= len(frame) - start - 2
-        quiet.last = now()
-        return direct.write_framed(frame)
-
     try:
-        await outlet.pump(resp, sink, framed if whole is not None and direct is not None else None)
+        await outlet.pump(resp, sink)
     finally:
         await quiet.stop()
 
@@ -91,11 +71,9 @@ class Outlet:
         self.failure = exc
         return True
 
-    async def pump(
-        self, resp: UpstreamResponse, sink: Sink, framed: FramedSink | None = None
-    ) -> None:
+    async def pump(self, resp: UpstreamResponse, sink: Sink) -> None:
         """The rest of `resp`'s body through `sink`, to its end or the sink's failure."""
-        while not await resp.push(sink, framed):
+        while not await resp.push(sink):
             await self._flush()
             if self.failure is not None:
                 raise self.failure

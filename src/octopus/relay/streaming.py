@@ -158,15 +158,19 @@ class _Metered(EventCutter):
     def cut(self, chunk: bytes) -> bytes:
         """The whole events `chunk` completes (b"" when none did), metered."""
         size, meter = len(chunk), self.meter
+        end = chunk.find(b"\n")
+        if 0 <= end < size - 3:  # a second line? (`event:` then `data:`: Anthropic, Responses)
+            end = chunk.find(b"\n", end + 1)
         if (
-            0 <= chunk.find(b"\n\n") == size - 2  # one whole event: its blank line the only one
+            end == size - 2
+            and chunk[-1] == 10  # LF
             and not self._held
             and size <= self._limit
             and not meter.learning
         ):
-            # the usual paced read: one event, nothing held, so no scan or count; it counts as
-            # one event even if CR-only line ends split it (only a hostile upstream mixes those
-            # in), which can only raise the estimate
+            # the usual paced read: one event of one or two lines, nothing held, so no scan or
+            # count; it counts as one event even if CR-only line ends split it (only a hostile
+            # upstream mixes those in), which can only raise the estimate
             ready = chunk
             extra = size - meter.envelope - meter.framing
             if extra > 0:
@@ -179,26 +183,6 @@ class _Metered(EventCutter):
             for sse in self.usage_events(ready):
                 self.tap.feed(sse)
         return ready
-
-    def whole(self, frame: bytes, start: int) -> bool:
-        """True when the data of `frame` (one whole chunk, its data from `start`) is one whole
-        event and nothing is held: then it is metered here and may go on as it came."""
-        end = len(frame) - 4  # where the event's blank line must be: before the chunk's CRLF
-        meter = self.meter
-        if (
-            self._held
-            or meter.learning
-            or end - start >= self._limit
-            or frame.find(b"\n\n", start) != end  # not `in`: see protocols/sse.py
-        ):
-            return False
-        extra = end + 2 - start - meter.envelope - meter.framing
-        if extra > 0:
-            meter.size += extra
-        if frame.find(USAGE, start) >= 0:
-            for sse in self.usage_events(frame[start:-2]):
-                self.tap.feed(sse)
-        return True
 
     def _metered(self, chunk: bytes) -> bytes:
         """`cut` for any other read: the whole events it completes, their text counted."""
@@ -261,7 +245,7 @@ class PassthroughStream:
             ended = self.pre.ended
             if not ended:
                 keepalive = (self.codec.keepalive(), self.keepalive_interval)
-                await relay_rest(self.resp, responder, cutter.cut, out, keepalive, cutter.whole)
+                await relay_rest(self.resp, responder, cutter.cut, out, keepalive)
             rest = cutter.rest()  # an unfinished last event: relayed, and counted when pumped
             if not ended:
                 meter.feed_wire(rest)

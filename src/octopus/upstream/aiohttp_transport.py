@@ -9,14 +9,7 @@ import aiohttp
 import aiohttp_socks
 
 from octopus.errors import UpstreamConnect, UpstreamError, UpstreamProtocol, UpstreamTimeout
-from octopus.upstream.transport import (
-    FramedSink,
-    Headers,
-    Sink,
-    UpstreamRequest,
-    find_header,
-    scrub,
-)
+from octopus.upstream.transport import Headers, Sink, UpstreamRequest, find_header, scrub
 
 POOL_LIMIT = 1000
 KEEPALIVE_SECONDS = 60.0
@@ -43,7 +36,7 @@ class AiohttpResponse:
             async for chunk in self._resp.content.iter_any():
                 yield chunk
 
-    async def push(self, sink: Sink, framed: FramedSink | None = None) -> bool:
+    async def push(self, sink: Sink) -> bool:
         with translate_errors(self._secrets, "reading the response"):
             async for chunk in self._resp.content.iter_any():
                 if sink(chunk):

@@ -9,8 +9,7 @@ A streamed body can instead be pushed: while a sink is attached, the body pieces
 go to it joined, once per read or per PUSH_MAX bytes (no future, no timer, no task step per
 piece, and one client write for the events an upstream sent in separate chunks together, with
 a bounded copy), and the reader wakes only when the body ends, fails, falls silent for too
-long, or the sink asks to pause. A read that is exactly one whole chunk (a paced stream's
-usual read) goes to the framed sink as it came, without the parser, when one is attached.
+long, or the sink asks to pause.
 """
 
 from __future__ import annotations
@@ -23,15 +22,13 @@ import httptools
 
 from octopus.core.deadlines import Deadline, deadlines_of
 from octopus.errors import UpstreamConnect, UpstreamError, UpstreamProtocol, UpstreamTimeout
-from octopus.upstream.transport import FramedSink, Sink
+from octopus.upstream.transport import Sink
 
 HIGH_WATER = 256 * 1024
 LOW_WATER = 64 * 1024
 TAKE_MAX = 64 * 1024  # the most one read hands on, joined
 PUSH_MAX = 16 * 1024  # pushed pieces go on at this size, not only at the end of the read
 MAX_HEAD = 256 * 1024  # status line and headers together
-SIZED = 4096
-SIZE_LINES = [b"%x\r\n" % size for size in range(SIZED)]  # chunk-size lines as we write them
 _NO_BODY_STATUS = (204, 304)
 
 
@@ -66,8 +63,6 @@ class Http1Connection(asyncio.Protocol):
         self.error: UpstreamError | Lost | None = None
         self.waiter: asyncio.Future[None] | None = None
         self.sink: Sink | None = None
-        self.framed: FramedSink | None = None  # while pushing: takes a read of one whole chunk
-        self.boundary = False  # the parser stands between two chunks (see `data_received`)
         self.held = False  # the sink asked to pause: pieces buffer until the reader comes back
         self.pushed: list[bytes] = []  # this read's body pieces, for the sink once it is parsed
         self.pushed_size = 0  # bytes in `pushed`: a burst read goes on in bounded joins
@@ -85,24 +80,6 @@ class Http1Connection(asyncio.Protocol):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def data_received(self, data: bytes) -> None:
-        framed = self.framed
-        if framed is not None and self.boundary:
-            # the usual paced read: exactly one whole chunk, sized as we size ours; the parser,
-            # standing between two chunks, would only hand its data on
-            size = len(data) - data.find(b"\r\n") - 4
-            if (
-                0 < size < SIZED
-                and data[-1] == 10  # LF
-                and data[-2] == 13  # CR
-                and data.startswith(SIZE_LINES[size])
-            ):
-                self.heard_at = self.loop.time()
-                if framed(data, len(data) - size - 2):
-                    self._hold()
-                return
-        self._parse(data)
-
-    def _parse(self, data: bytes) -> None:
         if not self.busy:  # bytes nobody asked for: this connection is no longer trustworthy
             self.close()
             return
@@ -117,16 +94,15 @@ class Http1Connection(asyncio.Protocol):
             self._fail(UpstreamProtocol(f"upstream sent an invalid HTTP response: {exc}"))
             self.close()
             return
-        if self.boundary and not data.endswith(b"\r\n"):
-            self.boundary = False  # bytes of the next size line came after the chunk's end
         pushed = self.pushed
-        if pushed:  # `_push`, inline: this runs once per upstream read
+        if pushed:  # `_push`, inline: this runs once per upstream read of a paced stream
             data = pushed[0] if len(pushed) == 1 else b"".join(pushed)
             pushed.clear()
             self.pushed_size = 0
             sink = self.sink
             if sink is not None and sink(data):
-                self._hold()
+                self.sink, self.held = None, True
+                self._wake()
         if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()
@@ -171,19 +147,10 @@ class Http1Connection(asyncio.Protocol):
         self.buffered += len(body)
         self._wake()
 
-    # a chunk's size line, then the CRLF after its data: between the two the parser stands
-    # inside a chunk, and only a read that ends right after that CRLF leaves it between two
-    def on_chunk_header(self) -> None:
-        self.boundary = False
-
-    def on_chunk_complete(self) -> None:
-        self.boundary = True
-
     def on_message_complete(self) -> None:
         if not self.headers_done:
             return  # the end of an interim answer
         self.complete = True
-        self.boundary = False
         self.keep_alive = self.parser.should_keep_alive()
         self._wake()
 
@@ -211,13 +178,11 @@ class Http1Connection(asyncio.Protocol):
             timer.cancel()
             self.waiter = None
 
-    async def wait_pushed(
-        self, sink: Sink, seconds: float, framed: FramedSink | None = None
-    ) -> None:
+    async def wait_pushed(self, sink: Sink, seconds: float) -> None:
         """Push body pieces into `sink` until the body ends, fails or the sink holds; raises
         TimeoutError after `seconds` without a byte (one timer, re-armed only when it fires)."""
         waiter = self.loop.create_future()
-        self.waiter, self.sink, self.framed, self.held = waiter, sink, framed, False
+        self.waiter, self.sink, self.held = waiter, sink, False
         self.heard_at = self.loop.time()
         self._silence_timer = self.deadlines.call_at(
             self.heard_at + seconds, self._silence, waiter, seconds
@@ -227,7 +192,7 @@ class Http1Connection(asyncio.Protocol):
         finally:
             if self._silence_timer is not None:
                 self._silence_timer.cancel()
-            self.waiter = self.sink = self.framed = self._silence_timer = None
+            self.waiter = self.sink = self._silence_timer = None
 
     def _push(self) -> None:
         """This read's body pieces to the sink, in one call."""
@@ -237,13 +202,8 @@ class Http1Connection(asyncio.Protocol):
         self.pushed_size = 0
         sink = self.sink
         if sink is not None and sink(data):
-            self._hold()
-
-    def _hold(self) -> None:
-        """The sink asked to pause: later reads are buffered until the reader is back."""
-        self.sink = self.framed = None
-        self.held = True
-        self._wake()
+            self.sink, self.held = None, True  # later reads are buffered until the reader is back
+            self._wake()
 
     def _silence(self, waiter: asyncio.Future[None], seconds: float) -> None:
         if waiter.done():

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from octopus.errors import UpstreamConnect, UpstreamProtocol
 from octopus.upstream.http1 import Http1Connection, failure, timed_out
 from octopus.upstream.transport import (
-    FramedSink,
     Headers,
     Sink,
     Transport,
@@ -53,7 +52,7 @@ class LeanResponse:
     def aiter_bytes(self) -> AsyncIterator[bytes]:
         return _Body(self)  # not a generator: one left unfinished needs no finalizer task
 
-    async def push(self, sink: Sink, framed: FramedSink | None = None) -> bool:
+    async def push(self, sink: Sink) -> bool:
         """Body pieces into `sink` as they arrive: True at the body's end, False when the sink
         asked to pause (call again once the client drained)."""
         conn = self._conn
@@ -67,7 +66,7 @@ class LeanResponse:
             if conn.error is not None:
                 raise failure(conn, "reading the response")
             try:
-                await conn.wait_pushed(sink, self._timeout, framed)
+                await conn.wait_pushed(sink, self._timeout)
             except TimeoutError:
                 raise timed_out("reading the response") from None
             if conn.held:

@@ -24,9 +24,6 @@ class UpstreamRequest:
 
 
 Sink = Callable[[bytes], bool]  # takes a body piece; True: stop pushing for now (client is slow)
-# takes a read that is one whole chunk of a chunked body (size line, data, CRLF) and where its
-# data starts; True as for Sink
-FramedSink = Callable[[bytes, int], bool]
 
 
 class UpstreamResponse(Protocol):
@@ -50,10 +47,9 @@ class UpstreamResponse(Protocol):
         """The whole body; UpstreamProtocol when it exceeds `limit`."""
         ...
 
-    async def push(self, sink: Sink, framed: FramedSink | None = None) -> bool:
+    async def push(self, sink: Sink) -> bool:
         """The rest of the body into `sink`, piece by piece: True at its end, False when the
-        sink returned True (pause: call again to go on). Raises as `aiter_bytes` does.
-        `framed`, when given, may take a piece that arrived as one whole chunk instead."""
+        sink returned True (pause: call again to go on). Raises as `aiter_bytes` does."""
         ...
 
     async def aclose(self) -> None: ...

@@ -61,16 +61,6 @@ class DirectBody:
         cycle.transport.write(framed)
         return cycle.flow.write_paused
 
-    def write_framed(self, framed: bytes) -> bool:
-        """`write` for bytes already framed as one chunk (an upstream's, relayed as it came)."""
-        cycle = self._cycle
-        if cycle.disconnected:
-            return False
-        if self._head:
-            framed = self.take_head() + framed
-        cycle.transport.write(framed)
-        return cycle.flow.write_paused
-
     def hold_head(self, head: bytes) -> None:
         """`head` leaves with the first body bytes (one write, one packet for the client to
         wake on), or on the loop's next turn if none come at once."""
