@@ -42,7 +42,7 @@ class SseParser:
         self._id = ""
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
-        if not (self._partial or self._data or self._event or self._cr):
+        if not (self._partial or self._data or self._event or self._cr):  # `idle`, inline
             whole = self._whole_data_events(chunk)
             return whole if whole is not None else self._split(chunk)
         first = self._first_boundary(chunk)
@@ -168,6 +168,11 @@ class SseParser:
     @property
     def max_event_size(self) -> int:
         return self._max
+
+    @property
+    def idle(self) -> bool:
+        """Nothing held: the next byte fed starts a new event."""
+        return not (self._partial or self._data or self._event or self._cr)
 
     def _check(self) -> None:
         if len(self._partial) + self._size > self._max:

@@ -17,6 +17,7 @@ from octopus.errors import GatewayError, UpstreamProtocol
 from octopus.protocols import Codec, StreamDecoder, StreamEncoder, UsageTap
 from octopus.protocols import events as ev
 from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser, encode_events
+from octopus.protocols.text_runs import RunReader
 from octopus.relay import retry
 from octopus.relay.context import HeaderList, Responder
 from octopus.relay.cutter import USAGE, EventCutter, next_event, oversized
@@ -309,11 +310,10 @@ class ConvertedStream:
 
     async def _pump(self, responder: Responder, encoder: StreamEncoder) -> None:
         decoder, parser = self.pre.decoder, self.pre.parser
+        reader = RunReader(parser, decoder)
 
         def make(chunk: bytes) -> bytes:
-            return self._encode(
-                encoder, [e for sse in parser.feed(chunk) for e in decoder.feed(sse)]
-            )
+            return self._encode(encoder, reader.feed(chunk))
 
         keepalive = (self.client.keepalive(), self.keepalive_interval)
         await relay_rest(self.resp, responder, make, self.out, keepalive)

@@ -1,0 +1,131 @@
+"""Runs of plain text (or reasoning) deltas, read without the SSE parser or a JSON decode per event.
+
+Within one stream, an upstream's text deltas usually differ only in their text. Once the
+decoder has made exactly one text delta of an event, the bytes around that text (the event's
+envelope) are learned; a read made only of events with that envelope is then one text delta
+for all of them, joined: what the parser, the decoder and `events.coalesced` would make of it,
+for one split, one join and one JSON string decode. Every event that goes the usual way
+forgets the envelope (the decoder's state may have moved on), and the next plain text delta
+teaches it again.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from octopus.protocols import events as ev
+from octopus.protocols.codec import StreamDecoder
+from octopus.protocols.sse import SseEvent, SseParser
+
+TRIES = 8  # envelopes learned in vain (never read, or not found) before a stream is left alone
+_STRING = msgspec.json.Decoder(str)
+_ENCODE = msgspec.json.encode
+Run = ev.TextDelta | ev.ReasoningDelta  # the deltas a run is made of
+
+
+class TextRuns:
+    """What one converted stream learned of its text deltas' envelope."""
+
+    __slots__ = (
+        "_escaped",
+        "_head",
+        "_index",
+        "_joint",
+        "_kind",
+        "_limit",
+        "_tail",
+        "_tries",
+        "_used",
+    )
+
+    def __init__(self, max_event_size: int) -> None:
+        self._limit = max_event_size  # the parser's bound, which a read of one event must keep
+        self._head = b""  # the wire bytes before the text's JSON string body (b"": none learned)
+        self._tail = b""  # ... and after it, the event's blank line included
+        self._joint = b""  # tail then head: where one event of the run meets the next
+        self._escaped = b""  # a joint after a backslash: the string body before it is cut short
+        self._index = 0  # the canonical block the learned deltas belong to
+        self._kind: type[Run] = ev.TextDelta  # ... and what they hold
+        self._tries = TRIES
+        self._used = False  # the learned envelope has read a run
+
+    def read(self, chunk: bytes) -> list[ev.Event] | None:
+        """The events of `chunk` (one joined text delta, or none for empty texts) when it is
+        whole events of the learned envelope and nothing else; None when it is not."""
+        head, tail = self._head, self._tail
+        if (
+            not head
+            or not chunk.startswith(head)
+            or not chunk.endswith(tail)
+            or len(chunk) > self._limit
+        ):
+            return None
+        # the text's JSON string, quotes and all: the head ends and the tail begins with one
+        literal = chunk[len(head) - 1 : len(chunk) - len(tail) + 1]
+        parts = literal.split(self._joint)
+        if len(parts) > 1:  # several events: their string bodies join into one string
+            if literal.find(self._escaped) >= 0:
+                return None
+            literal = b"".join(parts)
+        try:  # the one check of every text: a quote, a line break or a bad escape fails it
+            text = _STRING.decode(literal)
+        except ValueError:
+            return None
+        self._used = True
+        return [self._kind(self._index, text)] if text else []
+
+    def learn(self, sse: SseEvent, events: list[ev.Event]) -> None:
+        """After the decoder made `events` of `sse` the usual way: learn the envelope of a
+        single text delta; forget the one learned before either way."""
+        if self._head:
+            self._head = b""
+            self._tries -= not self._used  # e.g. an envelope that changes with every event
+        if self._tries <= 0 or len(events) != 1:
+            return
+        delta, data = events[0], sse.data
+        if type(delta) is not ev.TextDelta and type(delta) is not ev.ReasoningDelta:
+            return
+        literal = _ENCODE(delta.text)
+        at = data.find(literal)
+        if (
+            at < 0
+            or data.find(literal, at + 1) >= 0  # the text also appears elsewhere: ambiguous
+            or sse.id
+            or data.find(b"\n") >= 0  # one data line only, as the head below writes it
+            or data.find(b"\r") >= 0
+        ):
+            self._tries -= 1  # e.g. the upstream escapes text otherwise than we would
+            return
+        line = b"event: %b\n" % sse.event.encode() if sse.event else b""
+        self._head = line + b"data: " + data[: at + 1]
+        self._tail = data[at + len(literal) - 1 :] + b"\n\n"
+        self._joint = self._tail + self._head
+        self._escaped = b"\\" + self._joint
+        self._index = delta.index
+        self._kind = type(delta)
+        self._used = False
+
+
+class RunReader:
+    """An upstream stream's reads → canonical events: its SSE parser and decoder, with a read of
+    learned text deltas taken as one delta (`TextRuns`)."""
+
+    __slots__ = ("_decoder", "_parser", "_runs")
+
+    def __init__(self, parser: SseParser, decoder: StreamDecoder) -> None:
+        self._parser = parser
+        self._decoder = decoder
+        self._runs = TextRuns(parser.max_event_size)
+
+    def feed(self, chunk: bytes) -> list[ev.Event]:
+        if self._parser.idle:
+            run = self._runs.read(chunk)
+            if run is not None:
+                return run
+        decoder, runs = self._decoder, self._runs
+        events: list[ev.Event] = []
+        for sse in self._parser.feed(chunk):
+            got = decoder.feed(sse)
+            runs.learn(sse, got)
+            events += got
+        return events

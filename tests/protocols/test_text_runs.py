@@ -1,0 +1,284 @@
+"""Text runs: a read of learned text deltas must decode exactly as the parser and decoder would.
+
+Every stream (the golden fixtures, and hand-made ones with hostile texts) is cut into reads in
+several ways and fed both through `RunReader` and through the SSE parser and decoder alone;
+the coalesced events of each read must be the same, and the shortcut must actually be taken
+where a stream's text deltas share one envelope.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+import msgspec
+import pytest
+
+from octopus.protocols import WireFormat, get_codec
+from octopus.protocols import canonical as c
+from octopus.protocols import events as ev
+from octopus.protocols.sse import SseEventTooLarge, SseParser, encode_events
+from octopus.protocols.text_runs import RunReader, TextRuns
+from tests.protocols import golden
+
+Reads = Callable[[list[bytes]], list[bytes]]
+
+
+def _anthropic(
+    texts: list[str], *, middle: Sequence[bytes] = (), kind: str = "text"
+) -> list[bytes]:
+    def event(name: str, payload: object) -> bytes:
+        data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)  # as Anthropic's
+        return b"event: %s\ndata: %s\n\n" % (name.encode(), data.encode())
+
+    start = {"type": "message_start", "message": {"id": "msg_1", "model": "m", "usage": {}}}
+    block = {"type": "content_block_start", "index": 0, "content_block": {"type": kind}}
+    deltas = [
+        event(
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": f"{kind}_delta", kind: t},
+            },
+        )
+        for t in texts
+    ]
+    half = len(deltas) // 2
+    end = {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {}}
+    return [
+        event("message_start", start),
+        event("content_block_start", block),
+        *deltas[:half],
+        *middle,
+        *deltas[half:],
+        event("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        event("message_delta", end),
+        event("message_stop", {"type": "message_stop"}),
+    ]
+
+
+def _chunk(delta: dict[str, object], finish: str | None = None, ident: str = "c1") -> bytes:
+    choice = {"index": 0, "delta": delta, "finish_reason": finish}
+    body = {"id": ident, "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    return b"data: %s\n\n" % json.dumps({**body, "choices": [choice]}).encode()
+
+
+def _chat(texts: list[str], *, middle: Sequence[bytes] = ()) -> list[bytes]:
+    chunk = _chunk
+
+    call = {"index": 0, "id": "call_1", "type": "function"}
+    tool = chunk({"tool_calls": [{**call, "function": {"name": "f", "arguments": "{}"}}]})
+    half = len(texts) // 2
+    return [
+        chunk({"role": "assistant", "content": ""}),
+        *(chunk({"content": t}) for t in texts[:half]),
+        *middle,
+        tool,  # the text block closes; the texts after it open another
+        *(chunk({"content": t}) for t in texts[half:]),
+        chunk({}, "stop"),
+        b"data: [DONE]\n\n",
+    ]
+
+
+TEXTS = [
+    "Hello",
+    ", wor",
+    "ld",
+    " é中",
+    'say "hi"',
+    "a\\",
+    "b",
+    "",
+    "text",
+    "\n",
+    "tab\t",
+    "x" * 40,
+]
+STREAMS: dict[str, tuple[WireFormat, list[bytes]]] = {
+    "anthropic": (WireFormat.ANTHROPIC, _anthropic(TEXTS)),
+    "anthropic-ping": (
+        WireFormat.ANTHROPIC,
+        _anthropic(TEXTS, middle=[b"event: ping\ndata: {}\n\n"]),
+    ),
+    "anthropic-thinking": (WireFormat.ANTHROPIC, _anthropic(TEXTS, kind="thinking")),
+    "anthropic-comment": (WireFormat.ANTHROPIC, _anthropic(TEXTS, middle=[b": keep-alive\n\n"])),
+    # an upstream's broken event: a string body cut short by a backslash, then one that would
+    # complete it as an escape if the two were joined
+    "anthropic-hostile": (
+        WireFormat.ANTHROPIC,
+        _anthropic(
+            ["one", "two", "three", "four"],
+            middle=[
+                b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+                b'"delta":{"type":"text_delta","text":"ab\\"}}\n\n',
+                b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+                b'"delta":{"type":"text_delta","text":"nd"}}\n\n',
+            ],
+        ),
+    ),
+    "anthropic-after-stop": (
+        WireFormat.ANTHROPIC,
+        [*_anthropic(TEXTS), *_anthropic(["late", "later"])[2:4]],
+    ),
+    # an event left without its blank line: the next one's data joins it
+    "anthropic-dangling": (WireFormat.ANTHROPIC, _anthropic(TEXTS, middle=[b'data: {"x":1}\n'])),
+    "chat": (WireFormat.OPENAI_CHAT, _chat(TEXTS)),
+    # the first text also stands in another field, which then changes: the text's place in the
+    # envelope is not where that field is
+    "chat-text-twice": (
+        WireFormat.OPENAI_CHAT,
+        _chat(
+            ["c1", "c1", "c1", "x", "y"],
+            middle=[_chunk({"content": "c1"}, ident="k2"), _chunk({"content": "z"}, ident="k2")],
+        ),
+    ),
+    # JSON split over two data lines (legal SSE), then the same bytes with a bare line break,
+    # which the parser reads as an unknown field
+    "chat-two-lines": (
+        WireFormat.OPENAI_CHAT,
+        _chat(
+            TEXTS,
+            middle=[
+                b'data: {"id":"c1","choices":[{"index":0,\ndata: "delta":{"content":"%s"}}]}\n\n'
+                % t
+                for t in (b"a", b"b")
+            ]
+            + [b'data: {"id":"c1","choices":[{"index":0,\n"delta":{"content":"c"}}]}\n\n'],
+        ),
+    ),
+}
+
+
+def _fixture_streams() -> dict[str, tuple[WireFormat, list[bytes]]]:
+    found = {}
+    for path in golden.stream_files():
+        fmt = golden.fmt_of(path)
+        for n, stream in enumerate(golden.load_stream(path)):
+            found[f"{path.name}#{n}"] = (fmt, [encode_events([e]) for e in stream])
+    return found
+
+
+def _each(events: list[bytes]) -> list[bytes]:
+    return events
+
+
+def _together(events: list[bytes]) -> list[bytes]:
+    return [b"".join(events)]
+
+
+def _pairs(events: list[bytes]) -> list[bytes]:
+    return [b"".join(events[i : i + 2]) for i in range(0, len(events), 2)]
+
+
+def _cut(size: int) -> Reads:
+    def reads(events: list[bytes]) -> list[bytes]:
+        wire = b"".join(events)
+        return [wire[i : i + size] for i in range(0, len(wire), size)]
+
+    return reads
+
+
+CUTS: dict[str, Reads] = {
+    "each": _each,
+    "together": _together,
+    "pairs": _pairs,
+    **{f"cut{size}": _cut(size) for size in (1, 7, 64, 301)},
+}
+
+
+def _same_ids(events: list[ev.Event]) -> list[ev.Event]:
+    """Gemini's decoder makes up a random id per call: the two readers' ids cannot agree."""
+    return [
+        ev.BlockStart(e.index, msgspec.structs.replace(e.block, id="call"))
+        if isinstance(e, ev.BlockStart) and isinstance(e.block, c.ToolCall)
+        else e
+        for e in events
+    ]
+
+
+def _usual(fmt: WireFormat, reads: list[bytes]) -> list[list[ev.Event]]:
+    parser, decoder = SseParser(), get_codec(fmt).stream_decoder()
+    out = []
+    for read in reads:
+        events = [e for sse in parser.feed(read) for e in decoder.feed(sse)]
+        out.append(_same_ids(ev.coalesced(events)))
+    return out
+
+
+class _Counting(TextRuns):
+    taken = 0
+
+    def read(self, chunk: bytes) -> list[ev.Event] | None:
+        run = super().read(chunk)
+        _Counting.taken += run is not None
+        return run
+
+
+def _with_runs(fmt: WireFormat, reads: list[bytes]) -> list[list[ev.Event]]:
+    parser = SseParser()
+    reader = RunReader(parser, get_codec(fmt).stream_decoder())
+    reader._runs = _Counting(parser.max_event_size)
+    return [_same_ids(ev.coalesced(reader.feed(read))) for read in reads]
+
+
+def _check(fmt: WireFormat, events: list[bytes]) -> None:
+    for name, cut in CUTS.items():
+        reads = cut(events)
+        assert _with_runs(fmt, reads) == _usual(fmt, reads), name
+
+
+@pytest.mark.parametrize("name", sorted(STREAMS))
+def test_hand_made_streams_read_as_the_decoder_reads_them(name: str) -> None:
+    fmt, events = STREAMS[name]
+    _Counting.taken = 0
+    _check(fmt, events)
+    assert _Counting.taken > 0  # the shortcut was taken, not only ever declined
+
+
+FIXTURES = _fixture_streams()
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_recorded_streams_read_as_the_decoder_reads_them(name: str) -> None:
+    _check(*FIXTURES[name])
+
+
+def test_recorded_anthropic_text_goes_the_short_way() -> None:
+    # six deltas: the first teaches the envelope, the other five are read by it
+    assert _counted(*FIXTURES["vercel-ai__anthropic-text.chunks.txt#0"]) == 5
+
+
+def _counted(fmt: WireFormat, events: list[bytes]) -> int:
+    _Counting.taken = 0
+    _with_runs(fmt, events)
+    return _Counting.taken
+
+
+def test_an_envelope_that_changes_with_every_event_is_given_up() -> None:
+    """As an upstream that stamps each chunk (OpenAI's `obfuscation`): learning stops."""
+
+    def chunk(text: str, stamp: str) -> bytes:
+        return (
+            b'data: {"id":"c1","x":"%s","choices":[{"index":0,"delta":{"content":"%s"}}]}\n\n'
+            % (
+                stamp.encode(),
+                text.encode(),
+            )
+        )
+
+    steady = [chunk(f"t{n}", "same") for n in range(20)]
+    stamped = [chunk(f"s{n}", f"stamp{n}") for n in range(20)]
+    assert _counted(WireFormat.OPENAI_CHAT, steady) > 10
+    assert _counted(WireFormat.OPENAI_CHAT, stamped[:10] + steady) == 0
+
+
+def test_an_event_over_the_parser_bound_is_refused_as_the_parser_refuses_it() -> None:
+    parser = SseParser(max_event_size=200)
+    reader = RunReader(parser, get_codec(WireFormat.ANTHROPIC).stream_decoder())
+    events = _anthropic(["a", "b", "c" * 300])
+    for read in events[:4]:
+        reader.feed(read)
+    assert reader.feed(events[2]) == [ev.TextDelta(0, "a")]  # learned: the short way
+    with pytest.raises(SseEventTooLarge):
+        reader.feed(events[4])
