@@ -81,6 +81,10 @@ def _chat(texts: list[str], *, middle: Sequence[bytes] = ()) -> list[bytes]:
     ]
 
 
+DELTA = (  # an Anthropic text delta up to its text
+    b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+    b'"delta":{"type":"text_delta","text":"'
+)
 TEXTS = [
     "Hello",
     ", wor",
@@ -108,14 +112,13 @@ STREAMS: dict[str, tuple[WireFormat, list[bytes]]] = {
     "anthropic-hostile": (
         WireFormat.ANTHROPIC,
         _anthropic(
-            ["one", "two", "three", "four"],
-            middle=[
-                b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
-                b'"delta":{"type":"text_delta","text":"ab\\"}}\n\n',
-                b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
-                b'"delta":{"type":"text_delta","text":"nd"}}\n\n',
-            ],
+            ["one", "two", "three", "four"], middle=[DELTA + b'ab\\"}}\n\n', DELTA + b'nd"}}\n\n']
         ),
+    ),
+    # a read that ends four bytes after a text's closing quote, on bytes other than the tail
+    "anthropic-cut-after-quote": (
+        WireFormat.ANTHROPIC,
+        _anthropic(["one", "two", "three", "four"], middle=[DELTA + b'abc"}}\n ', b"\n\n"]),
     ),
     "anthropic-after-stop": (
         WireFormat.ANTHROPIC,
@@ -209,8 +212,13 @@ def _usual(fmt: WireFormat, reads: list[bytes]) -> list[list[ev.Event]]:
 class _Counting(TextRuns):
     taken = 0
 
-    def read(self, chunk: bytes) -> list[ev.Event] | None:
-        run = super().read(chunk)
+    def whole(self, data: bytes) -> list[ev.Event] | None:
+        run = super().whole(data)
+        _Counting.taken += run is not None
+        return run
+
+    def take(self, data: bytes) -> tuple[list[ev.Event], int] | None:
+        run = super().take(data)
         _Counting.taken += run is not None
         return run
 
@@ -282,3 +290,30 @@ def test_an_event_over_the_parser_bound_is_refused_as_the_parser_refuses_it() ->
     assert reader.feed(events[2]) == [ev.TextDelta(0, "a")]  # learned: the short way
     with pytest.raises(SseEventTooLarge):
         reader.feed(events[4])
+
+
+def test_one_read_of_a_whole_stream_takes_its_text_as_one_run() -> None:
+    """What a busy gateway reads at once: the opening events the usual way (the first text
+    teaches the envelope), the rest of the text as one run, the closing events as usual."""
+    plain = ["Hello", ", wor", "ld", " é中", 'say "hi"', "\n", "x" * 40]
+    events = _anthropic(plain)
+    assert _counted(WireFormat.ANTHROPIC, [b"".join(events)]) == 1
+    reader = RunReader(SseParser(), get_codec(WireFormat.ANTHROPIC).stream_decoder())
+    texts = [e for e in reader.feed(b"".join(events)) if isinstance(e, ev.TextDelta)]
+    assert [t.text for t in texts] == [plain[0], "".join(plain[1:])]
+
+
+def test_a_run_cut_inside_its_last_event_leaves_that_event_to_the_parser() -> None:
+    fmt, events = STREAMS["anthropic"]
+    head, deltas = b"".join(events[:3]), events[3:7]
+    wire = b"".join(deltas)
+    cut = len(wire) - 10
+    reader = RunReader(SseParser(), get_codec(fmt).stream_decoder())
+    reader.feed(head)
+    assert reader.feed(wire[:cut]) == [ev.TextDelta(0, "".join(TEXTS[1:4]))]
+    assert reader.feed(wire[cut:]) == [ev.TextDelta(0, TEXTS[4])]
+
+
+def test_reads_cut_inside_events_still_take_runs() -> None:
+    plain = [f"piece {n} " for n in range(60)]
+    assert _counted(WireFormat.ANTHROPIC, _cut(301)(_anthropic(plain))) > 5

@@ -45,7 +45,7 @@ class SseParser:
         if not (self._partial or self._data or self._event or self._cr):  # `idle`, inline
             whole = self._whole_data_events(chunk)
             return whole if whole is not None else self._split(chunk)
-        first = self._first_boundary(chunk)
+        first = self.held_end(chunk)
         if 0 < first < len(chunk):  # the event in progress ends here: the rest starts clean
             return self._lines(chunk[:first]) + self._split(chunk[first:])
         return self._lines(chunk)
@@ -60,7 +60,7 @@ class SseParser:
                 return whole + self._lines(chunk[cut:])
         return self._lines(chunk)
 
-    def _first_boundary(self, chunk: bytes) -> int:
+    def held_end(self, chunk: bytes) -> int:
         """Where the event in progress ends in `chunk` (after its blank line); 0 when unknown
         here (CR in play, or no blank line)."""
         if self._cr or chunk.find(b"\r") >= 0:

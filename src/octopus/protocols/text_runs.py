@@ -17,6 +17,7 @@ from octopus.protocols import events as ev
 from octopus.protocols.codec import StreamDecoder
 from octopus.protocols.sse import SseEvent, SseParser
 
+SINGLES = 4  # events of one read fed one by one to learn from, before the rest goes as usual
 TRIES = 8  # envelopes learned in vain (never read, or not found) before a stream is left alone
 _STRING = msgspec.json.Decoder(str)
 _ENCODE = msgspec.json.encode
@@ -49,24 +50,58 @@ class TextRuns:
         self._tries = TRIES
         self._used = False  # the learned envelope has read a run
 
-    def read(self, chunk: bytes) -> list[ev.Event] | None:
-        """The events of `chunk` (one joined text delta, or none for empty texts) when it is
-        whole events of the learned envelope and nothing else; None when it is not."""
+    @property
+    def hopeful(self) -> bool:
+        """Still learning: an envelope is known, or may be."""
+        return self._tries > 0
+
+    def whole(self, data: bytes) -> list[ev.Event] | None:
+        """The events of `data` when it is learned events and nothing else (the usual read of a
+        learned stream: no search for where the run ends); None when it is not."""
         head, tail = self._head, self._tail
         if (
             not head
-            or not chunk.startswith(head)
-            or not chunk.endswith(tail)
-            or len(chunk) > self._limit
+            or not data.startswith(head)
+            or not data.endswith(tail)
+            or len(data) > self._limit  # as the parser, which bounds each event
         ):
             return None
-        # the text's JSON string, quotes and all: the head ends and the tail begins with one
-        literal = chunk[len(head) - 1 : len(chunk) - len(tail) + 1]
+        # the texts' JSON string, quotes and all: the head ends and the tail begins with one
+        literal = data[len(head) - 1 : len(data) - len(tail) + 1]
         parts = literal.split(self._joint)
-        if len(parts) > 1:  # several events: their string bodies join into one string
+        if len(parts) > 1:
             if literal.find(self._escaped) >= 0:
-                return None
+                return None  # a string body cut short by a backslash: joined, it would run on
             literal = b"".join(parts)
+        return self._delta(literal)
+
+    def take(self, data: bytes) -> tuple[list[ev.Event], int] | None:
+        """The run of learned events `data` starts with: its events and its length in bytes;
+        None when `data` does not start with one."""
+        head, tail = self._head, self._tail
+        if not head or not data.startswith(head):
+            return None
+        parts = data.split(self._joint)
+        last = parts[-1]
+        end = last.find(tail)  # a text holds no raw line break: the first tail ends the run
+        if end >= 0:
+            used = len(data) - len(last) + end + len(tail)
+            parts[-1] = last[:end]
+        elif len(parts) > 1:  # the last event is cut short: it goes to the parser
+            used = len(data) - len(last) - len(head)
+            del parts[-1]
+        else:
+            return None
+        if used > self._limit:  # as `whole`: this bounds the run
+            return None
+        parts[0] = parts[0][len(head) :]
+        if len(parts) > 1 and data.find(self._escaped, 0, used) >= 0:
+            return None
+        events = self._delta(b'"%b"' % b"".join(parts))
+        return None if events is None else (events, used)
+
+    def _delta(self, literal: bytes) -> list[ev.Event] | None:
+        """The one delta of a run's texts, joined as one JSON string (none for an empty one)."""
         try:  # the one check of every text: a quote, a line break or a bad escape fails it
             text = _STRING.decode(literal)
         except ValueError:
@@ -107,8 +142,8 @@ class TextRuns:
 
 
 class RunReader:
-    """An upstream stream's reads → canonical events: its SSE parser and decoder, with a read of
-    learned text deltas taken as one delta (`TextRuns`)."""
+    """An upstream stream's reads → canonical events: its SSE parser and decoder, with each run
+    of learned deltas taken as one (`TextRuns`)."""
 
     __slots__ = ("_decoder", "_parser", "_runs")
 
@@ -118,10 +153,37 @@ class RunReader:
         self._runs = TextRuns(parser.max_event_size)
 
     def feed(self, chunk: bytes) -> list[ev.Event]:
-        if self._parser.idle:
-            run = self._runs.read(chunk)
-            if run is not None:
-                return run
+        runs, parser = self._runs, self._parser
+        if not runs.hopeful:
+            return self._usual(chunk)
+        if not parser.idle:  # first the end of the event the parser holds
+            end = parser.held_end(chunk)
+            if not 0 < end < len(chunk):
+                return self._usual(chunk)
+            return self._rest(self._usual(chunk[:end]), chunk[end:])
+        run = runs.whole(chunk)
+        return run if run is not None else self._rest([], chunk)
+
+    def _rest(self, events: list[ev.Event], chunk: bytes) -> list[ev.Event]:
+        """`events`, then those of `chunk` (which starts an event): runs taken where they stand,
+        the first few other events one by one (they may teach the envelope), then as usual."""
+        runs, parser = self._runs, self._parser
+        singles = SINGLES
+        while chunk and parser.idle:
+            taken = runs.take(chunk)
+            if taken is not None:
+                events += taken[0]
+                chunk = chunk[taken[1] :]
+                continue
+            end = chunk.find(b"\n\n") + 2
+            if singles == 0 or not 2 <= end < len(chunk):
+                break
+            singles -= 1
+            events += self._usual(chunk[:end])
+            chunk = chunk[end:]
+        return events + self._usual(chunk) if chunk else events
+
+    def _usual(self, chunk: bytes) -> list[ev.Event]:
         decoder, runs = self._decoder, self._runs
         events: list[ev.Event] = []
         for sse in self._parser.feed(chunk):
