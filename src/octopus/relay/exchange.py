@@ -162,15 +162,15 @@ class Exchanger:
         pre = await prefetch(resp, upstream, self.limits.max_sse_event_size)
         acc = ev.Accumulator()
         acc.feed_all(pre.events)
-        acc.feed_all(pre.take_rest())
+        reader = pre.reader()
+        acc.feed_all(pre.take_rest(reader))
         size, limit = sum(len(c) for c in pre.chunks), self.limits.max_response_size
         if not pre.ended:
             async for chunk in pre.it:
                 size += len(chunk)
                 if size > limit:
                     raise UpstreamFailure(UpstreamProtocol(f"upstream answer over {limit} bytes"))
-                for sse in pre.parser.feed(chunk):
-                    acc.feed_all(pre.decoder.feed(sse))
+                acc.feed_all(reader.feed(chunk))
             acc.feed_all([e for sse in pre.parser.close() for e in pre.decoder.feed(sse)])
             acc.feed_all(pre.decoder.close())
         await resp.aclose()

@@ -104,12 +104,18 @@ class Prefetched:
         data = b"".join(self.chunks)
         return data[: len(data) - len(self.tail)] if self.tail else data
 
-    def take_rest(self) -> list[ev.Event]:
-        """Decode the parked events (conversion and accumulation need them; passthrough not)."""
-        parked = [*self.rest, *self.parser.feed(self.tail)] if self.tail else self.rest
-        events = [event for sse in parked for event in self.decoder.feed(sse)]
+    def take_rest(self, reader: RunReader) -> list[ev.Event]:
+        """Decode the parked events, then the tail through `reader` (conversion and accumulation
+        need them; passthrough not)."""
+        events = [event for sse in self.rest for event in self.decoder.feed(sse)]
+        if self.tail:
+            events += reader.feed(self.tail)
         self.rest, self.tail = [], b""
         return events
+
+    def reader(self) -> RunReader:
+        """What reads the rest of the stream: this parser and decoder, runs short-cut."""
+        return RunReader(self.parser, self.decoder)
 
 
 async def prefetch(
@@ -294,9 +300,10 @@ class ConvertedStream:
         out = self.out = Delivery(first_byte_at=self.clock.monotonic(), capture=self.capture)
         await responder.start(self.status, self.headers)
         try:
-            await self._emit(responder, encoder, self.pre.events + self.pre.take_rest())
+            reader = self.pre.reader()
+            await self._emit(responder, encoder, self.pre.events + self.pre.take_rest(reader))
             if not self.pre.ended:
-                await self._pump(responder, encoder)
+                await self._pump(responder, encoder, reader)
         except (GatewayError, SseEventTooLarge) as exc:
             out.error = _as_gateway_error(exc)
             await self._emit(responder, encoder, [ev.StreamError.from_error(out.error)])
@@ -308,9 +315,8 @@ class ConvertedStream:
     def progress(self) -> Delivery:
         return self.out
 
-    async def _pump(self, responder: Responder, encoder: StreamEncoder) -> None:
+    async def _pump(self, responder: Responder, encoder: StreamEncoder, reader: RunReader) -> None:
         decoder, parser = self.pre.decoder, self.pre.parser
-        reader = RunReader(parser, decoder)
 
         def make(chunk: bytes) -> bytes:
             return self._encode(encoder, reader.feed(chunk))
