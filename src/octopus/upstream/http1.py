@@ -145,7 +145,9 @@ class Http1Connection(asyncio.Protocol):
             return
         self.chunks.append(body)
         self.buffered += len(body)
-        self._wake()
+        waiter = self.waiter  # `_wake`, inline: a burst read calls this once per chunk
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def on_message_complete(self) -> None:
         if not self.headers_done:
