@@ -2,11 +2,12 @@
 
 Within one stream, an upstream's text deltas usually differ only in their text. Once the
 decoder has made exactly one text delta of an event, the bytes around that text (the event's
-envelope) are learned; a read made only of events with that envelope is then one text delta
-for all of them, joined: what the parser, the decoder and `events.coalesced` would make of it,
-for one split, one join and one JSON string decode. Every event that goes the usual way
-forgets the envelope (the decoder's state may have moved on), and the next plain text delta
-teaches it again.
+envelope) are learned; a run of events with that envelope is then one delta for all of them,
+joined: what the parser, the decoder and `events.coalesced` would make of it, for one split,
+one join and one JSON string decode. A read may be one run (`TextRuns.whole`) or hold runs
+among other events (`RunReader` takes each where it stands). Every event that goes the usual
+way forgets the envelope (the decoder's state may have moved on), and the next plain text
+delta teaches it again.
 """
 
 from __future__ import annotations
