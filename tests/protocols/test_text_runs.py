@@ -24,6 +24,13 @@ from tests.protocols import golden
 Reads = Callable[[list[bytes]], list[bytes]]
 
 
+BLOCKS: dict[str, tuple[dict[str, object], str]] = {  # delta kind: block shell, delta field
+    "text": ({"type": "text"}, "text"),
+    "thinking": ({"type": "thinking"}, "thinking"),
+    "input_json": ({"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}, "partial_json"),
+}
+
+
 def _anthropic(
     texts: list[str], *, middle: Sequence[bytes] = (), kind: str = "text"
 ) -> list[bytes]:
@@ -32,14 +39,15 @@ def _anthropic(
         return b"event: %s\ndata: %s\n\n" % (name.encode(), data.encode())
 
     start = {"type": "message_start", "message": {"id": "msg_1", "model": "m", "usage": {}}}
-    block = {"type": "content_block_start", "index": 0, "content_block": {"type": kind}}
+    shell, field = BLOCKS[kind]
+    block = {"type": "content_block_start", "index": 0, "content_block": shell}
     deltas = [
         event(
             "content_block_delta",
             {
                 "type": "content_block_delta",
                 "index": 0,
-                "delta": {"type": f"{kind}_delta", kind: t},
+                "delta": {"type": f"{kind}_delta", field: t},
             },
         )
         for t in texts
@@ -85,6 +93,22 @@ DELTA = (  # an Anthropic text delta up to its text
     b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
     b'"delta":{"type":"text_delta","text":"'
 )
+
+
+def _chat_tool(pieces: list[str]) -> list[bytes]:
+    def call(function: dict[str, str], ident: str | None = None) -> dict[str, object]:
+        named = {"id": ident} if ident else {}
+        return {"tool_calls": [{"index": 0, "function": function, **named}]}
+
+    return [
+        _chunk({"role": "assistant", "content": None}),
+        _chunk(call({"name": "f", "arguments": ""}, "call_1")),
+        *(_chunk(call({"arguments": p})) for p in pieces),
+        _chunk({}, "tool_calls"),
+        b"data: [DONE]\n\n",
+    ]
+
+
 TEXTS = [
     "Hello",
     ", wor",
@@ -106,6 +130,11 @@ STREAMS: dict[str, tuple[WireFormat, list[bytes]]] = {
         _anthropic(TEXTS, middle=[b"event: ping\ndata: {}\n\n"]),
     ),
     "anthropic-thinking": (WireFormat.ANTHROPIC, _anthropic(TEXTS, kind="thinking")),
+    "anthropic-tool": (
+        WireFormat.ANTHROPIC,
+        _anthropic(['{"loc', 'ation": "S', 'an \\"F\\"', "", '", "n": 1', "}"], kind="input_json"),
+    ),
+    "chat-tool": (WireFormat.OPENAI_CHAT, _chat_tool(['{"loc', 'ation": "S', 'an \\"F\\"', "}"])),
     "anthropic-comment": (WireFormat.ANTHROPIC, _anthropic(TEXTS, middle=[b": keep-alive\n\n"])),
     # an upstream's broken event: a string body cut short by a backslash, then one that would
     # complete it as an escape if the two were joined

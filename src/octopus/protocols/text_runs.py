@@ -1,4 +1,4 @@
-"""Runs of plain text (or reasoning) deltas, read without the SSE parser or a JSON decode per event.
+"""Runs of text, reasoning or arguments deltas, read without the SSE parser or a decode per event.
 
 Within one stream, an upstream's text deltas usually differ only in their text. Once the
 decoder has made exactly one text delta of an event, the bytes around that text (the event's
@@ -22,7 +22,7 @@ SINGLES = 4  # events of one read fed one by one to learn from, before the rest 
 TRIES = 8  # envelopes learned in vain (never read, or not found) before a stream is left alone
 _STRING = msgspec.json.Decoder(str)
 _ENCODE = msgspec.json.encode
-Run = ev.TextDelta | ev.ReasoningDelta  # the deltas a run is made of
+Run = ev.TextDelta | ev.ReasoningDelta | ev.ArgumentsDelta  # the deltas a run is made of
 
 
 class TextRuns:
@@ -119,9 +119,12 @@ class TextRuns:
         if self._tries <= 0 or len(events) != 1:
             return
         delta, data = events[0], sse.data
-        if type(delta) is not ev.TextDelta and type(delta) is not ev.ReasoningDelta:
+        if type(delta) is ev.ArgumentsDelta:
+            literal = _ENCODE(delta.json)  # a tool call's arguments, streamed as text
+        elif type(delta) is ev.TextDelta or type(delta) is ev.ReasoningDelta:
+            literal = _ENCODE(delta.text)
+        else:
             return
-        literal = _ENCODE(delta.text)
         at = data.find(literal)
         if (
             at < 0
