@@ -308,6 +308,8 @@ def test_an_envelope_that_changes_with_every_event_is_given_up() -> None:
     stamped = [chunk(f"s{n}", f"stamp{n}") for n in range(20)]
     assert _counted(WireFormat.OPENAI_CHAT, steady) > 10
     assert _counted(WireFormat.OPENAI_CHAT, stamped[:10] + steady) == 0
+    given_up = stamped[:10] + steady  # read by the parser and decoder alone from here on
+    assert _with_runs(WireFormat.OPENAI_CHAT, given_up) == _usual(WireFormat.OPENAI_CHAT, given_up)
 
 
 def test_an_event_over_the_parser_bound_is_refused_as_the_parser_refuses_it() -> None:

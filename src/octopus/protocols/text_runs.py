@@ -131,7 +131,6 @@ class TextRuns:
             or data.find(literal, at + 1) >= 0  # the text also appears elsewhere: ambiguous
             or sse.id
             or data.find(b"\n") >= 0  # one data line only, as the head below writes it
-            or data.find(b"\r") >= 0
         ):
             self._tries -= 1  # e.g. the upstream escapes text otherwise than we would
             return
@@ -158,8 +157,9 @@ class RunReader:
 
     def feed(self, chunk: bytes) -> list[ev.Event]:
         runs, parser = self._runs, self._parser
-        if not runs.hopeful:
-            return self._usual(chunk)
+        if not runs.hopeful:  # given up: the parser and decoder alone, nothing learned per event
+            decoder = self._decoder
+            return [e for sse in parser.feed(chunk) for e in decoder.feed(sse)]
         if not parser.idle:  # first the end of the event the parser holds
             end = parser.held_end(chunk)
             if not 0 < end < len(chunk):
@@ -186,6 +186,11 @@ class RunReader:
             events += self._usual(chunk[:end])
             chunk = chunk[end:]
         return events + self._usual(chunk) if chunk else events
+
+    def close(self) -> list[ev.Event]:
+        """The end of the stream: an event left without its blank line, then the decoder's."""
+        decoder = self._decoder
+        return [e for sse in self._parser.close() for e in decoder.feed(sse)] + decoder.close()
 
     def _usual(self, chunk: bytes) -> list[ev.Event]:
         decoder, runs = self._decoder, self._runs

@@ -171,8 +171,7 @@ class Exchanger:
                 if size > limit:
                     raise UpstreamFailure(UpstreamProtocol(f"upstream answer over {limit} bytes"))
                 acc.feed_all(reader.feed(chunk))
-            acc.feed_all([e for sse in pre.parser.close() for e in pre.decoder.feed(sse)])
-            acc.feed_all(pre.decoder.close())
+            acc.feed_all(reader.close())
         await resp.aclose()
         result = acc.result()
         out = job.codec.encode_response(result, job.losses)

@@ -316,15 +316,12 @@ class ConvertedStream:
         return self.out
 
     async def _pump(self, responder: Responder, encoder: StreamEncoder, reader: RunReader) -> None:
-        decoder, parser = self.pre.decoder, self.pre.parser
-
         def make(chunk: bytes) -> bytes:
             return self._encode(encoder, reader.feed(chunk))
 
         keepalive = (self.client.keepalive(), self.keepalive_interval)
         await relay_rest(self.resp, responder, make, self.out, keepalive)
-        events = [e for sse in parser.close() for e in decoder.feed(sse)]
-        await self._emit(responder, encoder, events + decoder.close())
+        await self._emit(responder, encoder, reader.close())
 
     async def _emit(
         self, responder: Responder, encoder: StreamEncoder, events: list[ev.Event]
