@@ -48,9 +48,9 @@ def test_a_hostile_upstream_id_costs_one_try_per_stream_and_keeps_the_bytes(
     tries: list[object] = []
     around = Slot.around
 
-    def counted(envelope: Callable[..., object], holes: int = 1) -> Slot:
+    def counted(envelope: Callable[..., object], holes: int = 1, **frame: Any) -> Slot:
         tries.append(envelope)
-        return around(envelope, holes)
+        return around(envelope, holes, **frame)
 
     monkeypatch.setattr(Slot, "around", staticmethod(counted))
     enc = get_codec(fmt).stream_encoder("m")

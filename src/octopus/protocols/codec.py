@@ -30,6 +30,11 @@ class StreamEncoder(Protocol):
 
     def feed(self, event: ev.Event) -> list[SseEvent]: ...
 
+    def text_wire(self, event: ev.TextDelta) -> bytes | None:
+        """The wire bytes `encode_events(feed(event))` gives for the usual text delta, made in
+        one fill (a stream's most frequent event); None for any other: feed that one."""
+        ...
+
     def close(self) -> list[SseEvent]: ...
 
 

@@ -140,7 +140,7 @@ class Slot:
     cut: `around` then gives a `WholeSlot`, which encodes the whole envelope on every fill.
     """
 
-    __slots__ = ("_parts",)
+    __slots__ = ("_parts", "_wire")
 
     MARKS = (  # placeholders no real value holds
         "\x00octopus-slot-0\x00",
@@ -148,21 +148,28 @@ class Slot:
     )
     cut = True  # False: every fill encodes the whole envelope
 
-    def __init__(self, parts: tuple[bytes, ...]) -> None:
+    def __init__(self, parts: tuple[bytes, ...], frame: tuple[bytes, bytes] = (b"", b"")) -> None:
         self._parts = parts
+        # the same parts inside the frame of an SSE event: the event's wire bytes in one fill
+        self._wire = (frame[0] + parts[0], *parts[1:-1], parts[-1] + frame[1]) if parts else ()
 
     @classmethod
-    def around(cls, envelope: Callable[..., object], holes: int = 1) -> Slot:
+    def around(
+        cls,
+        envelope: Callable[..., object],
+        holes: int = 1,
+        frame: tuple[bytes, bytes] = (b"", b""),
+    ) -> Slot:
         """`envelope(*values)` builds the object around `holes` values, in the order they are
-        encoded."""
+        encoded; `frame`: what the `*_wire` fills put around it (sse.framing)."""
         rest, parts = encode(envelope(*cls.MARKS[:holes])), []
         for mark in cls.MARKS[:holes]:
             encoded = encode(mark)
             head, found, rest = rest.partition(encoded)
             if not found or rest.find(encoded) >= 0:
-                return WholeSlot(envelope)
+                return WholeSlot(envelope, frame)
             parts.append(head)
-        return cls((*parts, rest))
+        return cls((*parts, rest), frame)
 
     def fill(self, text: str) -> bytes:
         """The one-hole envelope around `text`."""
@@ -174,6 +181,16 @@ class Slot:
         head, middle, tail = self._parts
         return b"".join((head, encode(first), middle, encode(second), tail))
 
+    def fill_wire(self, text: str) -> bytes:
+        """`fill(text)` inside the frame."""
+        head, tail = self._wire
+        return head + encode(text) + tail
+
+    def fill_pair_wire(self, first: object, second: object) -> bytes:
+        """`fill_pair(first, second)` inside the frame."""
+        head, middle, tail = self._wire
+        return b"".join((head, encode(first), middle, encode(second), tail))
+
 
 class WholeSlot(Slot):
     """A slot over an envelope that could not be cut (it holds the envelope: a reference cycle
@@ -182,12 +199,23 @@ class WholeSlot(Slot):
     __slots__ = ("_envelope",)
     cut = False
 
-    def __init__(self, envelope: Callable[..., object]) -> None:
+    def __init__(
+        self, envelope: Callable[..., object], frame: tuple[bytes, bytes] = (b"", b"")
+    ) -> None:
         super().__init__(())
         self._envelope = envelope
+        self._wire = frame
 
     def fill(self, text: str) -> bytes:
         return encode(self._envelope(text))
 
     def fill_pair(self, first: object, second: object) -> bytes:
         return encode(self._envelope(first, second))
+
+    def fill_wire(self, text: str) -> bytes:
+        head, tail = self._wire
+        return head + self.fill(text) + tail
+
+    def fill_pair_wire(self, first: object, second: object) -> bytes:
+        head, tail = self._wire
+        return head + self.fill_pair(first, second) + tail

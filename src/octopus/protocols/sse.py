@@ -232,6 +232,12 @@ def encode_event(event: SseEvent) -> bytes:
     return head + lines + b"\n"
 
 
+def framing(name: str = "") -> tuple[bytes, bytes]:
+    """What `encode_event` puts around the data of an event named `name`, with no id and one
+    data line (JSON, which holds no raw line break): for fills that make the wire bytes."""
+    return (_event_line(name) if name else b"") + b"data: ", b"\n\n"
+
+
 @functools.lru_cache(maxsize=256)
 def _event_name(line: bytes) -> str:
     """The name an `event: <name>` line gives: a stream repeats a handful of names."""

@@ -337,6 +337,11 @@ class ConvertedStream:
         out = self.out
         if len(events) > 1:  # a read of several events: each run of deltas goes out as one
             events = ev.coalesced(events)
+        if len(events) == 1 and type(events[0]) is ev.TextDelta:  # the usual read
+            wire = encoder.text_wire(events[0])
+            if wire is not None:
+                out.output_size += len(events[0].text)
+                return wire
         for event in events:
             if type(event) is ev.TextDelta:  # the usual event: no further checks
                 out.output_size += len(event.text)

@@ -11,9 +11,10 @@ from octopus.protocols import jsonio
 from octopus.protocols.anthropic_messages.errors import error_event
 from octopus.protocols.anthropic_messages.response import STOP_OUT, encode_usage
 from octopus.protocols.formats import WireFormat
-from octopus.protocols.sse import SseEvent
+from octopus.protocols.sse import SseEvent, framing
 
 FMT = WireFormat.ANTHROPIC
+_TEXT_FRAME = framing("content_block_delta")
 
 
 def _sse(kind: str, body: dict[str, Any]) -> SseEvent:
@@ -26,7 +27,8 @@ def _text_slot(wire: int) -> jsonio.Slot:
             "type": "content_block_delta",
             "index": wire,
             "delta": {"type": "text_delta", "text": text},
-        }
+        },
+        frame=_TEXT_FRAME,
     )
 
 
@@ -130,14 +132,25 @@ class MessagesStreamEncoder:
         self._done = True
         return [*self._ensure_started(), error_event(event.message, event.kind)]
 
+    def text_wire(self, event: ev.TextDelta) -> bytes | None:
+        slot = None if self._done else self._text_slot(event.index)
+        return None if slot is None else slot.fill_wire(event.text)
+
     def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
-        wire = self._wire.get(event.index)
-        if wire is None:
+        slot = self._text_slot(event.index)
+        if slot is None:
             return []
+        return [SseEvent(slot.fill(event.text), "content_block_delta")]  # only the text encoded
+
+    def _text_slot(self, index: int) -> jsonio.Slot | None:
+        """The text delta envelope of an open block (None: the delta has no block to go in)."""
+        wire = self._wire.get(index)
+        if wire is None:
+            return None
         slot = self._text.get(wire)
         if slot is None:
             slot = self._text[wire] = _text_slot(wire)
-        return [SseEvent(slot.fill(event.text), "content_block_delta")]  # only the text encoded
+        return slot
 
     def _on_message_stop(self, _: ev.MessageStop) -> list[SseEvent]:
         return self._finish()

@@ -11,9 +11,10 @@ from octopus.protocols import jsonio
 from octopus.protocols.formats import WireFormat
 from octopus.protocols.gemini.errors import error_body
 from octopus.protocols.gemini.response import FINISH_OUT, encode_usage
-from octopus.protocols.sse import SseEvent
+from octopus.protocols.sse import SseEvent, framing
 
 FMT = WireFormat.GEMINI
+_FRAME = framing()
 
 
 class GeminiStreamEncoder:
@@ -103,12 +104,20 @@ class GeminiStreamEncoder:
         self._done = True
         return [SseEvent(data=jsonio.encode(error_body(event.message, event.kind, event.status)))]
 
+    def text_wire(self, event: ev.TextDelta) -> bytes | None:
+        slot = self._text
+        if slot is None or self._done or self._signature is not None:
+            return None
+        return slot.fill_wire(event.text)
+
     def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
         if self._signature is not None:  # a pending signature rides on this part
             return self._chunk([{"text": event.text}])
         slot = self._text
         if slot is None:
-            slot = self._text = jsonio.Slot.around(lambda text: self._body([{"text": text}]))
+            slot = self._text = jsonio.Slot.around(
+                lambda text: self._body([{"text": text}]), frame=_FRAME
+            )
         return [SseEvent(slot.fill(event.text))]  # the usual event: only its text encoded
 
     def _on_reasoning_delta(self, event: ev.ReasoningDelta) -> list[SseEvent]:

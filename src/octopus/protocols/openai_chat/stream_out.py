@@ -12,9 +12,10 @@ from octopus.protocols import jsonio
 from octopus.protocols.formats import WireFormat
 from octopus.protocols.openai_chat.errors import error_body
 from octopus.protocols.openai_chat.response import FINISH_OUT, encode_usage
-from octopus.protocols.sse import SseEvent
+from octopus.protocols.sse import SseEvent, framing
 
 FMT = WireFormat.OPENAI_CHAT
+_FRAME = framing()
 DONE = SseEvent(data=b"[DONE]")
 
 
@@ -113,12 +114,16 @@ class ChatStreamEncoder:
             out["usage"] = usage
         return out
 
+    def text_wire(self, event: ev.TextDelta) -> bytes | None:
+        text = self._text
+        return None if text is None or self._done else text.fill_wire(event.text)
+
     def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
         text = self._text
         if text is None:
             if not self._started:  # the envelope holds the id and creation time: start first
                 return self._delta({"content": event.text})
-            text = self._text = jsonio.Slot.around(self._text_body)
+            text = self._text = jsonio.Slot.around(self._text_body, frame=_FRAME)
         return [SseEvent(text.fill(event.text))]  # the usual event: only its text is encoded
 
     def _text_body(self, text: str) -> dict[str, Any]:

@@ -11,10 +11,11 @@ from octopus.protocols import jsonio
 from octopus.protocols.formats import WireFormat
 from octopus.protocols.openai_responses.errors import failure_events
 from octopus.protocols.openai_responses.response import finish_object, response_object
-from octopus.protocols.sse import SseEvent
+from octopus.protocols.sse import SseEvent, framing
 
 FMT = WireFormat.OPENAI_RESPONSES
 _TEXT_DELTA = "response.output_text.delta"
+_FRAME = framing(_TEXT_DELTA)
 
 
 class _Item:
@@ -121,17 +122,29 @@ class ResponsesStreamEncoder:
         part = {"type": "output_text", "text": "", "annotations": []}
         return [self._emit("response.content_part.added", **at, content_index=0, part=part)]
 
+    def text_wire(self, event: ev.TextDelta) -> bytes | None:
+        taken = None if self._done else self._text_turn(event)
+        return None if taken is None else taken[0].fill_pair_wire(taken[1], event.text)
+
     def _text(self, event: ev.TextDelta) -> list[SseEvent]:
+        taken = self._text_turn(event)
+        if taken is None:
+            return []
+        data = taken[0].fill_pair(taken[1], event.text)
+        return [SseEvent(data, _TEXT_DELTA)]  # the usual event: only its number and text encoded
+
+    def _text_turn(self, event: ev.TextDelta) -> tuple[jsonio.Slot, int] | None:
+        """A text delta's envelope and sequence number (its text kept for the item's end);
+        None when its item is not open."""
         item = self._items.get(event.index)
         if item is None:
-            return []
+            return None
         item.pieces.append(event.text)
         slot = item.delta
         if slot is None:
-            slot = item.delta = jsonio.Slot.around(self._text_body(item), holes=2)
+            slot = item.delta = jsonio.Slot.around(self._text_body(item), holes=2, frame=_FRAME)
         number, self._seq = self._seq, self._seq + 1
-        data = slot.fill_pair(number, event.text)
-        return [SseEvent(data, _TEXT_DELTA)]  # the usual event: only its number and text encoded
+        return slot, number
 
     @staticmethod
     def _text_body(item: _Item) -> Callable[[str, str], dict[str, Any]]:
