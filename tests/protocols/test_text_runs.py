@@ -109,6 +109,49 @@ def _chat_tool(pieces: list[str]) -> list[bytes]:
     ]
 
 
+def _stamped(delta: dict[str, object], stamp: bytes, extra: bytes = b"") -> bytes:
+    """A chunk as OpenAI writes it: a random `obfuscation` stamp last (`extra` after it)."""
+    choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
+    body = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    raw = json.dumps({**body, "choices": [choice], "usage": None}, separators=(",", ":"))
+    return b'data: %s,"obfuscation":"%s"%s}\n\n' % (raw.encode()[:-1], stamp, extra)
+
+
+STAMP_TAIL = '"},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"'
+STAMPS = [b"", b"a", b"Qup1BsQ3", b"D3WbtIxo1Q2j1Q", b"x-_+/=." * 5]
+
+
+def _chat_stamped(
+    texts: list[str], *, middle: Sequence[bytes] = (), last: Sequence[bytes] = ()
+) -> list[bytes]:
+    half = len(texts) // 2
+    stamps = [STAMPS[n % len(STAMPS)] for n in range(len(texts))]
+    text = [_stamped({"content": t}, s) for t, s in zip(texts, stamps, strict=True)]
+    return [
+        _stamped({"role": "assistant", "content": ""}, b"r0"),
+        *text[:half],
+        *middle,
+        *text[half:],
+        *last,
+        _stamped({}, b"end").replace(b'"finish_reason":null', b'"finish_reason":"stop"'),
+        b"data: [DONE]\n\n",
+    ]
+
+
+# stamps that are not one value of safe characters: each such event goes the usual way
+HOSTILE_STAMPS = [
+    _stamped({"content": "q"}, b'a\\"b'),  # an escaped quote in the stamp
+    _stamped({"content": "s"}, b"a b"),
+    # a member after the stamp: here a second `choices`, which the decoder reads instead
+    _stamped(
+        {"content": "d"}, b"x", b',"choices":[{"index":0,"delta":{"content":"EVIL"}}],"z":"z"'
+    ),
+]
+# broken JSON, which ends the decoder's stream: the stamp's opening quote taken as the end's,
+# and a stamp without its closing quote
+BROKEN_STAMP = _stamped({"content": "o"}, b"").replace(b'"obfuscation":""}', b'"obfuscation":"}')
+UNCLOSED_STAMP = _stamped({"content": "u"}, b"abc").replace(b'"abc"}', b'"abcxy}')
+
 TEXTS = [
     "Hello",
     ", wor",
@@ -156,6 +199,17 @@ STREAMS: dict[str, tuple[WireFormat, list[bytes]]] = {
     # an event left without its blank line: the next one's data joins it
     "anthropic-dangling": (WireFormat.ANTHROPIC, _anthropic(TEXTS, middle=[b'data: {"x":1}\n'])),
     "chat": (WireFormat.OPENAI_CHAT, _chat(TEXTS)),
+    "chat-stamped": (WireFormat.OPENAI_CHAT, _chat_stamped([*TEXTS, STAMP_TAIL, "after"])),
+    "chat-stamped-unclosed": (
+        WireFormat.OPENAI_CHAT,
+        _chat_stamped(["one", "two", "three", "four"], last=[UNCLOSED_STAMP]),
+    ),
+    "chat-stamped-hostile": (
+        WireFormat.OPENAI_CHAT,
+        _chat_stamped(
+            ["one", "two", "three", "four", "five"], middle=HOSTILE_STAMPS, last=[BROKEN_STAMP]
+        ),
+    ),
     # the first text also stands in another field, which then changes: the text's place in the
     # envelope is not where that field is
     "chat-text-twice": (
@@ -286,6 +340,44 @@ def test_recorded_anthropic_text_goes_the_short_way() -> None:
     assert _counted(*FIXTURES["vercel-ai__anthropic-text.chunks.txt#0"]) == 5
 
 
+def test_recorded_openai_text_with_stamps_goes_the_short_way() -> None:
+    """OpenAI's chunks end with a random `obfuscation` stamp: every text delta but the first
+    (which teaches the envelope) is read by it, one event per read."""
+    fmt, events = FIXTURES["vercel-ai__openai-text.chunks.txt#0"]
+    decoder = get_codec(fmt).stream_decoder()
+    texts = 0
+    for sse in SseParser().feed(b"".join(events)):
+        made = decoder.feed(sse)
+        texts += len(made) == 1 and type(made[0]) is ev.TextDelta
+    assert texts > 100
+    assert _counted(fmt, events) == texts - 1
+
+
+def test_a_stamped_event_over_the_parser_bound_is_refused_as_the_parser_refuses_it() -> None:
+    parser = SseParser(max_event_size=400)
+    reader = RunReader(parser, get_codec(WireFormat.OPENAI_CHAT).stream_decoder())
+    events = _chat_stamped(["a", "b", "c", "d" * 300])
+    for read in events[:4]:
+        reader.feed(read)
+    assert reader.feed(events[3]) == [ev.TextDelta(0, "c")]  # learned: the short way
+    with pytest.raises(SseEventTooLarge):
+        reader.feed(events[4])
+
+
+def test_a_stamp_that_is_not_last_is_learned_as_part_of_the_envelope() -> None:
+    """Only a stamp that ends its event is a hole; a steady one elsewhere is plain envelope."""
+    events = [_stamped({"content": f"t{n}"}, b"same", b',"z":"1"') for n in range(10)]
+    # the first also opens the block, the second teaches the envelope, the other eight use it
+    assert _counted(WireFormat.OPENAI_CHAT, events) == 8
+
+
+def test_stamped_events_read_together_go_the_usual_way() -> None:
+    """Two stamped events in one read differ in their stamps: no run, the parser reads them."""
+    events = _chat_stamped(["one", "two", "three", "four"])
+    reads = [*events[:3], b"".join(events[3:5]), *events[5:]]
+    assert _with_runs(WireFormat.OPENAI_CHAT, reads) == _usual(WireFormat.OPENAI_CHAT, reads)
+
+
 def _counted(fmt: WireFormat, events: list[bytes]) -> int:
     _Counting.taken = 0
     _with_runs(fmt, events)
@@ -293,7 +385,7 @@ def _counted(fmt: WireFormat, events: list[bytes]) -> int:
 
 
 def test_an_envelope_that_changes_with_every_event_is_given_up() -> None:
-    """As an upstream that stamps each chunk (OpenAI's `obfuscation`): learning stops."""
+    """An upstream that stamps each chunk inside its envelope (not last): learning stops."""
 
     def chunk(text: str, stamp: str) -> bytes:
         return (

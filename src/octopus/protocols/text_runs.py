@@ -7,7 +7,9 @@ joined: what the parser, the decoder and `events.coalesced` would make of it, fo
 one join and one JSON string decode. A read may be one run (`TextRuns.whole`) or hold runs
 among other events (`RunReader` takes each where it stands). Every event that goes the usual
 way forgets the envelope (the decoder's state may have moved on), and the next plain text
-delta teaches it again.
+delta teaches it again. An envelope that ends with OpenAI's per-chunk `obfuscation` stamp keeps
+the stamp as a hole of safe characters, read one event per read; an envelope that changes
+anywhere else is given up after TRIES.
 """
 
 from __future__ import annotations
@@ -19,16 +21,27 @@ from octopus.protocols.codec import StreamDecoder
 from octopus.protocols.sse import SseEvent, SseParser
 
 SINGLES = 4  # events of one read fed one by one to learn from, before the rest goes as usual
+# a value an upstream stamps on every event, last in it (OpenAI's random `obfuscation` padding):
+# learned as a hole of safe characters, so a stamped stream still reads one event per read
+_STAMP = b',"obfuscation":"'
+_STAMP_END = b'"}\n\n'
+_STAMP_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+/=."
 TRIES = 8  # envelopes learned in vain (never read, or not found) before a stream is left alone
 _STRING = msgspec.json.Decoder(str)
 _ENCODE = msgspec.json.encode
 Run = ev.TextDelta | ev.ReasoningDelta | ev.ArgumentsDelta  # the deltas a run is made of
 
 
+def _unsafe(stamp: bytes) -> bytes:
+    """What of `stamp` is not a safe stamp character (b"": it is a stamp)."""
+    return stamp.translate(None, _STAMP_CHARS)
+
+
 class TextRuns:
     """What one converted stream learned of its text deltas' envelope."""
 
     __slots__ = (
+        "_end",
         "_escaped",
         "_head",
         "_index",
@@ -43,7 +56,8 @@ class TextRuns:
     def __init__(self, max_event_size: int) -> None:
         self._limit = max_event_size  # the parser's bound, which a read of one event must keep
         self._head = b""  # the wire bytes before the text's JSON string body (b"": none learned)
-        self._tail = b""  # ... and after it, the event's blank line included
+        self._tail = b""  # ... and after it, the event's blank line included (up to a stamp)
+        self._end = b""  # after a stamp, when the event ends with one (b"": no stamp)
         self._joint = b""  # tail then head: where one event of the run meets the next
         self._escaped = b""  # a joint after a backslash: the string body before it is cut short
         self._index = 0  # the canonical block the learned deltas belong to
@@ -60,6 +74,8 @@ class TextRuns:
         """The events of `data` when it is learned events and nothing else (the usual read of a
         learned stream: no search for where the run ends); None when it is not."""
         head, tail = self._head, self._tail
+        if self._end:
+            return self._stamped(data)
         if (
             not head
             or not data.startswith(head)
@@ -76,11 +92,23 @@ class TextRuns:
             literal = b"".join(parts)
         return self._delta(literal)
 
+    def _stamped(self, data: bytes) -> list[ev.Event] | None:
+        """`whole` for an envelope that ends with a stamp: one event per read only (the joint
+        between two events differs with each stamp)."""
+        head, tail, end = self._head, self._tail, self._end
+        if not data.startswith(head) or not data.endswith(end) or len(data) > self._limit:
+            return None
+        at = data.rfind(tail, len(head))  # the text's closing quote: none follows the stamp
+        stamp, stamp_end = at + len(tail), len(data) - len(end)
+        if at < 0 or stamp > stamp_end or _unsafe(data[stamp:stamp_end]):
+            return None  # no stamp of safe characters alone between the text and the end
+        return self._delta(data[len(head) - 1 : at + 1])
+
     def take(self, data: bytes) -> tuple[list[ev.Event], int] | None:
         """The run of learned events `data` starts with: its events and its length in bytes;
         None when `data` does not start with one."""
         head, tail = self._head, self._tail
-        if not head or not data.startswith(head):
+        if not head or self._end or not data.startswith(head):
             return None
         parts = data.split(self._joint)
         last = parts[-1]
@@ -137,6 +165,11 @@ class TextRuns:
         line = b"event: %b\n" % sse.event.encode() if sse.event else b""
         self._head = line + b"data: " + data[: at + 1]
         self._tail = data[at + len(literal) - 1 :] + b"\n\n"
+        self._end = b""
+        stamp, tail = self._tail.rfind(_STAMP) + len(_STAMP), self._tail
+        value = tail[stamp : len(tail) - len(_STAMP_END)]
+        if stamp > len(_STAMP) and tail.endswith(_STAMP_END) and not _unsafe(value):
+            self._tail, self._end = tail[:stamp], _STAMP_END  # the event ends with its stamp
         self._joint = self._tail + self._head
         self._escaped = b"\\" + self._joint
         self._index = delta.index
