@@ -200,6 +200,18 @@ STREAMS: dict[str, tuple[WireFormat, list[bytes]]] = {
     "anthropic-dangling": (WireFormat.ANTHROPIC, _anthropic(TEXTS, middle=[b'data: {"x":1}\n'])),
     "chat": (WireFormat.OPENAI_CHAT, _chat(TEXTS)),
     "chat-stamped": (WireFormat.OPENAI_CHAT, _chat_stamped([*TEXTS, STAMP_TAIL, "after"])),
+    # a string body cut short by a backslash (broken JSON), then an event that would complete
+    # it as an escape if their bodies were joined
+    "chat-stamped-backslash": (
+        WireFormat.OPENAI_CHAT,
+        _chat_stamped(
+            ["one", "two", "three", "four", "five", "six"],
+            middle=[
+                _stamped({"content": "ab"}, b"s1").replace(b'"ab"', b'"ab\\"'),
+                _stamped({"content": "nd"}, b"s2"),
+            ],
+        ),
+    ),
     "chat-stamped-unclosed": (
         WireFormat.OPENAI_CHAT,
         _chat_stamped(["one", "two", "three", "four"], last=[UNCLOSED_STAMP]),
@@ -371,11 +383,13 @@ def test_a_stamp_that_is_not_last_is_learned_as_part_of_the_envelope() -> None:
     assert _counted(WireFormat.OPENAI_CHAT, events) == 8
 
 
-def test_stamped_events_read_together_go_the_usual_way() -> None:
-    """Two stamped events in one read differ in their stamps: no run, the parser reads them."""
-    events = _chat_stamped(["one", "two", "three", "four"])
-    reads = [*events[:3], b"".join(events[3:5]), *events[5:]]
+def test_stamped_events_read_together_are_taken_event_by_event() -> None:
+    """Stamped events in one read differ at each joint: the run is walked event by event."""
+    events = _chat_stamped([f"t{n}" for n in range(12)])
+    reads = [*events[:4], b"".join(events[4:10]), *events[10:]]
+    _Counting.taken = 0
     assert _with_runs(WireFormat.OPENAI_CHAT, reads) == _usual(WireFormat.OPENAI_CHAT, reads)
+    assert _Counting.taken == len(reads) - 5  # the six together as one run, those after one by one
 
 
 def _counted(fmt: WireFormat, events: list[bytes]) -> int:

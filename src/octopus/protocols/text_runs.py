@@ -93,8 +93,8 @@ class TextRuns:
         return self._delta(literal)
 
     def _stamped(self, data: bytes) -> list[ev.Event] | None:
-        """`whole` for an envelope that ends with a stamp: one event per read only (the joint
-        between two events differs with each stamp)."""
+        """`whole` for an envelope that ends with a stamp: one event (the joint between two
+        differs with each stamp; several in one read are `take`n)."""
         head, tail, end = self._head, self._tail, self._end
         if not data.startswith(head) or not data.endswith(end) or len(data) > self._limit:
             return None
@@ -108,8 +108,10 @@ class TextRuns:
         """The run of learned events `data` starts with: its events and its length in bytes;
         None when `data` does not start with one."""
         head, tail = self._head, self._tail
-        if not head or self._end or not data.startswith(head):
+        if not head or not data.startswith(head):
             return None
+        if self._end:
+            return self._take_stamped(data)
         parts = data.split(self._joint)
         last = parts[-1]
         end = last.find(tail)  # a text holds no raw line break: the first tail ends the run
@@ -127,6 +129,27 @@ class TextRuns:
         if len(parts) > 1 and data.find(self._escaped, 0, used) >= 0:
             return None
         events = self._delta(b'"%b"' % b"".join(parts))
+        return None if events is None else (events, used)
+
+    def _take_stamped(self, data: bytes) -> tuple[list[ev.Event], int] | None:
+        """`take` for a stamped envelope: event by event, as each joint holds its own stamp."""
+        head, tail, end = self._head, self._tail, self._end
+        bodies: list[bytes] = []
+        used = 0
+        while data.startswith(head, used):
+            start = used + len(head)
+            at = data.find(tail, start)  # a text holds no raw quote: the first tail ends it
+            stamp = at + len(tail)
+            stop = data.find(end, stamp)
+            if at < 0 or stop < 0 or _unsafe(data[stamp:stop]):
+                break  # not a whole stamped event: from here on, the parser's
+            bodies.append(data[start:at])
+            used = stop + len(end)
+        if not bodies or used > self._limit:  # as `take`: the limit bounds the run
+            return None
+        if any(body.endswith(b"\\") for body in bodies):
+            return None  # a string body cut short by a backslash: joined, it would run on
+        events = self._delta(b'"%b"' % b"".join(bodies))
         return None if events is None else (events, used)
 
     def _delta(self, literal: bytes) -> list[ev.Event] | None:
