@@ -8,8 +8,8 @@ one join and one JSON string decode. A read may be one run (`TextRuns.whole`) or
 among other events (`RunReader` takes each where it stands). Every event that goes the usual
 way forgets the envelope (the decoder's state may have moved on), and the next plain text
 delta teaches it again. An envelope that ends with OpenAI's per-chunk `obfuscation` stamp keeps
-the stamp as a hole of safe characters, read one event per read; an envelope that changes
-anywhere else is given up after TRIES.
+the stamp as a hole of safe characters (a run of such events is walked event by event); an
+envelope that changes anywhere else is given up after TRIES.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from octopus.protocols.sse import SseEvent, SseParser
 
 SINGLES = 4  # events of one read fed one by one to learn from, before the rest goes as usual
 # a value an upstream stamps on every event, last in it (OpenAI's random `obfuscation` padding):
-# learned as a hole of safe characters, so a stamped stream still reads one event per read
+# learned as a hole of safe characters, so a stamped stream's text deltas are runs too
 _STAMP = b',"obfuscation":"'
 _STAMP_END = b'"}\n\n'
 _STAMP_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+/=."
