@@ -36,6 +36,7 @@ from procs import (
     ensure_tools,
     peak_rss_mb,
     reset_peak_rss,
+    say,
     wait_idle,
     wait_quiet,
 )
@@ -83,10 +84,6 @@ def _args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
 class Bench:
     """Starts the targets, runs the rounds, keeps the samples."""
 
@@ -118,18 +115,18 @@ class Bench:
             upstream.name = "upstream"  # still the load, but not a measured row
 
     def _add(self, name: str, starter: Callable[[], Target]) -> None:
-        _say(f"starting {name} ...")
+        say(f"starting {name} ...")
         try:
             target = starter()
         except BenchError as exc:
             self.notes.append(f"{name} not measured: {str(exc).splitlines()[0]}")
-            _say(f"  {name} NOT measured: {exc}")
+            say(f"  {name} NOT measured: {exc}")
             return
         self.targets.append(target)
         problem = uvloop.run(probe(target.url, target.key))
         if problem:
             self.notes.append(f"{name} not measured: its answer was wrong: {problem}")
-            _say(f"  {name} NOT measured: {problem}\n{target.procs[0].tail()}")
+            say(f"  {name} NOT measured: {problem}\n{target.procs[0].tail()}")
             target.name = f"{name} (broken)"
 
     def measured(self) -> list[Target]:
@@ -153,7 +150,7 @@ class Bench:
                     continue
                 sample = self.measure(target)
                 self.rounds.setdefault(target.name, []).append(sample)
-                _say(
+                say(
                     f"round {number + 1} {target.name:14} {sample['rps']:>9,.0f} req/s  "
                     f"c1 p50 {sample['c1_p50']:.3f} ms  {sample['sps']:>6,.0f} streams/s  "
                     f"errors {sample['errors']:.0f}"
@@ -169,7 +166,7 @@ class Bench:
         note = f"{target.name} exited (code {code}) before round {number + 1}"
         if note not in self.notes:
             self.notes.append(note)
-            _say(f"  {note}:\n{target.procs[0].tail()}")
+            say(f"  {note}:\n{target.procs[0].tail()}")
         return False
 
     def measure(self, target: Target) -> Sample:
@@ -279,7 +276,7 @@ def _profile(bench: Bench) -> str | None:
     try:
         return bench.profile()
     except BenchError as exc:
-        _say(f"profile: {exc}")
+        say(f"profile: {exc}")
         return None
 
 
@@ -354,7 +351,7 @@ def _measure(
 ) -> tuple[str, str | None]:
     """Run the chosen scenario; (RESULTS.md text or "" for classic, PROFILE.md text)."""
     bench.start(wanted)
-    _say("warming up ...")
+    say("warming up ...")
     bench.warm_up()
     if args.scenario == "classic":
         bench.run_rounds()
@@ -474,40 +471,40 @@ def main() -> int:
     ]
     unknown = sorted(set(wanted) - set(ALL_TARGETS))
     if unknown:
-        _say(f"bench: unknown target(s) {', '.join(unknown)}; known: {', '.join(ALL_TARGETS)}")
+        say(f"bench: unknown target(s) {', '.join(unknown)}; known: {', '.join(ALL_TARGETS)}")
         return 2
     started = time.monotonic()
     try:
         ensure_tools()
     except BenchError as exc:
-        _say(f"bench: {exc}")
+        say(f"bench: {exc}")
         return 2
-    _say("waiting for the CPUs to be quiet ...")
+    say("waiting for the CPUs to be quiet ...")
     busy = wait_quiet(cores(), QUIET, args.quiet_wait)
     if busy >= QUIET:
-        _say(f"  other processes keep a CPU {busy:.0f} % busy: figures will be noisy")
+        say(f"  other processes keep a CPU {busy:.0f} % busy: figures will be noisy")
     work = Path(tempfile.mkdtemp(prefix="octopus-bench-"))
     bench = Bench(args, work)
     os.sched_setaffinity(0, {int(bench.load_core)})  # wrk and the SSE client inherit the load core
     try:
         text, profile = _measure(bench, args, wanted, started)
     except BenchError as exc:
-        _say(f"bench: {exc}")
+        say(f"bench: {exc}")
         return 1
     finally:
         bench.stop()
         if not args.keep:
             subprocess.run(["rm", "-rf", str(work)], check=False)
         else:
-            _say(f"logs kept in {work}")
+            say(f"logs kept in {work}")
     if profile:
         (BENCH_DIR / "PROFILE.md").write_text(profile)
-        _say(profile)
+        print(profile)
     text = text or _results(bench, args, started)
-    _say(text)
+    print(text)
     if not args.no_write:
         args.out.write_text(text)
-        _say(f"written to {args.out}")
+        say(f"written to {args.out}")
     return 0
 
 

@@ -22,7 +22,7 @@ import scenarios as sc
 import uvloop
 from instructions import Counts
 from load import run_wrk, write_lua
-from procs import cores, cpu_seconds, open_fds, sockets_to, wait_idle
+from procs import cores, cpu_seconds, open_fds, say, sockets_to, wait_idle
 from targets import FLOOR, Target
 from workers import Figures
 
@@ -60,10 +60,6 @@ def _probe(target: Target, upstream: Target, cores: tuple[str, str]) -> sc.Probe
     return sc.Probe(port, target.key, target.pids, upstream.pids, cores)
 
 
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
 def run_paced(report: Report, targets: list[Target], upstream: Target, work: Path) -> None:
     cores = _cores(upstream, targets)
     for target in targets:
@@ -76,10 +72,10 @@ def run_paced(report: Report, targets: list[Target], upstream: Target, work: Pat
         spent = cpu_seconds(target.pids()) - before
         report.cpu_req_us[target.name] = spent / max(1, wrk.requests) * 1e6
         report.req_load[target.name] = sc._load(meter)
-        _say(f"{target.name:8} non-stream {report.cpu_req_us[target.name]:,.0f} CPU µs/req")
+        say(f"{target.name:8} non-stream {report.cpu_req_us[target.name]:,.0f} CPU µs/req")
         if target.name != FLOOR:
             report.ttfb[target.name] = uvloop.run(sc.ttfb_c1(probe))
-            _say(f"{target.name:8} c=1 first event p50 {report.ttfb[target.name][0]:.3f} ms")
+            say(f"{target.name:8} c=1 first event p50 {report.ttfb[target.name][0]:.3f} ms")
     for n in LEVELS:
         for target in targets:
             if target.name == FLOOR and n not in FLOOR_LEVELS:
@@ -88,7 +84,7 @@ def run_paced(report: Report, targets: list[Target], upstream: Target, work: Pat
             wait_idle(target.pids())
             wave = uvloop.run(sc.paced_level(probe, n))
             report.waves.setdefault(target.name, {})[n] = wave
-            _say(
+            say(
                 f"{target.name:8} paced n={n:>5}: p50 {wave.p50_ms:,.0f} ms p99 {wave.p99_ms:,.0f}"
                 f" ms, {wave.cpu_us:,.0f} CPU µs/stream, errors {wave.errors}, peak "
                 f"{wave.rss_peak_mb:.0f} MB ({wave.load.text()}) {wave.error_sample[:200]}"
@@ -97,9 +93,7 @@ def run_paced(report: Report, targets: list[Target], upstream: Target, work: Pat
         probe = _probe(target, upstream, cores)
         known = report.waves[target.name]
         report.largest[target.name] = uvloop.run(sc.largest_keeping_pace(probe, known, PACE_LIMIT))
-        _say(
-            f"{target.name:8} largest n with p99 ≤ {PACE_LIMIT:g} s: {report.largest[target.name]}"
-        )
+        say(f"{target.name:8} largest n with p99 ≤ {PACE_LIMIT:g} s: {report.largest[target.name]}")
 
 
 def run_burst(report: Report, targets: list[Target], upstream: Target) -> None:
@@ -119,7 +113,7 @@ def run_burst(report: Report, targets: list[Target], upstream: Target) -> None:
 
                 cost = uvloop.run(sc.event_cost(probe, path, make, burst=burst))
                 report.costs.append((target.name, cost))
-                _say(
+                say(
                     f"{target.name:8} {path}, {cost.pattern}: {cost.per_event_us:.1f} µs/event, "
                     f"errors {cost.errors} ({cost.load.text()}) {cost.error_sample[:200]}"
                 )
@@ -145,12 +139,12 @@ def run_soak(report: Report, gateway: Target, upstream: Target, seconds: float) 
     after = _idle_counts(gateway, upstream, tasks, fds)
     report.soak.idle_before, report.soak.idle_after = idle_before, after
     for sample in report.soak.samples:
-        _say(
+        say(
             f"soak {sample.at:>4.0f} s: RSS {sample.rss_mb:.1f} MB, fds {sample.fds}, tasks "
             f"{sample.tasks} ({sample.in_flight} requests in flight), streams {sample.streams}, "
             f"requests {sample.requests}, errors {sample.errors}"
         )
-    _say(f"soak idle (tasks, fds, pooled upstream connections): {idle_before} → {after}")
+    say(f"soak idle (tasks, fds, pooled upstream connections): {idle_before} → {after}")
 
 
 def _idle_counts(

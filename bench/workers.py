@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from load import BODY, PATH, WrkResult, percentile, run_wrk, write_lua
-from procs import BenchError, Child, cpu_seconds, free_port, start, wait_idle, wait_port
+from procs import BenchError, Child, cpu_seconds, free_port, say, start, wait_idle, wait_port
 from redis import Redis
 from redis.exceptions import RedisError
 from targets import Target, start_gateway
@@ -124,13 +124,9 @@ def run(work: Path, cores: tuple[str, str], upstream: Target) -> Figures:
             for target in setup.targets:
                 _stop(target)
     for row in figures.rows:
-        _say(_text(row))
+        say(_text(row))
     figures.slow = _slow_redis(work, cores, upstream)
     return figures
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)
 
 
 def _text(row: Row) -> str:
@@ -261,12 +257,12 @@ def _slow_redis(
             _sequential(target, 2.0)  # the gateway has met the new proxy
             out.append((name, _sequential(target, SECONDS)))
             found = out[-1][1]
-            _say(
+            say(
                 f"Redis {name:15} p50 {found.p50_ms:.2f} ms p99 {found.p99_ms:.2f} ms max "
                 f"{found.max_ms:.1f} ms, {found.over_50ms} of {found.requests} over {SLOW_MS:g} ms"
             )
     except BenchError as exc:
-        _say(f"slow Redis not measured: {exc}")
+        say(f"slow Redis not measured: {exc}")
     finally:
         if target is not None:
             _stop(target)
