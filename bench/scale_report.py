@@ -60,8 +60,9 @@ def paced(report: Report) -> list[str]:
         return []
     lines = [
         f"N concurrent streams × {sc.EVENTS} events × {sc.PACE_MS} ms (ideal {sc.IDEAL_S:g} s), "
-        "started together; one warm-up wave, then 2 measured waves per level (CPU averaged, p99 "
-        "the worse). CPU µs per stream = the target's utime + stime over the wave ÷ N. Peak RSS "
+        "started together; one warm-up wave, then 2 measured waves at N=100 and 1,000 and one at "
+        "the other levels (CPU averaged, p99 the worse). CPU µs per stream = the target's CPU "
+        "time over the wave (its processes' CPU clocks, all threads) ÷ N. Peak RSS "
         "= VmHWM during the measured waves (reset first); KB/stream = (peak − idle) ÷ N.",
         "",
         "| N | target | p50 s | p99 s | errors | CPU µs/stream | CPU × nginx | peak RSS MB | "

@@ -1,7 +1,7 @@
 """The issue-13 scenarios: paced streams at scale, per-event cost (burst), and the soak.
 
-Every figure comes with the CPU time the target's processes used (utime + stime from /proc,
-the steady figure on a shared machine) and the machine load while it was measured.
+Every figure comes with the CPU time the target's processes used (their CPU clocks, all
+threads: the steady figure on a shared machine) and the machine load while it was measured.
 """
 
 from __future__ import annotations

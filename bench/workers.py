@@ -7,7 +7,7 @@ Redis, 2 instances without Redis (two `octopus start`, each with its own SQLite,
 each: what a second process on the core costs, since workers > 1 refuse to start without Redis),
 and 2 workers with Redis. Each has a key with an RPM limit and `bench-model` as a two-member
 round-robin group, so with Redis every request runs the limiter script and the routing script.
-CPU = utime + stime of the supervisor and every worker; Redis is the server on 127.0.0.1:6379
+CPU = the CPU clocks of the supervisor and every worker; Redis is the server on 127.0.0.1:6379
 under a prefix of its own (its CPU per request is shown beside: that server may serve others).
 
 Slow Redis: one more 1-worker gateway whose Redis sits behind tests/fakes/slow_tcp.py, which

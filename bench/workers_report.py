@@ -23,7 +23,7 @@ def section(found: Figures | None) -> list[str]:
 def _rows(found: Figures) -> list[str]:
     base = found.row(BASE)
     lines = [
-        f"Gateway CPU (supervisor + workers, utime + stime) over wrk c=50 rounds ({ROUNDS} × "
+        f"Gateway CPU (supervisor + workers, their CPU clocks) over wrk c=50 rounds ({ROUNDS} × "
         f"{SECONDS:g} s, medians), all on one core; every request checks an RPM limit and takes "
         "a round-robin turn (with Redis: two scripts per request). Redis CPU is the shared "
         "server's (other work on the machine may add to it).",
