@@ -365,17 +365,6 @@ def test_recorded_openai_text_with_stamps_goes_the_short_way() -> None:
     assert _counted(fmt, events) == texts - 1
 
 
-def test_a_stamped_event_over_the_parser_bound_is_refused_as_the_parser_refuses_it() -> None:
-    parser = SseParser(max_event_size=400)
-    reader = RunReader(parser, get_codec(WireFormat.OPENAI_CHAT).stream_decoder())
-    events = _chat_stamped(["a", "b", "c", "d" * 300])
-    for read in events[:4]:
-        reader.feed(read)
-    assert reader.feed(events[3]) == [ev.TextDelta(0, "c")]  # learned: the short way
-    with pytest.raises(SseEventTooLarge):
-        reader.feed(events[4])
-
-
 def test_a_stamp_that_is_not_last_is_learned_as_part_of_the_envelope() -> None:
     """Only a stamp that ends its event is a hole; a steady one elsewhere is plain envelope."""
     events = [_stamped({"content": f"t{n}"}, b"same", b',"z":"1"') for n in range(10)]
@@ -418,13 +407,22 @@ def test_an_envelope_that_changes_with_every_event_is_given_up() -> None:
     assert _with_runs(WireFormat.OPENAI_CHAT, given_up) == _usual(WireFormat.OPENAI_CHAT, given_up)
 
 
-def test_an_event_over_the_parser_bound_is_refused_as_the_parser_refuses_it() -> None:
-    parser = SseParser(max_event_size=200)
-    reader = RunReader(parser, get_codec(WireFormat.ANTHROPIC).stream_decoder())
-    events = _anthropic(["a", "b", "c" * 300])
+@pytest.mark.parametrize(
+    ("fmt", "bound", "events", "learned", "text"),
+    [
+        (WireFormat.ANTHROPIC, 200, _anthropic(["a", "b", "c" * 300]), 2, "a"),
+        (WireFormat.OPENAI_CHAT, 400, _chat_stamped(["a", "b", "c", "d" * 300]), 3, "c"),
+    ],
+    ids=["plain", "stamped"],
+)
+def test_an_event_over_the_parser_bound_is_refused_as_the_parser_refuses_it(
+    fmt: WireFormat, bound: int, events: list[bytes], learned: int, text: str
+) -> None:
+    """Taken by a learned envelope or not, an event over the bound fails as in the parser."""
+    reader = RunReader(SseParser(max_event_size=bound), get_codec(fmt).stream_decoder())
     for read in events[:4]:
         reader.feed(read)
-    assert reader.feed(events[2]) == [ev.TextDelta(0, "a")]  # learned: the short way
+    assert reader.feed(events[learned]) == [ev.TextDelta(0, text)]  # learned: the short way
     with pytest.raises(SseEventTooLarge):
         reader.feed(events[4])
 
