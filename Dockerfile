@@ -3,9 +3,12 @@ WORKDIR /app
 # tzdata: TZ (and OCTOPUS_TIMEZONE) can name any zone
 RUN apt-get update && apt-get install -y --no-install-recommends tzdata \
  && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml constraints.txt README.md ./
+COPY pyproject.toml setup.py constraints.txt README.md ./
 COPY src ./src
-RUN pip install --no-cache-dir -c constraints.txt . \
+# gcc builds the compiled passthrough sink (setup.py), then goes
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && pip install --no-cache-dir -c constraints.txt . \
+ && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 1000 --home /app octopus \
  && mkdir -p /app/data && chown -R octopus /app
 COPY docker/entrypoint.sh /entrypoint.sh

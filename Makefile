@@ -2,7 +2,8 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | cksum | cut -d' ' -f1)
+# the C part (setup.py) rebuilds when its source changes
+STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml setup.py src/octopus/relay/_passsink.c | cksum | cut -d' ' -f1)
 
 .PHONY: run test check lint services browser bench clean
 

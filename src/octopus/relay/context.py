@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -47,6 +47,12 @@ class DirectWriter(Protocol):
         ...
 
     async def drain(self) -> None: ...
+
+    def wire(self) -> tuple[object, Callable[[bytes], object], object] | None:
+        """For the compiled sink (relay/fastsink.py): the connection's cycle (its
+        `disconnected`), its transport's `write` and its flow control (`write_paused`), when
+        the writer frames chunks as `write` does; None when it cannot be bypassed."""
+        ...
 
 
 class Responder(Protocol):

@@ -19,12 +19,14 @@ from octopus.protocols import events as ev
 from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser, encode_events
 from octopus.protocols.text_runs import RunReader
 from octopus.relay import retry
-from octopus.relay.context import HeaderList, Responder
+from octopus.relay.context import DirectWriter, HeaderList, Responder
 from octopus.relay.cutter import USAGE, EventCutter, next_event, oversized
+from octopus.relay.fastsink import passthrough_sink
+from octopus.relay.keepalive import Keepalive
 from octopus.relay.metering import TextMeter, text_size
 from octopus.relay.outlet import relay_rest
 from octopus.relay.ready import Delivery, UpstreamFailure
-from octopus.upstream.transport import UpstreamResponse
+from octopus.upstream.transport import Sink, UpstreamResponse
 
 _CONTENT = (
     ev.BlockStart,
@@ -191,6 +193,12 @@ class _Metered(EventCutter):
                 self.tap.feed(sse)
         return ready
 
+    def compiled(self, slow: Sink, out: Delivery, quiet: Keepalive, direct: DirectWriter) -> Sink:
+        """`slow` (the sink over `cut`) with its usual read done in C, when built."""
+        return passthrough_sink(
+            slow, self, self.meter, self._limit, out=out, quiet=quiet, direct=direct
+        )
+
     def _metered(self, chunk: bytes) -> bytes:
         """`cut` for any other read: the whole events it completes, their text counted."""
         if not self._held and chunk.endswith(b"\n\n") and len(chunk) <= self._limit:
@@ -252,7 +260,7 @@ class PassthroughStream:
             ended = self.pre.ended
             if not ended:
                 keepalive = (self.codec.keepalive(), self.keepalive_interval)
-                await relay_rest(self.resp, responder, cutter.cut, out, keepalive)
+                await relay_rest(self.resp, responder, cutter.cut, out, keepalive, cutter.compiled)
             rest = cutter.rest()  # an unfinished last event: relayed, and counted when pumped
             if not ended:
                 meter.feed_wire(rest)

@@ -61,6 +61,10 @@ class DirectBody:
         cycle.transport.write(framed)
         return cycle.flow.write_paused
 
+    def wire(self) -> tuple[object, Callable[[bytes], object], object] | None:
+        cycle = self._cycle
+        return cycle, cycle.transport.write, cycle.flow
+
     def hold_head(self, head: bytes) -> None:
         """`head` leaves with the first body bytes (one write, one packet for the client to
         wake on), or on the loop's next turn if none come at once."""

@@ -1,0 +1,20 @@
+from octopus.upstream.transport import Sink
+
+class PassSink:
+    def __init__(
+        self,
+        slow: Sink,
+        cutter: object,
+        meter: object,
+        out: object,
+        quiet: object,
+        now: object,
+        direct: object,
+        cycle: object,
+        write: object,
+        flow: object,
+        limit: int,
+    ) -> None: ...
+    def __call__(self, chunk: bytes) -> bool: ...
+    @property
+    def taken(self) -> int: ...

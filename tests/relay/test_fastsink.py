@@ -1,0 +1,319 @@
+"""The compiled passthrough sink (relay/_passsink.c) against the Python sink it stands for.
+
+Both run the real relay_rest, _Metered, TextMeter, Delivery, Keepalive and DirectBody over the
+same reads; only uvicorn's cycle is a recorder. Whatever the reads, they must put the same
+bytes on the wire, meter the same size, see the same usage, keep the same log bytes and stop
+with the same error; and the compiled one must take the usual paced reads itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from octopus.protocols import WireFormat, get_codec
+from octopus.protocols.sse import SseEventTooLarge
+from octopus.relay import fastsink, streaming
+from octopus.relay.keepalive import Keepalive
+from octopus.relay.metering import TextMeter
+from octopus.relay.outlet import relay_rest
+from octopus.relay.ready import Delivery
+from octopus.relay.streaming import _Metered
+from octopus.upstream.transport import Sink
+from octopus.web.direct import DirectBody
+from tests.fakes.gateway import World, channel, group, serve_relay
+from tests.fakes.upstream import FakeUpstream, Fault
+
+LIMIT = 400  # small, so that generated events run over it
+USAGE = '{"prompt_tokens": 3, "completion_tokens": 9, "total_tokens": 12}'
+
+
+class Wire:
+    """Stands for uvicorn's transport and flow control: records, and pauses when told."""
+
+    def __init__(self, pause_after: int | None, leave_after: int | None) -> None:
+        self.bytes = bytearray()
+        self.writes = 0
+        self.write_paused = False
+        self.disconnected = False
+        self._pause_after = pause_after
+        self._leave_after = leave_after
+
+    def write(self, data: bytes) -> None:
+        self.bytes += data
+        self.writes += 1
+        if self.writes == self._pause_after:
+            self.write_paused = True
+        if self.writes == self._leave_after:
+            self.disconnected = True
+
+    async def drain(self) -> None:
+        self.write_paused = False
+
+
+@dataclass
+class Cycle:
+    """The fields of uvicorn's RequestResponseCycle that DirectBody reads."""
+
+    wire: Wire
+    scope: dict[str, object] = field(default_factory=lambda: {"method": "POST"})
+    response_started: bool = True
+    chunked_encoding: bool = True
+    response_complete: bool = False
+
+    @property
+    def transport(self) -> Wire:
+        return self.wire
+
+    @property
+    def flow(self) -> Wire:
+        return self.wire
+
+    @property
+    def disconnected(self) -> bool:
+        return self.wire.disconnected
+
+
+class Responder:
+    def __init__(self, direct: DirectBody) -> None:
+        self.direct = direct
+
+    async def write(self, chunk: bytes) -> None:
+        self.direct.write(chunk)
+
+
+class Reads:
+    """An upstream response that pushes the given reads, pausing when the sink holds."""
+
+    def __init__(self, reads: list[bytes]) -> None:
+        self._reads = list(reads)
+
+    async def push(self, sink: Sink) -> bool:
+        while self._reads:
+            if sink(self._reads.pop(0)):
+                return False
+        return True
+
+
+@dataclass
+class Outcome:
+    wire: bytes
+    size: int
+    usage: tuple[int, int] | None
+    kept: bytes | None
+    rest: bytes
+    error: str | None
+    taken: int
+
+
+async def _relay(reads: list[bytes], compiled: bool, shape: Shape) -> Outcome:
+    codec = get_codec(WireFormat.OPENAI_CHAT)
+    meter = TextMeter(shape.envelope, 0, 8)
+    meter.learning = shape.learning
+    cutter = _Metered(LIMIT, codec.usage_tap(), meter, codec.stream_decoder())
+    wire = Wire(shape.pause_after, shape.leave_after)
+    direct = DirectBody(Cycle(wire), asyncio.get_running_loop())  # type: ignore[arg-type]
+    if shape.head:
+        direct.hold_head(b"HTTP/1.1 200 OK\r\n\r\n")
+    out = Delivery(capture=shape.capture)
+    sinks: list[Sink] = []
+
+    def chosen(slow: Sink, out: Delivery, quiet: Keepalive, writer: object) -> Sink:
+        sink = cutter.compiled(slow, out, quiet, direct)
+        sinks.append(sink)
+        return sink
+
+    error = None
+    try:
+        await relay_rest(
+            Reads(reads),  # type: ignore[arg-type]
+            Responder(direct),  # type: ignore[arg-type]
+            cutter.cut,
+            out,
+            (b": keep-alive\n\n", 60.0),
+            chosen if compiled else None,
+        )
+    except SseEventTooLarge as exc:
+        error = str(exc)
+    usage = cutter.tap.usage
+    return Outcome(
+        bytes(wire.bytes) + direct.take_head(),
+        meter.size,
+        None if usage is None else (usage.input_tokens, usage.output_tokens),
+        out.kept,
+        cutter.rest(),
+        error,
+        sum(getattr(s, "taken", 0) for s in sinks),
+    )
+
+
+@dataclass
+class Shape:
+    learning: bool = False
+    envelope: int = 40
+    capture: int = 0
+    head: bool = False
+    pause_after: int | None = None
+    leave_after: int | None = None
+
+
+def _chunk(text: str, usage: str = "null") -> bytes:
+    payload = {"id": "c", "choices": [{"index": 0, "delta": {"content": text}}]}
+    return b"data: " + json.dumps(payload).encode()[:-1] + f', "usage": {usage}}}\n\n'.encode()
+
+
+def _both(reads: list[bytes], shape: Shape) -> tuple[Outcome, Outcome]:
+    async def run() -> tuple[Outcome, Outcome]:
+        return await _relay(reads, False, shape), await _relay(reads, True, shape)
+
+    return asyncio.run(run())
+
+
+needs_build = pytest.mark.skipif(
+    not fastsink.BUILT, reason="unreachable: test_the_compiled_sink_is_built fails first"
+)
+
+
+def test_the_compiled_sink_is_built() -> None:
+    """`make test` builds it (setup.py); a silent build failure would leave it untested."""
+    assert fastsink.BUILT
+
+
+@needs_build
+def test_paced_reads_are_taken_in_c_and_relayed_alike() -> None:
+    reads = [_chunk(f"word {i} ") for i in range(30)]
+    reads += [b'event: content_block_delta\ndata: {"delta": {"text": "two lines"}}\n\n']
+    reads += [_chunk("", USAGE), b"data: [DONE]\n\n"]
+    shape = Shape(capture=500, head=True)
+    python, compiled = _both(reads, shape)
+    assert python == _same_but_taken(compiled, 0)
+    assert python.usage == (3, 9)
+    assert python.taken == 0
+    # the first read carries the head and the usage read goes to the tap (both Python's)
+    assert compiled.taken == len(reads) - 2
+    assert compiled.wire.startswith(b"HTTP/1.1 200 OK\r\n\r\n")
+    assert compiled.wire.endswith(b"e\r\ndata: [DONE]\n\n\r\n")
+
+
+@needs_build
+def test_a_learning_meter_and_a_gone_client_stay_with_python() -> None:
+    reads = [_chunk(f"w{i}") for i in range(10)]
+    learning = _both(reads, Shape(learning=True))
+    assert learning[0] == _same_but_taken(learning[1], 0)
+    assert learning[1].taken == 9  # the first text event calibrates; C takes the rest
+    gone = _both(reads, Shape(leave_after=3))
+    assert gone[0] == _same_but_taken(gone[1], 0)
+    assert gone[1].taken == 3
+    assert gone[0].wire.count(b"\r\n") == 6  # three chunks went out before the client left
+
+
+def _same_but_taken(outcome: Outcome, taken: int) -> Outcome:
+    return Outcome(
+        outcome.wire,
+        outcome.size,
+        outcome.usage,
+        outcome.kept,
+        outcome.rest,
+        outcome.error,
+        taken,
+    )
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=60)
+_EVENT = st.one_of(
+    _TEXT.map(_chunk),
+    _TEXT.map(lambda t: _chunk(t, USAGE)),
+    _TEXT.map(lambda t: b"event: delta\ndata: " + json.dumps({"text": t}).encode() + b"\n\n"),
+    st.just(b": ping\n\n"),
+    st.just(b"data: [DONE]\n\n"),
+    _TEXT.map(lambda t: _chunk(t).replace(b"\n", b"\r\n")),
+    st.integers(LIMIT - 40, LIMIT + 40).map(lambda n: b"data: " + b"x" * n + b"\n\n"),
+    st.binary(max_size=20),
+)
+
+
+@needs_build
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    events=st.lists(_EVENT, max_size=25),
+    cuts=st.lists(st.integers(0, 4000), max_size=8),
+    shape=st.builds(
+        Shape,
+        learning=st.booleans(),
+        envelope=st.integers(0, 120),
+        capture=st.integers(0, 1500),
+        head=st.booleans(),
+        pause_after=st.none() | st.integers(1, 20),
+        leave_after=st.none() | st.integers(1, 30),
+    ),
+    whole=st.booleans(),
+)
+def test_any_reads_relay_alike(
+    events: list[bytes], cuts: list[int], shape: Shape, whole: bool
+) -> None:
+    stream = b"".join(events)
+    if whole:  # one event per read, the paced shape
+        reads = [e for e in events if e]
+    else:
+        points = sorted({0, len(stream), *(c for c in cuts if c < len(stream))})
+        reads = [stream[a:b] for a, b in itertools.pairwise(points)]
+    python, compiled = _both(reads, shape)
+    assert python == _same_but_taken(compiled, 0)
+
+
+def _paced_writes() -> list[bytes]:
+    chunk = {"id": "c", "object": "chat.completion.chunk", "model": "up-model"}
+    role = [{"index": 0, "delta": {"role": "assistant"}}]
+    events = [b"data: " + json.dumps({**chunk, "choices": role}).encode() + b"\n\n"]
+    for i in range(40):
+        delta = [{"index": 0, "delta": {"content": f"token {i} ü "}}]
+        events.append(b"data: " + json.dumps({**chunk, "choices": delta}).encode() + b"\n\n")
+    return [*events, b"data: [DONE]\n\n"]  # no usage: the output is estimated from the meter
+
+
+async def test_a_paced_stream_through_the_gateway(
+    fake: FakeUpstream, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end, with the C part and without it: the same bytes and the same estimated
+    output; with it, most event reads are relayed in C."""
+    assert fastsink.BUILT, "the compiled sink is not built"
+    sinks: list[Sink] = []
+
+    def recorded(*args: Any, **kwargs: Any) -> Sink:
+        sink = fastsink.passthrough_sink(*args, **kwargs)
+        sinks.append(sink)
+        return sink
+
+    monkeypatch.setattr(streaming, "passthrough_sink", recorded)
+    world.channels.append(channel(fake, 1, WireFormat.OPENAI_CHAT))
+    world.groups.append(group("m", world.channels))
+    key = world.add_key()
+    writes = _paced_writes()
+    fake.always["c1"] = Fault(wire=writes, wire_gap=0.002)
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    outputs, taken = [], []
+    async with serve_relay(world) as gw, httpx.AsyncClient(timeout=30) as http:
+        for built in (True, False):
+            monkeypatch.setattr(fastsink, "BUILT", built)
+            resp = await http.post(
+                gw.url + "/v1/chat/completions",
+                headers={"Authorization": f"Bearer {key}"},
+                json=body,
+            )
+            record = gw.sink.records[-1]
+            assert resp.content == b"".join(writes)
+            assert (record.status, record.usage.estimated) == ("success", True)
+            outputs.append(record.usage.output)
+            taken.append(getattr(sinks[-1], "taken", 0))
+    assert len(sinks) == 2
+    assert taken[0] > len(writes) // 2
+    assert taken[1] == 0
+    assert outputs[0] == outputs[1] > 0
