@@ -11,7 +11,7 @@ import pytest
 
 from octopus.errors import UpstreamConnect, UpstreamProtocol, UpstreamTimeout
 from octopus.upstream.aiohttp_transport import AiohttpTransport
-from octopus.upstream.http1 import HIGH_WATER
+from octopus.upstream.http1 import HIGH_WATER, PUSH_MAX
 from octopus.upstream.lean_transport import KEEPALIVE_SECONDS, LeanTransport, keep_seconds
 from octopus.upstream.transport import UpstreamRequest
 
@@ -338,3 +338,44 @@ async def test_https_verifies_the_certificate(tls_files: tuple[str, str]) -> Non
         await default.aclose()
         await trusting.aclose()
         server.close()
+
+
+async def test_pushed_reads_go_on_in_bounded_joins_and_in_order(lean: LeanTransport) -> None:
+    """A burst read reaches the sink joined up to PUSH_MAX bytes at a time, in order; a sink
+    that holds on the read's last join gets the reader back at once (the upstream says nothing
+    more until then); paced pieces come one call each."""
+    pieces = [b"%05d" % i + b"x" * 995 for i in range(50)]  # 50 KB, written at once
+    go_on = asyncio.Event()
+
+    def chunk(data: bytes) -> bytes:
+        return b"%x\r\n%b\r\n" % (len(data), data)
+
+    async def burst(writer: asyncio.StreamWriter, n: int) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk(b"first"))
+        await asyncio.sleep(0.1)
+        writer.write(b"".join(map(chunk, pieces)))
+        await go_on.wait()
+        for data in (chunk(b"paced one"), chunk(b"paced two")):
+            writer.write(data)
+            await writer.drain()
+            await asyncio.sleep(0.1)
+        writer.write(b"0\r\n\r\n")
+
+    calls: list[bytes] = []
+
+    def sink(data: bytes) -> bool:
+        calls.append(data)
+        return len(calls) == 4  # hold on the burst read's last join
+
+    async with RawServer(burst) as server:
+        resp = await lean.send(server.request())
+        rounds = 0
+        while not await resp.push(sink):
+            rounds += 1
+            go_on.set()
+        await resp.aclose()
+    assert b"".join(calls) == b"first" + b"".join(pieces) + b"paced onepaced two"
+    assert rounds == 1
+    joins = PUSH_MAX // 1000 + 1  # pieces per join: whole pieces until PUSH_MAX is reached
+    assert [len(c) for c in calls[1:4]] == [joins * 1000, joins * 1000, (50 - 2 * joins) * 1000]
+    assert calls[4:] == [b"paced one", b"paced two"]

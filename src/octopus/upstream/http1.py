@@ -44,6 +44,10 @@ class Http1Connection(asyncio.Protocol):
         self.deadlines = deadlines_of(loop)
         self.origin = origin
         self.transport: asyncio.Transport | None = None
+        # the parser's body callback is this list's append: a C call per piece, no Python frame;
+        # data_received hands the pieces on once the read is parsed
+        self.pieces: list[bytes] = []
+        self.on_body = self.pieces.append
         self.parser = httptools.HttpResponseParser(self)
         self.idle_until = 0.0  # monotonic time after which the pool must not reuse it
         self.on_idle_lost: Callable[[Http1Connection], None] | None = None
@@ -64,8 +68,6 @@ class Http1Connection(asyncio.Protocol):
         self.waiter: asyncio.Future[None] | None = None
         self.sink: Sink | None = None
         self.held = False  # the sink asked to pause: pieces buffer until the reader comes back
-        self.pushed: list[bytes] = []  # this read's body pieces, for the sink once it is parsed
-        self.pushed_size = 0  # bytes in `pushed`: a burst read goes on in bounded joins
         self.heard_at = 0.0  # loop time of the last bytes while pushing (the silence timer)
         self._silence_timer: Deadline | None = None
         self.busy = False
@@ -89,20 +91,20 @@ class Http1Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            if self.pushed:  # what came before the fault goes on, as it would have piece by piece
-                self._push()
+            self._hand_on()  # what came before the fault goes on
             self._fail(UpstreamProtocol(f"upstream sent an invalid HTTP response: {exc}"))
             self.close()
             return
-        pushed = self.pushed
-        if pushed:  # `_push`, inline: this runs once per upstream read of a paced stream
-            data = pushed[0] if len(pushed) == 1 else b"".join(pushed)
-            pushed.clear()
-            self.pushed_size = 0
+        pieces = self.pieces
+        if pieces:
             sink = self.sink
-            if sink is not None and sink(data):
-                self.sink, self.held = None, True
-                self._wake()
+            if sink is not None and len(pieces) == 1:  # a paced stream's read: one piece
+                piece = pieces.pop()
+                if sink(piece):
+                    self.sink, self.held = None, True
+                    self._wake()
+            else:
+                self._hand_on()
         if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()
@@ -135,19 +137,6 @@ class Http1Connection(asyncio.Protocol):
         self.status = status
         self.headers_done = True
         self._wake()
-
-    def on_body(self, body: bytes) -> None:
-        if self.sink is not None:
-            self.pushed.append(body)
-            self.pushed_size += len(body)
-            if self.pushed_size >= PUSH_MAX:
-                self._push()
-            return
-        self.chunks.append(body)
-        self.buffered += len(body)
-        waiter = self.waiter  # `_wake`, inline: a burst read calls this once per chunk
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
 
     def on_message_complete(self) -> None:
         if not self.headers_done:
@@ -196,15 +185,26 @@ class Http1Connection(asyncio.Protocol):
                 self._silence_timer.cancel()
             self.waiter = self.sink = self._silence_timer = None
 
-    def _push(self) -> None:
-        """This read's body pieces to the sink, in one call."""
-        pushed = self.pushed
-        data = pushed[0] if len(pushed) == 1 else b"".join(pushed)
-        pushed.clear()
-        self.pushed_size = 0
-        sink = self.sink
-        if sink is not None and sink(data):
-            self.sink, self.held = None, True  # later reads are buffered until the reader is back
+    def _hand_on(self) -> None:
+        """This read's body pieces to the sink, joined up to PUSH_MAX bytes at a time; to the
+        buffer when there is no sink or it asked to pause."""
+        pieces = self.pieces[:]
+        self.pieces.clear()
+        start = 0
+        while start < len(pieces) and self.sink is not None:
+            end, size = start, 0
+            while end < len(pieces) and size < PUSH_MAX:
+                size += len(pieces[end])
+                end += 1
+            data = pieces[start] if end == start + 1 else b"".join(pieces[start:end])
+            start = end
+            if self.sink(data):
+                self.sink, self.held = None, True  # later reads are buffered until it is back
+        if start < len(pieces):
+            rest = pieces[start:]
+            self.chunks += rest
+            self.buffered += sum(map(len, rest))
+        if start < len(pieces) or self.held:  # the reader takes over (a sink's pieces: no wake)
             self._wake()
 
     def _silence(self, waiter: asyncio.Future[None], seconds: float) -> None:
