@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from octopus.protocols.sse import SseEventTooLarge
 from octopus.relay import fastsink, streaming
 from octopus.relay.keepalive import Keepalive
 from octopus.relay.metering import TextMeter
-from octopus.relay.outlet import relay_rest
+from octopus.relay.outlet import CompiledSink, relay_rest
 from octopus.relay.ready import Delivery
 from octopus.relay.streaming import _Metered
 from octopus.upstream.transport import Sink
@@ -103,12 +104,26 @@ class Reads:
         return True
 
 
+def _recording(cutter: _Metered, direct: DirectBody, sinks: list[Sink]) -> CompiledSink:
+    """The cutter's compiled sink for relay_rest, each one kept in `sinks` (for `taken`)."""
+
+    def chosen(
+        slow: Sink, out: Delivery, quiet: Keepalive, writer: object
+    ) -> tuple[Sink, Callable[[], None]]:
+        sink, settle = cutter.compiled(slow, out, quiet, direct)
+        sinks.append(sink)
+        return sink, settle
+
+    return chosen
+
+
 @dataclass
 class Outcome:
     wire: bytes
     size: int
     usage: tuple[int, int] | None
     kept: bytes | None
+    held_for_log: int  # bytes in out.pieces: no more than the log keeps, give or take a piece
     rest: bytes
     error: str | None
     taken: int
@@ -126,10 +141,7 @@ async def _relay(reads: list[bytes], compiled: bool, shape: Shape) -> Outcome:
     out = Delivery(capture=shape.capture)
     sinks: list[Sink] = []
 
-    def chosen(slow: Sink, out: Delivery, quiet: Keepalive, writer: object) -> Sink:
-        sink = cutter.compiled(slow, out, quiet, direct)
-        sinks.append(sink)
-        return sink
+    chosen = _recording(cutter, direct, sinks)
 
     error = None
     try:
@@ -149,6 +161,7 @@ async def _relay(reads: list[bytes], compiled: bool, shape: Shape) -> Outcome:
         meter.size,
         None if usage is None else (usage.input_tokens, usage.output_tokens),
         out.kept,
+        sum(map(len, out.pieces)),
         cutter.rest(),
         error,
         sum(getattr(s, "taken", 0) for s in sinks),
@@ -221,6 +234,7 @@ def _same_but_taken(outcome: Outcome, taken: int) -> Outcome:
         outcome.size,
         outcome.usage,
         outcome.kept,
+        outcome.held_for_log,
         outcome.rest,
         outcome.error,
         taken,
@@ -287,10 +301,10 @@ async def test_a_paced_stream_through_the_gateway(
     assert fastsink.BUILT, "the compiled sink is not built"
     sinks: list[Sink] = []
 
-    def recorded(*args: Any, **kwargs: Any) -> Sink:
-        sink = fastsink.passthrough_sink(*args, **kwargs)
+    def recorded(*args: Any, **kwargs: Any) -> tuple[Sink, Callable[[], None]]:
+        sink, settle = fastsink.passthrough_sink(*args, **kwargs)
         sinks.append(sink)
-        return sink
+        return sink, settle
 
     monkeypatch.setattr(streaming, "passthrough_sink", recorded)
     world.channels.append(channel(fake, 1, WireFormat.OPENAI_CHAT))
@@ -317,3 +331,55 @@ async def test_a_paced_stream_through_the_gateway(
     assert taken[0] > len(writes) // 2
     assert taken[1] == 0
     assert outputs[0] == outputs[1] > 0
+
+
+class PacedReads(Reads):
+    """Pushes one read every `gap` seconds."""
+
+    def __init__(self, reads: list[bytes], gap: float) -> None:
+        super().__init__(reads)
+        self._gap = gap
+
+    async def push(self, sink: Sink) -> bool:
+        while self._reads:
+            if sink(self._reads.pop(0)):
+                return False
+            await asyncio.sleep(self._gap)
+        return True
+
+
+@needs_build
+async def test_no_keepalive_while_events_flow_and_one_after_a_silence() -> None:
+    """The compiled sink stamps the keep-alive clock coarsely, never so coarsely that a stream
+    whose events come well within the interval gets a keep-alive."""
+    interval = 0.2
+    codec = get_codec(WireFormat.OPENAI_CHAT)
+    meter = TextMeter(40, 0, 8)
+    cutter = _Metered(LIMIT, codec.usage_tap(), meter, codec.stream_decoder())
+    wire = Wire(None, None)
+    direct = DirectBody(Cycle(wire), asyncio.get_running_loop())  # type: ignore[arg-type]
+    sinks: list[Sink] = []
+
+    chosen = _recording(cutter, direct, sinks)
+
+    reads = [_chunk(f"w{i}") for i in range(40)]  # 0.8 s of events, 20 ms apart
+    await relay_rest(
+        PacedReads(reads, 0.02),  # type: ignore[arg-type]
+        Responder(direct),  # type: ignore[arg-type]
+        cutter.cut,
+        Delivery(),
+        (b": keep-alive\n\n", interval),
+        chosen,
+    )
+    assert getattr(sinks[0], "taken", 0) == len(reads)
+    assert b"keep-alive" not in wire.bytes
+    silent = PacedReads([_chunk("a"), _chunk("b")], 3 * interval)
+    await relay_rest(
+        silent,  # type: ignore[arg-type]
+        Responder(direct),  # type: ignore[arg-type]
+        cutter.cut,
+        Delivery(),
+        (b": keep-alive\n\n", interval),
+        chosen,
+    )
+    assert b"keep-alive" in wire.bytes

@@ -11,6 +11,7 @@
 #include <Python.h>
 #include <structmember.h>
 #include <string.h>
+#include <time.h>
 
 static PyObject *s_held, *s_learning, *s_envelope, *s_framing, *s_size, *s_capture, *s_pieces,
     *s_last, *s_head, *s_disconnected, *s_write_paused;
@@ -34,6 +35,13 @@ typedef struct {
     long long envelope; /* meter.envelope + meter.framing, once calibrated */
     int head_gone;      /* direct._head went out with the first bytes */
     int kept_all;       /* out.capture reached 0: the log keeps nothing more */
+    PyObject *pieces;   /* out.pieces: what the log keeps */
+    int capture_known;  /* capture_left holds out.capture less what `kept` holds */
+    long long capture_left;
+    long long metered;  /* meter.size to add, at the next flush */
+    long long kept;     /* bytes kept for the log, to take off out.capture at the next flush */
+    double stamped;     /* CLOCK_MONOTONIC when quiet.last was last stamped */
+    double stamp_every; /* seconds between two such stamps */
     Py_ssize_t taken;   /* reads relayed here, not by `slow` (for tests and profiles) */
 } PassSink;
 
@@ -171,70 +179,85 @@ takes(PassSink *self, PyObject *chunk)
     return 1;
 }
 
-/* meter.size += the event's bytes beyond one envelope (its text, estimated). */
+/* owner.name += step (an int attribute; step may be negative). */
 static int
-meter_event(PassSink *self, Py_ssize_t size)
+add_to(PyObject *owner, PyObject *name, long long step)
 {
-    long long extra = (long long)size - self->envelope;
-    if (extra <= 0) {
-        return 0;
-    }
-    PyObject *before = PyObject_GetAttr(self->meter, s_size);
+    PyObject *before = PyObject_GetAttr(owner, name);
     if (before == NULL) {
         return -1;
     }
-    PyObject *step = PyLong_FromLongLong(extra);
-    PyObject *after = step == NULL ? NULL : PyNumber_Add(before, step);
+    PyObject *delta = PyLong_FromLongLong(step);
+    PyObject *after = delta == NULL ? NULL : PyNumber_Add(before, delta);
     Py_DECREF(before);
-    Py_XDECREF(step);
+    Py_XDECREF(delta);
     if (after == NULL) {
         return -1;
     }
-    int failed = PyObject_SetAttr(self->meter, s_size, after);
+    int failed = PyObject_SetAttr(owner, name, after);
     Py_DECREF(after);
     return failed;
 }
 
-/* Delivery.sent: the first `capture` bytes stay for the request log. */
+/* What this sink counted and kept since it last did, into meter.size and out.capture: before
+ * the Python sink runs (it reads and moves both) and when the stream ends (`settle`). */
+static int
+flush(PassSink *self)
+{
+    long long metered = self->metered, kept = self->kept;
+    self->metered = self->kept = 0;
+    self->capture_known = 0; /* the Python sink may keep bytes too */
+    if (metered != 0 && add_to(self->meter, s_size, metered)) {
+        return -1;
+    }
+    return kept != 0 ? add_to(self->out, s_capture, -kept) : 0;
+}
+
+/* Delivery.sent: the first `capture` bytes stay for the request log (counted here, flushed). */
 static int
 capture(PassSink *self, PyObject *chunk)
 {
     if (self->kept_all) {
         return 0;
     }
-    long long left = integer(self->out, s_capture);
-    if (left == -1 && PyErr_Occurred()) {
-        return -1;
+    if (!self->capture_known) {
+        long long left = integer(self->out, s_capture);
+        if (left == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        self->capture_left = left;
+        self->capture_known = 1;
     }
-    if (left <= 0) {
+    if (self->capture_left <= 0) { /* it only counts down, here and in Python */
         self->kept_all = 1;
         return 0;
     }
-    PyObject *pieces = PyObject_GetAttr(self->out, s_pieces);
-    if (pieces == NULL) {
+    if (PyList_Append(self->pieces, chunk)) {
         return -1;
     }
-    int failed = PyList_Check(pieces) ? PyList_Append(pieces, chunk) : -1;
-    Py_DECREF(pieces);
-    if (failed) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_TypeError, "Delivery.pieces is not a list");
-        }
-        return -1;
-    }
-    PyObject *rest = PyLong_FromLongLong(left - PyBytes_GET_SIZE(chunk));
-    if (rest == NULL) {
-        return -1;
-    }
-    failed = PyObject_SetAttr(self->out, s_capture, rest);
-    Py_DECREF(rest);
-    return failed;
+    self->capture_left -= PyBytes_GET_SIZE(chunk);
+    self->kept += PyBytes_GET_SIZE(chunk);
+    return 0;
 }
 
-/* quiet.last = now(): the keep-alive's stamp of the last bytes out. */
+static double
+monotonic(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
+}
+
+/* quiet.last = now(), the keep-alive's stamp of the last bytes out, at most every stamp_every
+ * seconds: a keep-alive may come that much before its interval of silence, never after. */
 static int
 stamp(PassSink *self)
 {
+    double at = monotonic();
+    if (at - self->stamped < self->stamp_every) {
+        return 0;
+    }
+    self->stamped = at;
     PyObject *now = PyObject_CallNoArgs(self->now);
     if (now == NULL) {
         return -1;
@@ -283,7 +306,11 @@ framed(PyObject *chunk)
 static PyObject *
 relay(PassSink *self, PyObject *chunk)
 {
-    if (meter_event(self, PyBytes_GET_SIZE(chunk)) || capture(self, chunk) || stamp(self)) {
+    long long extra = (long long)PyBytes_GET_SIZE(chunk) - self->envelope;
+    if (extra > 0) { /* the event's bytes beyond one envelope: its text, estimated */
+        self->metered += extra;
+    }
+    if (capture(self, chunk) || stamp(self)) {
         return NULL;
     }
     PyObject *wire = framed(chunk);
@@ -315,7 +342,7 @@ PassSink_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject
         mine = 0;
     }
     if (!mine) {
-        return PyObject_CallOneArg(self->slow, chunk);
+        return flush(self) ? NULL : PyObject_CallOneArg(self->slow, chunk);
     }
     self->taken++;
     return relay(self, chunk);
@@ -334,6 +361,7 @@ PassSink_traverse(PassSink *self, visitproc visit, void *arg)
     Py_VISIT(self->cycle);
     Py_VISIT(self->write);
     Py_VISIT(self->flow);
+    Py_VISIT(self->pieces);
     return 0;
 }
 
@@ -350,6 +378,7 @@ PassSink_clear(PassSink *self)
     Py_CLEAR(self->cycle);
     Py_CLEAR(self->write);
     Py_CLEAR(self->flow);
+    Py_CLEAR(self->pieces);
     return 0;
 }
 
@@ -365,12 +394,14 @@ static int
 PassSink_init(PassSink *self, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"slow", "cutter", "meter", "out", "quiet", "now",
-                               "direct", "cycle", "write", "flow", "limit", NULL};
+                               "direct", "cycle", "write", "flow", "limit", "stamp_every", NULL};
     PyObject *parts[10];
     Py_ssize_t limit;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOn:PassSink", keywords, &parts[0],
+    double stamp_every;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOnd:PassSink", keywords, &parts[0],
                                      &parts[1], &parts[2], &parts[3], &parts[4], &parts[5],
-                                     &parts[6], &parts[7], &parts[8], &parts[9], &limit)) {
+                                     &parts[6], &parts[7], &parts[8], &parts[9], &limit,
+                                     &stamp_every)) {
         return -1;
     }
     if (!PyCallable_Check(parts[0]) || !PyCallable_Check(parts[5]) ||
@@ -384,12 +415,36 @@ PassSink_init(PassSink *self, PyObject *args, PyObject *kwargs)
     for (int i = 0; i < 10; i++) {
         Py_XSETREF(*slots[i], Py_NewRef(parts[i]));
     }
+    PyObject *pieces = PyObject_GetAttr(self->out, s_pieces);
+    if (pieces == NULL) {
+        return -1;
+    }
+    if (!PyList_Check(pieces)) {
+        Py_DECREF(pieces);
+        PyErr_SetString(PyExc_TypeError, "out.pieces must be a list");
+        return -1;
+    }
+    Py_XSETREF(self->pieces, pieces);
     self->limit = limit;
-    self->calibrated = self->head_gone = self->kept_all = 0;
-    self->taken = 0;
+    self->calibrated = self->head_gone = self->kept_all = self->capture_known = 0;
+    self->taken = self->metered = self->kept = 0;
+    self->stamped = -1e9;
+    self->stamp_every = stamp_every;
     self->vectorcall = PassSink_vectorcall;
     return 0;
 }
+
+static PyObject *
+PassSink_settle(PyObject *op, PyObject *Py_UNUSED(unused))
+{
+    return flush((PassSink *)op) ? NULL : Py_NewRef(Py_None);
+}
+
+static PyMethodDef PassSink_methods[] = {
+    {"settle", PassSink_settle, METH_NOARGS,
+     "Put what was counted and kept here into the meter and the delivery (the stream ends)."},
+    {NULL},
+};
 
 static PyMemberDef PassSink_members[] = {
     {"__vectorcalloffset__", T_PYSSIZET, offsetof(PassSink, vectorcall), READONLY, NULL},
@@ -406,6 +461,7 @@ static PyType_Slot PassSink_slots[] = {
     {Py_tp_clear, PassSink_clear},
     {Py_tp_dealloc, PassSink_dealloc},
     {Py_tp_members, PassSink_members},
+    {Py_tp_methods, PassSink_methods},
     {0, NULL},
 };
 

@@ -42,6 +42,10 @@ class Keepalive:
         with contextlib.suppress(Exception):  # the pump reports a broken client itself
             await self._write(self._payload)
 
+    @property
+    def interval(self) -> float:
+        return self._interval
+
     async def stop(self) -> None:
         """No keep-alive after this returns (the stream is about to end)."""
         self._handle.cancel()

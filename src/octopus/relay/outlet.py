@@ -16,8 +16,9 @@ from octopus.relay.keepalive import Keepalive
 from octopus.relay.ready import Delivery
 from octopus.upstream.transport import Sink, UpstreamResponse
 
-# the Python sink, the delivery, the keep-alive and the writer -> the sink to use
-CompiledSink = Callable[[Sink, Delivery, Keepalive, DirectWriter], Sink]
+# the Python sink, the delivery, the keep-alive and the writer -> the sink to use, and what
+# settles its counts when the stream ends
+CompiledSink = Callable[[Sink, Delivery, Keepalive, DirectWriter], tuple[Sink, Callable[[], None]]]
 
 
 async def relay_rest(
@@ -50,12 +51,18 @@ async def relay_rest(
         return direct.write(data) if direct is not None else outlet.put(data)
 
     push: Sink = sink
+    settle = _settled
     if compiled is not None and direct is not None:
-        push = compiled(sink, out, quiet, direct)
+        push, settle = compiled(sink, out, quiet, direct)
     try:
         await outlet.pump(resp, push)
     finally:
+        settle()  # however the stream ended: what went out is metered and kept
         await quiet.stop()
+
+
+def _settled() -> None:
+    """The Python sink's counts are always up to date."""
 
 
 class Outlet:

@@ -9,7 +9,7 @@ the client codec's keep-alive whenever the upstream is silent for `keepalive_int
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from octopus.core.clock import Clock
@@ -193,7 +193,9 @@ class _Metered(EventCutter):
                 self.tap.feed(sse)
         return ready
 
-    def compiled(self, slow: Sink, out: Delivery, quiet: Keepalive, direct: DirectWriter) -> Sink:
+    def compiled(
+        self, slow: Sink, out: Delivery, quiet: Keepalive, direct: DirectWriter
+    ) -> tuple[Sink, Callable[[], None]]:
         """`slow` (the sink over `cut`) with its usual read done in C, when built."""
         return passthrough_sink(
             slow, self, self.meter, self._limit, out=out, quiet=quiet, direct=direct
