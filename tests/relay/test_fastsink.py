@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -383,3 +384,23 @@ async def test_no_keepalive_while_events_flow_and_one_after_a_silence() -> None:
         chosen,
     )
     assert b"keep-alive" in wire.bytes
+
+
+def _declines(chunk: bytes) -> bool:
+    return False
+
+
+@needs_build
+def test_the_type_refuses_misuse_and_frees_what_it_holds() -> None:
+    from octopus.relay._passsink import PassSink
+
+    with pytest.raises(TypeError, match="__init__"):
+        PassSink.__new__(PassSink)(b"data: x\n\n")
+    with pytest.raises(TypeError):
+        PassSink(None, None, None, None, None, None, None, None, None, None, 1, 0.1)  # type: ignore[arg-type]
+    out = Delivery()
+    before = (sys.getrefcount(PassSink), sys.getrefcount(out))
+    for _ in range(1000):
+        sink = PassSink(_declines, None, None, out, None, print, None, None, print, None, 1, 0.1)
+        del sink
+    assert (sys.getrefcount(PassSink), sys.getrefcount(out)) == before

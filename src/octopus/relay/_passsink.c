@@ -335,6 +335,10 @@ PassSink_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject
         PyErr_SetString(PyExc_TypeError, "a sink takes one chunk");
         return NULL;
     }
+    if (self->slow == NULL) {
+        PyErr_SetString(PyExc_TypeError, "PassSink.__init__ was not called");
+        return NULL;
+    }
     PyObject *chunk = args[0];
     int mine = takes(self, chunk);
     if (mine < 0) { /* an attribute gone astray: the Python sink reports it its own way */
@@ -351,6 +355,7 @@ PassSink_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject
 static int
 PassSink_traverse(PassSink *self, visitproc visit, void *arg)
 {
+    Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->slow);
     Py_VISIT(self->cutter);
     Py_VISIT(self->meter);
@@ -385,9 +390,21 @@ PassSink_clear(PassSink *self)
 static void
 PassSink_dealloc(PassSink *self)
 {
+    PyTypeObject *type = Py_TYPE(self); /* a heap type: each instance holds a reference to it */
     PyObject_GC_UnTrack(self);
     PassSink_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+PassSink_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PassSink *self = (PassSink *)PyType_GenericNew(type, args, kwargs);
+    if (self != NULL) {
+        self->vectorcall = PassSink_vectorcall; /* refuses until __init__ ran */
+    }
+    return (PyObject *)self;
 }
 
 static int
@@ -455,7 +472,7 @@ static PyMemberDef PassSink_members[] = {
 static PyType_Slot PassSink_slots[] = {
     {Py_tp_doc, "The passthrough sink's usual read in C; every other read goes to `slow`."},
     {Py_tp_init, PassSink_init},
-    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_new, PassSink_new},
     {Py_tp_call, PyVectorcall_Call},
     {Py_tp_traverse, PassSink_traverse},
     {Py_tp_clear, PassSink_clear},
