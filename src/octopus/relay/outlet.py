@@ -57,8 +57,10 @@ async def relay_rest(
     try:
         await outlet.pump(resp, push)
     finally:
-        settle()  # however the stream ended: what went out is metered and kept
-        await quiet.stop()
+        try:
+            settle()  # however the stream ended: what went out is metered and kept
+        finally:
+            await quiet.stop()
 
 
 def _settled() -> None:
