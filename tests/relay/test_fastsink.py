@@ -229,6 +229,34 @@ def test_a_learning_meter_and_a_gone_client_stay_with_python() -> None:
     assert gone[0].wire.count(b"\r\n") == 6  # three chunks went out before the client left
 
 
+@needs_build
+def test_reads_of_several_whole_events_are_taken_in_c_and_metered_per_event() -> None:
+    three = [_chunk(f"a{i}") + b": ping\n\n" + _chunk(f"b{i} \u00fc") for i in range(8)]
+    reads = [_chunk("first"), *three]
+    reads += [_chunk("cr").replace(b"\n", b"\r\n") + _chunk("lf")]  # a CR: Python's
+    reads += [_chunk("x") + _chunk("", USAGE)]  # a usage object: the tap's
+    reads += [b"data: " + b"y" * (LIMIT - 20) + b"\n\n" + _chunk("over")]  # over the limit
+    reads += [_chunk("tail") + b"data: [DONE]\n\n"]
+    python, compiled = _both(reads, Shape(capture=700, head=True))
+    assert python == _same_but_taken(compiled, 0)
+    assert compiled.taken == len(three) + 1  # the sizes agree: C meters one envelope per event
+    assert python.usage == (3, 9)
+
+
+def record_sinks(patch: pytest.MonkeyPatch, name: str) -> list[Sink]:
+    """Have streaming's `name` (passthrough_sink, converted_sink) keep each sink it makes."""
+    sinks: list[Sink] = []
+    made = getattr(fastsink, name)
+
+    def recorded(*args: Any, **kwargs: Any) -> tuple[Sink, Callable[[], None]]:
+        sink, settle = made(*args, **kwargs)
+        sinks.append(sink)
+        return sink, settle
+
+    patch.setattr(streaming, name, recorded)
+    return sinks
+
+
 def _same_but_taken(outcome: Outcome, taken: int) -> Outcome:
     return Outcome(
         outcome.wire,
@@ -300,14 +328,7 @@ async def test_a_paced_stream_through_the_gateway(
     """End to end, with the C part and without it: the same bytes and the same estimated
     output; with it, most event reads are relayed in C."""
     assert fastsink.BUILT, "the compiled sink is not built"
-    sinks: list[Sink] = []
-
-    def recorded(*args: Any, **kwargs: Any) -> tuple[Sink, Callable[[], None]]:
-        sink, settle = fastsink.passthrough_sink(*args, **kwargs)
-        sinks.append(sink)
-        return sink, settle
-
-    monkeypatch.setattr(streaming, "passthrough_sink", recorded)
+    sinks = record_sinks(monkeypatch, "passthrough_sink")
     world.channels.append(channel(fake, 1, WireFormat.OPENAI_CHAT))
     world.groups.append(group("m", world.channels))
     key = world.add_key()

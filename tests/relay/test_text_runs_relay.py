@@ -18,6 +18,7 @@ from tests.fakes import payloads
 from tests.fakes.gateway import World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault
 from tests.protocols import golden
+from tests.relay.test_fastsink import record_sinks
 
 PIECES = [f"piece {i} " for i in range(80)]
 FIXTURES = golden.ROOT / "openai-chat"
@@ -47,6 +48,7 @@ async def test_an_anthropic_channel_streamed_to_an_openai_client_takes_runs(
 
     monkeypatch.setattr(TextRuns, "whole", counted_whole)
     monkeypatch.setattr(TextRuns, "take", counted_take)
+    sinks = record_sinks(monkeypatch, "converted_sink")  # runs it takes in C count too
     world.channels.append(channel(fake, 1, WireFormat.ANTHROPIC))
     world.groups.append(group("m", world.channels))
     key = world.add_key()
@@ -58,6 +60,7 @@ async def test_an_anthropic_channel_streamed_to_an_openai_client_takes_runs(
     chunks = [json.loads(e[6:]) for e in r.content.split(b"\n\n") if e.startswith(b"data: {")]
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
     assert text == "".join(PIECES)
+    taken += [1] * sum(getattr(sink, "taken", 0) for sink in sinks)
     assert taken  # the runs were taken, not only ever declined
     assert gw.sink.records[0].status == "success"
 

@@ -35,6 +35,11 @@ class StreamEncoder(Protocol):
         one fill (a stream's most frequent event); None for any other: feed that one."""
         ...
 
+    def text_frame(self, index: int) -> tuple[bytes, bytes] | None:
+        """What `text_wire` puts around a text's JSON string for a delta of block `index`, as
+        long as nothing else is fed; None when it would not fill a slot (relay/fastsink.py)."""
+        ...
+
     def close(self) -> list[SseEvent]: ...
 
 

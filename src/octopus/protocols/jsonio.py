@@ -186,6 +186,10 @@ class Slot:
         head, tail = self._wire
         return head + encode(text) + tail
 
+    def wire_frame(self) -> tuple[bytes, bytes] | None:
+        """What `fill_wire` puts around the encoded text (None: it encodes the whole envelope)."""
+        return self._wire if self.cut and len(self._wire) == 2 else None
+
     def fill_pair_wire(self, first: object, second: object) -> bytes:
         """`fill_pair(first, second)` inside the frame."""
         head, middle, tail = self._wire

@@ -70,6 +70,18 @@ class TextRuns:
         """Still learning: an envelope is known, or may be."""
         return self._tries > 0
 
+    @property
+    def plain(self) -> bool:
+        """An envelope of text deltas is learned, without a stamp."""
+        return bool(self._head) and not self._end and self._kind is ev.TextDelta
+
+    def envelope(self) -> tuple[bytes, bytes, int, int]:
+        """The learned (head, tail), the bound of one read, and the deltas' block index."""
+        return self._head, self._tail, self._limit, self._index
+
+    def ran(self) -> None:
+        self._used = True
+
     def whole(self, data: bytes) -> list[ev.Event] | None:
         """The events of `data` when it is learned events and nothing else (the usual read of a
         learned stream: no search for where the run ends); None when it is not."""
@@ -242,6 +254,21 @@ class RunReader:
             events += self._usual(chunk[:end])
             chunk = chunk[end:]
         return events + self._usual(chunk) if chunk else events
+
+    def plain_run(self) -> tuple[bytes, bytes, int, int] | tuple[()] | None:
+        """(head, tail, limit, block index) when the next read may be one learned text delta
+        taken whole (nothing held, no stamp); None when not now, () when never again. Valid
+        until the reader is fed (relay/fastsink.py's converted sink)."""
+        runs = self._runs
+        if not runs.hopeful:
+            return ()
+        if not runs.plain or not self._parser.idle:
+            return None
+        return runs.envelope()
+
+    def ran(self) -> None:
+        """A read was taken whole outside `feed` (what `TextRuns.whole` notes itself)."""
+        self._runs.ran()
 
     def close(self) -> list[ev.Event]:
         """The end of the stream: an event left without its blank line, then the decoder's."""

@@ -1,11 +1,12 @@
 /* The passthrough sink's usual read, compiled: relay/fastsink.py says what it stands for.
  *
- * A paced same-protocol stream hands the sink one whole event per upstream read. In Python,
- * cutting, metering, capturing and framing it took three frames and as many C calls as lines;
- * here one call does the same for the read shape that needs no parsing (one event of one or two
- * lines, nothing held, no usage object, metering calibrated, the response head gone, the client
- * still there), and hands every other read to the Python sink (`slow`) untouched. Before the
- * first store it only reads, so a read it declines costs the Python path nothing. */
+ * A paced same-protocol stream hands the sink one whole event per upstream read, or under load a
+ * few whole events. In Python, cutting, metering, capturing and framing them took three frames
+ * and as many C calls as lines; here one call does the same for the read shapes that need no
+ * parsing (one event of one or two lines, or whole events without CR; nothing held, no usage
+ * object, metering calibrated, the response head gone, the client still there), and hands every
+ * other read to the Python sink (`slow`) untouched. Before the first store it only reads, so a
+ * read it declines costs the Python path nothing. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -14,7 +15,8 @@
 #include <time.h>
 
 static PyObject *s_held, *s_learning, *s_envelope, *s_framing, *s_size, *s_capture, *s_pieces,
-    *s_last, *s_head, *s_disconnected, *s_write_paused;
+    *s_last, *s_head, *s_disconnected, *s_write_paused, *s_output_size, *s_plain_run, *s_ran,
+    *s_text_frame;
 
 typedef struct {
     PyObject_HEAD
@@ -22,6 +24,7 @@ typedef struct {
     PyObject *slow;   /* the Python sink: every read this one declines */
     PyObject *cutter; /* relay.streaming._Metered: _held */
     PyObject *meter;  /* relay.metering.TextMeter: learning, envelope, framing, size */
+    PyObject *count;  /* the meter's attribute `metered` adds to (borrowed: interned) */
     PyObject *out;    /* relay.ready.Delivery: capture, pieces */
     PyObject *quiet;  /* relay.keepalive.Keepalive: last */
     PyObject *now;    /* the clock `quiet.last` is read on */
@@ -97,6 +100,28 @@ one_event(const char *data, Py_ssize_t size)
     return end == size - 2 && data[size - 1] == '\n';
 }
 
+/* How many events a read of whole events holds, as TextMeter.feed_wire counts them (each
+ * LF LF, not overlapping), when it ends on one and no CR is in it; 0 when it does not. */
+static Py_ssize_t
+whole_events(const char *data, Py_ssize_t size)
+{
+    if (size < 2 || data[size - 1] != '\n' || data[size - 2] != '\n' ||
+        memchr(data, '\r', (size_t)size) != NULL) {
+        return 0;
+    }
+    Py_ssize_t events = 0;
+    for (Py_ssize_t at = line_end(data, 0, size); at >= 0 && at < size - 1;) {
+        if (data[at + 1] == '\n') {
+            events++;
+            at = at + 2 < size ? line_end(data, at + 2, size) : -1;
+        }
+        else {
+            at = line_end(data, at + 1, size);
+        }
+    }
+    return events;
+}
+
 /* 1 when data[from:size] starts with `text`. */
 static int
 starts(const unsigned char *data, Py_ssize_t from, Py_ssize_t size, const char *text)
@@ -143,8 +168,12 @@ settle(PassSink *self)
     return 1;
 }
 
-/* 1 when this sink may take `chunk` itself, 0 when the Python sink must, -1 on an error. */
-static int
+static int outlet_ready(PassSink *self);
+
+/* How many events `chunk` holds when this sink may take it itself, 0 when the Python sink
+ * must, -1 on an error. One event of one or two lines counts as one whatever its line ends
+ * (as `cut` counts it); more must be whole events without CR (as `_metered` then meters). */
+static Py_ssize_t
 takes(PassSink *self, PyObject *chunk)
 {
     if (!PyBytes_CheckExact(chunk)) {
@@ -152,7 +181,11 @@ takes(PassSink *self, PyObject *chunk)
     }
     const char *data = PyBytes_AS_STRING(chunk);
     Py_ssize_t size = PyBytes_GET_SIZE(chunk);
-    if (size > self->limit || !one_event(data, size)) {
+    if (size > self->limit) {
+        return 0;
+    }
+    Py_ssize_t events = one_event(data, size) ? 1 : whole_events(data, size);
+    if (events == 0) {
         return 0;
     }
     if (has_usage(data, size)) { /* the usage tap parses this one */
@@ -161,6 +194,15 @@ takes(PassSink *self, PyObject *chunk)
     if (!self->calibrated && settle(self) <= 0) {
         return PyErr_Occurred() ? -1 : 0;
     }
+    int ready = outlet_ready(self);
+    return ready <= 0 ? ready : events;
+}
+
+/* 1 when the outlet may take a read here: the response head went out, nothing is held, the
+ * client is still there; 0 when the Python sink must, -1 on an error. */
+static int
+outlet_ready(PassSink *self)
+{
     if (!self->head_gone) {
         int head = truthy(self->direct, s_head);
         if (head != 0) {
@@ -171,6 +213,9 @@ takes(PassSink *self, PyObject *chunk)
     PyObject *owners[] = {self->cutter, self->cycle};
     PyObject *names[] = {s_held, s_disconnected};
     for (int i = 0; i < 2; i++) { /* either set: the Python sink knows what to do */
+        if (owners[i] == NULL) { /* a converted sink has no cutter */
+            continue;
+        }
         int set = truthy(owners[i], names[i]);
         if (set != 0) {
             return set < 0 ? -1 : 0;
@@ -207,7 +252,7 @@ flush(PassSink *self)
     long long metered = self->metered, kept = self->kept;
     self->metered = self->kept = 0;
     self->capture_known = 0; /* the Python sink may keep bytes too */
-    if (metered != 0 && add_to(self->meter, s_size, metered)) {
+    if (metered != 0 && add_to(self->meter, self->count, metered)) {
         return -1;
     }
     return kept != 0 ? add_to(self->out, s_capture, -kept) : 0;
@@ -302,14 +347,24 @@ framed(PyObject *chunk)
     return wire;
 }
 
-/* The taken read: metered, kept, stamped and written; the flow's write_paused (True: hold). */
+static PyObject *send_out(PassSink *self, PyObject *chunk);
+
+/* The taken read of `events` events: metered, then sent out. */
 static PyObject *
-relay(PassSink *self, PyObject *chunk)
+relay(PassSink *self, PyObject *chunk, Py_ssize_t events)
 {
-    long long extra = (long long)PyBytes_GET_SIZE(chunk) - self->envelope;
-    if (extra > 0) { /* the event's bytes beyond one envelope: its text, estimated */
+    long long extra = (long long)PyBytes_GET_SIZE(chunk) - (long long)events * self->envelope;
+    if (extra > 0) { /* the bytes beyond one envelope per event: their text, estimated */
         self->metered += extra;
     }
+    return send_out(self, chunk);
+}
+
+/* Client bytes made here, as outlet's sink sends them: kept, stamped and written as one HTTP
+ * chunk; the flow's write_paused (True: hold). */
+static PyObject *
+send_out(PassSink *self, PyObject *chunk)
+{
     if (capture(self, chunk) || stamp(self)) {
         return NULL;
     }
@@ -340,16 +395,16 @@ PassSink_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject
         return NULL;
     }
     PyObject *chunk = args[0];
-    int mine = takes(self, chunk);
-    if (mine < 0) { /* an attribute gone astray: the Python sink reports it its own way */
+    Py_ssize_t events = takes(self, chunk);
+    if (events < 0) { /* an attribute gone astray: the Python sink reports it its own way */
         PyErr_Clear();
-        mine = 0;
+        events = 0;
     }
-    if (!mine) {
+    if (events == 0) {
         return flush(self) ? NULL : PyObject_CallOneArg(self->slow, chunk);
     }
     self->taken++;
-    return relay(self, chunk);
+    return relay(self, chunk, events);
 }
 
 static int
@@ -407,20 +462,12 @@ PassSink_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     return (PyObject *)self;
 }
 
+/* The parts every sink here holds (`parts`: slow, cutter, meter, out, quiet, now, direct,
+ * cycle, write, flow; a converted sink has no cutter and meters into `out`). */
 static int
-PassSink_init(PassSink *self, PyObject *args, PyObject *kwargs)
+init_parts(PassSink *self, PyObject *parts[10], PyObject *count, Py_ssize_t limit,
+           double stamp_every)
 {
-    static char *keywords[] = {"slow", "cutter", "meter", "out", "quiet", "now",
-                               "direct", "cycle", "write", "flow", "limit", "stamp_every", NULL};
-    PyObject *parts[10];
-    Py_ssize_t limit;
-    double stamp_every;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOnd:PassSink", keywords, &parts[0],
-                                     &parts[1], &parts[2], &parts[3], &parts[4], &parts[5],
-                                     &parts[6], &parts[7], &parts[8], &parts[9], &limit,
-                                     &stamp_every)) {
-        return -1;
-    }
     if (!PyCallable_Check(parts[0]) || !PyCallable_Check(parts[5]) ||
         !PyCallable_Check(parts[8])) {
         PyErr_SetString(PyExc_TypeError, "slow, now and write must be callable");
@@ -430,8 +477,9 @@ PassSink_init(PassSink *self, PyObject *args, PyObject *kwargs)
                           &self->quiet, &self->now,    &self->direct, &self->cycle,
                           &self->write, &self->flow};
     for (int i = 0; i < 10; i++) {
-        Py_XSETREF(*slots[i], Py_NewRef(parts[i]));
+        Py_XSETREF(*slots[i], Py_XNewRef(parts[i]));
     }
+    self->count = count;
     PyObject *pieces = PyObject_GetAttr(self->out, s_pieces);
     if (pieces == NULL) {
         return -1;
@@ -447,6 +495,24 @@ PassSink_init(PassSink *self, PyObject *args, PyObject *kwargs)
     self->taken = self->metered = self->kept = 0;
     self->stamped = -1e9;
     self->stamp_every = stamp_every;
+    return 0;
+}
+
+static int
+PassSink_init(PassSink *self, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"slow", "cutter", "meter", "out", "quiet", "now",
+                               "direct", "cycle", "write", "flow", "limit", "stamp_every", NULL};
+    PyObject *parts[10];
+    Py_ssize_t limit;
+    double stamp_every;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOnd:PassSink", keywords, &parts[0],
+                                     &parts[1], &parts[2], &parts[3], &parts[4], &parts[5],
+                                     &parts[6], &parts[7], &parts[8], &parts[9], &limit,
+                                     &stamp_every) ||
+        init_parts(self, parts, s_size, limit, stamp_every)) {
+        return -1;
+    }
     self->vectorcall = PassSink_vectorcall;
     return 0;
 }
@@ -489,14 +555,342 @@ static PyType_Spec PassSink_spec = {
     .slots = PassSink_slots,
 };
 
+/* ---- The converted stream's usual read: one learned text delta (text_runs.py), re-framed ----
+ *
+ * A converted stream whose reader has learned its upstream's text delta envelope reads, in
+ * Python, the text's JSON string out of it (TextRuns.whole), makes a TextDelta, and has the
+ * client encoder fill its own envelope around the encoded text (text_wire), then sends that as
+ * outlet's sink does. When the text is plain (no quote, backslash or control character, valid
+ * UTF-8), its JSON string is the same bytes on both sides, so this copies it from one envelope
+ * into the other. The envelopes are asked of Python (`reader.plain_run()`,
+ * `encoder.text_frame(index)`) after every read Python handled, since only those move them. */
+
+typedef struct {
+    PassSink base;       /* the outlet's side (no cutter; it meters into out.output_size) */
+    PyObject *reader;    /* protocols.text_runs.RunReader: plain_run(), ran() */
+    PyObject *encoder;   /* the client's StreamEncoder: text_frame(index) */
+    PyObject *head;      /* the learned envelope before the text's JSON string (bytes) */
+    PyObject *tail;      /* ... and after it, the event's blank line included */
+    PyObject *wire_head; /* the client's envelope around that string, framed as an SSE event */
+    PyObject *wire_tail;
+    int fresh;  /* the fields above hold: no read went to Python since they were asked */
+    int usable; /* ... and they allow a read to be taken here */
+    int never;  /* the reader gave up learning: every read is Python's */
+    int ran;    /* reader.ran() was called since they were asked */
+} RunSink;
+
+/* 1 when data[:size] is one SSE event: its first blank line ends it. */
 static int
-add_type(PyObject *module)
+lone_event(const char *data, Py_ssize_t size)
 {
-    PyObject *type = PyType_FromModuleAndSpec(module, &PassSink_spec, NULL);
+    if (size < 2 || data[size - 1] != '\n' || data[size - 2] != '\n') {
+        return 0;
+    }
+    for (Py_ssize_t at = line_end(data, 0, size); at >= 0 && at < size - 2;) {
+        if (data[at + 1] == '\n') {
+            return 0;
+        }
+        at = line_end(data, at + 1, size);
+    }
+    return 1;
+}
+
+/* The characters of text[:size] when its JSON string is itself (no quote, backslash or control
+ * character; valid UTF-8, as msgspec decodes it); 0 when it is not, or empty. */
+static Py_ssize_t
+plain_chars(const char *text, Py_ssize_t size)
+{
+    int ascii = 1;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 || c == '"' || c == '\\') {
+            return 0;
+        }
+        ascii &= c < 0x80;
+    }
+    if (ascii) {
+        return size;
+    }
+    PyObject *decoded = PyUnicode_DecodeUTF8(text, size, "strict");
+    if (decoded == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    Py_ssize_t chars = PyUnicode_GET_LENGTH(decoded);
+    Py_DECREF(decoded);
+    return chars;
+}
+
+/* `value` when it is a bytes object, else NULL with TypeError set. */
+static PyObject *
+bytes_item(PyObject *tuple, Py_ssize_t index)
+{
+    PyObject *value = PyTuple_GET_ITEM(tuple, index);
+    if (!PyBytes_CheckExact(value)) {
+        PyErr_SetString(PyExc_TypeError, "an envelope must be bytes");
+        return NULL;
+    }
+    return value;
+}
+
+/* The client's frame for block `index` into wire_head/wire_tail; 1 when there is one. */
+static int
+ask_frame(RunSink *self, PyObject *index)
+{
+    PyObject *frame = PyObject_CallMethodOneArg(self->encoder, s_text_frame, index);
+    if (frame == NULL) {
+        return -1;
+    }
+    int found = 0;
+    if (frame != Py_None) {
+        PyObject *head, *tail;
+        if (!PyTuple_CheckExact(frame) || PyTuple_GET_SIZE(frame) != 2 ||
+            (head = bytes_item(frame, 0)) == NULL || (tail = bytes_item(frame, 1)) == NULL) {
+            Py_DECREF(frame);
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_TypeError, "text_frame must give (head, tail)");
+            }
+            return -1;
+        }
+        Py_XSETREF(self->wire_head, Py_NewRef(head));
+        Py_XSETREF(self->wire_tail, Py_NewRef(tail));
+        found = 1;
+    }
+    Py_DECREF(frame);
+    return found;
+}
+
+/* Ask Python for the envelopes (after a read it handled); sets fresh, usable, never. */
+static int
+refresh(RunSink *self)
+{
+    self->fresh = 1;
+    self->usable = self->ran = 0;
+    PyObject *state = PyObject_CallMethodNoArgs(self->reader, s_plain_run);
+    if (state == NULL) {
+        return -1;
+    }
+    if (state == Py_None || (PyTuple_Check(state) && PyTuple_GET_SIZE(state) == 0)) {
+        self->never = state != Py_None;
+        Py_DECREF(state);
+        return 0;
+    }
+    PyObject *head, *tail;
+    Py_ssize_t limit;
+    if (!PyTuple_CheckExact(state) || PyTuple_GET_SIZE(state) != 4 ||
+        (head = bytes_item(state, 0)) == NULL || (tail = bytes_item(state, 1)) == NULL ||
+        ((limit = PyLong_AsSsize_t(PyTuple_GET_ITEM(state, 2))) == -1 && PyErr_Occurred())) {
+        Py_DECREF(state);
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "plain_run must give (head, tail, limit, index)");
+        }
+        return -1;
+    }
+    Py_XSETREF(self->head, Py_NewRef(head));
+    Py_XSETREF(self->tail, Py_NewRef(tail));
+    self->base.limit = limit;
+    int framed = ask_frame(self, PyTuple_GET_ITEM(state, 3));
+    Py_DECREF(state);
+    if (framed < 0) {
+        return -1;
+    }
+    self->usable = framed;
+    return 0;
+}
+
+/* The text's characters when this sink may take `chunk`, 0 when Python must, -1 on an error. */
+static Py_ssize_t
+run_takes(RunSink *self, PyObject *chunk)
+{
+    if (self->never || !PyBytes_CheckExact(chunk)) {
+        return 0;
+    }
+    const char *data = PyBytes_AS_STRING(chunk);
+    Py_ssize_t size = PyBytes_GET_SIZE(chunk);
+    if (!lone_event(data, size)) { /* several: not plain either (each joint holds a quote);
+                                      * declined before asking Python for the envelopes */
+        return 0;
+    }
+    if (!self->fresh && refresh(self)) {
+        return -1;
+    }
+    if (!self->usable || size > self->base.limit) {
+        return 0;
+    }
+    Py_ssize_t head = PyBytes_GET_SIZE(self->head), tail = PyBytes_GET_SIZE(self->tail);
+    if (size <= head + tail || memcmp(data, PyBytes_AS_STRING(self->head), (size_t)head) != 0 ||
+        memcmp(data + size - tail, PyBytes_AS_STRING(self->tail), (size_t)tail) != 0) {
+        return 0;
+    }
+    Py_ssize_t chars = plain_chars(data + head, size - head - tail);
+    if (chars == 0) {
+        return 0;
+    }
+    int ready = outlet_ready(&self->base);
+    return ready <= 0 ? ready : chars;
+}
+
+/* The client's event around the upstream's text: its head, the JSON string, its tail. */
+static PyObject *
+refilled(RunSink *self, PyObject *chunk)
+{
+    Py_ssize_t head = PyBytes_GET_SIZE(self->head), tail = PyBytes_GET_SIZE(self->tail);
+    Py_ssize_t text = PyBytes_GET_SIZE(chunk) - head - tail + 2; /* the quotes included */
+    Py_ssize_t before = PyBytes_GET_SIZE(self->wire_head);
+    Py_ssize_t after = PyBytes_GET_SIZE(self->wire_tail);
+    PyObject *event = PyBytes_FromStringAndSize(NULL, before + text + after);
+    if (event == NULL) {
+        return NULL;
+    }
+    char *at = PyBytes_AS_STRING(event);
+    memcpy(at, PyBytes_AS_STRING(self->wire_head), (size_t)before);
+    memcpy(at + before, PyBytes_AS_STRING(chunk) + head - 1, (size_t)text);
+    memcpy(at + before + text, PyBytes_AS_STRING(self->wire_tail), (size_t)after);
+    return event;
+}
+
+static PyObject *
+RunSink_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    RunSink *self = (RunSink *)op;
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "a sink takes one chunk");
+        return NULL;
+    }
+    if (self->base.slow == NULL) {
+        PyErr_SetString(PyExc_TypeError, "RunSink.__init__ was not called");
+        return NULL;
+    }
+    PyObject *chunk = args[0];
+    Py_ssize_t chars = run_takes(self, chunk);
+    if (chars < 0) { /* an envelope gone astray: the Python sink reports it its own way */
+        PyErr_Clear();
+        chars = 0;
+    }
+    if (chars == 0) {
+        self->fresh = 0; /* Python may learn, hold or move the encoder on */
+        return flush(&self->base) ? NULL : PyObject_CallOneArg(self->base.slow, chunk);
+    }
+    if (!self->ran) { /* what TextRuns.whole notes of a read it took */
+        PyObject *done = PyObject_CallMethodNoArgs(self->reader, s_ran);
+        if (done == NULL) {
+            return NULL;
+        }
+        Py_DECREF(done);
+        self->ran = 1;
+    }
+    PyObject *event = refilled(self, chunk);
+    if (event == NULL) {
+        return NULL;
+    }
+    self->base.taken++;
+    self->base.metered += chars; /* out.output_size: the text's characters */
+    PyObject *paused = send_out(&self->base, event);
+    Py_DECREF(event);
+    return paused;
+}
+
+static int
+RunSink_traverse(RunSink *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->reader);
+    Py_VISIT(self->encoder);
+    Py_VISIT(self->head);
+    Py_VISIT(self->tail);
+    Py_VISIT(self->wire_head);
+    Py_VISIT(self->wire_tail);
+    return PassSink_traverse(&self->base, visit, arg);
+}
+
+static int
+RunSink_clear(RunSink *self)
+{
+    Py_CLEAR(self->reader);
+    Py_CLEAR(self->encoder);
+    Py_CLEAR(self->head);
+    Py_CLEAR(self->tail);
+    Py_CLEAR(self->wire_head);
+    Py_CLEAR(self->wire_tail);
+    return PassSink_clear(&self->base);
+}
+
+static void
+RunSink_dealloc(RunSink *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    RunSink_clear(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+RunSink_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    RunSink *self = (RunSink *)PyType_GenericNew(type, args, kwargs);
+    if (self != NULL) {
+        self->base.vectorcall = RunSink_vectorcall; /* refuses until __init__ ran */
+    }
+    return (PyObject *)self;
+}
+
+static int
+RunSink_init(RunSink *self, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"slow", "reader", "encoder", "out", "quiet", "now", "direct",
+                               "cycle", "write", "flow", "stamp_every", NULL};
+    PyObject *reader, *encoder, *parts[10] = {NULL};
+    double stamp_every;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOd:RunSink", keywords, &parts[0],
+                                     &reader, &encoder, &parts[3], &parts[4], &parts[5],
+                                     &parts[6], &parts[7], &parts[8], &parts[9], &stamp_every)) {
+        return -1;
+    }
+    parts[2] = parts[3]; /* what it meters goes into out.output_size */
+    if (init_parts(&self->base, parts, s_output_size, 0, stamp_every)) {
+        return -1;
+    }
+    Py_XSETREF(self->reader, Py_NewRef(reader));
+    Py_XSETREF(self->encoder, Py_NewRef(encoder));
+    self->fresh = self->usable = self->never = self->ran = 0;
+    self->base.vectorcall = RunSink_vectorcall;
+    return 0;
+}
+
+static PyMemberDef RunSink_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(RunSink, base.vectorcall), READONLY, NULL},
+    {"taken", T_PYSSIZET, offsetof(RunSink, base.taken), READONLY, "reads relayed here"},
+    {NULL},
+};
+
+static PyType_Slot RunSink_slots[] = {
+    {Py_tp_doc, "A converted stream's learned text deltas in C; every other read goes to `slow`."},
+    {Py_tp_init, RunSink_init},
+    {Py_tp_new, RunSink_new},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_traverse, RunSink_traverse},
+    {Py_tp_clear, RunSink_clear},
+    {Py_tp_dealloc, RunSink_dealloc},
+    {Py_tp_members, RunSink_members},
+    {Py_tp_methods, PassSink_methods},
+    {0, NULL},
+};
+
+static PyType_Spec RunSink_spec = {
+    .name = "octopus.relay._passsink.RunSink",
+    .basicsize = sizeof(RunSink),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .slots = RunSink_slots,
+};
+
+static int
+add_type(PyObject *module, PyType_Spec *spec, const char *name)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, spec, NULL);
     if (type == NULL) {
         return -1;
     }
-    int failed = PyModule_AddObjectRef(module, "PassSink", type);
+    int failed = PyModule_AddObjectRef(module, name, type);
     Py_DECREF(type);
     return failed;
 }
@@ -512,6 +906,8 @@ intern_names(void)
         {&s_framing, "framing"},  {&s_size, "size"},         {&s_capture, "capture"},
         {&s_pieces, "pieces"},    {&s_last, "last"},         {&s_head, "_head"},
         {&s_disconnected, "disconnected"}, {&s_write_paused, "write_paused"},
+        {&s_output_size, "output_size"},   {&s_plain_run, "plain_run"},
+        {&s_ran, "ran"},                   {&s_text_frame, "text_frame"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (*names[i].slot == NULL) {
@@ -537,7 +933,10 @@ static int
 exec_module(PyObject *module)
 {
     fill_skip();
-    return intern_names() || add_type(module) ? -1 : 0;
+    return intern_names() || add_type(module, &PassSink_spec, "PassSink") ||
+                   add_type(module, &RunSink_spec, "RunSink")
+               ? -1
+               : 0;
 }
 
 static PyModuleDef_Slot module_slots[] = {
@@ -548,7 +947,7 @@ static PyModuleDef_Slot module_slots[] = {
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "octopus.relay._passsink",
-    .m_doc = "The passthrough sink's usual read, compiled (see relay/fastsink.py).",
+    .m_doc = "The usual reads of passthrough and converted sinks, compiled (relay/fastsink.py).",
     .m_size = 0,
     .m_slots = module_slots,
 };

@@ -20,3 +20,23 @@ class PassSink:
     @property
     def taken(self) -> int: ...
     def settle(self) -> None: ...
+
+class RunSink:
+    def __init__(
+        self,
+        slow: Sink,
+        reader: object,
+        encoder: object,
+        out: object,
+        quiet: object,
+        now: object,
+        direct: object,
+        cycle: object,
+        write: object,
+        flow: object,
+        stamp_every: float,
+    ) -> None: ...
+    def __call__(self, chunk: bytes) -> bool: ...
+    @property
+    def taken(self) -> int: ...
+    def settle(self) -> None: ...

@@ -21,7 +21,7 @@ from octopus.protocols.text_runs import RunReader
 from octopus.relay import retry
 from octopus.relay.context import DirectWriter, HeaderList, Responder
 from octopus.relay.cutter import USAGE, EventCutter, next_event, oversized
-from octopus.relay.fastsink import passthrough_sink
+from octopus.relay.fastsink import converted_sink, passthrough_sink
 from octopus.relay.keepalive import Keepalive
 from octopus.relay.metering import TextMeter, text_size
 from octopus.relay.outlet import relay_rest
@@ -329,8 +329,13 @@ class ConvertedStream:
         def make(chunk: bytes) -> bytes:
             return self._encode(encoder, reader.feed(chunk))
 
+        def compiled(
+            slow: Sink, out: Delivery, quiet: Keepalive, direct: DirectWriter
+        ) -> tuple[Sink, Callable[[], None]]:
+            return converted_sink(slow, reader, encoder, out=out, quiet=quiet, direct=direct)
+
         keepalive = (self.client.keepalive(), self.keepalive_interval)
-        await relay_rest(self.resp, responder, make, self.out, keepalive)
+        await relay_rest(self.resp, responder, make, self.out, keepalive, compiled)
         await self._emit(responder, encoder, reader.close())
 
     async def _emit(

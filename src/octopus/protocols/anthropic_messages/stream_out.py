@@ -136,6 +136,10 @@ class MessagesStreamEncoder:
         slot = None if self._done else self._text_slot(event.index)
         return None if slot is None else slot.fill_wire(event.text)
 
+    def text_frame(self, index: int) -> tuple[bytes, bytes] | None:
+        slot = None if self._done else self._text_slot(index)
+        return None if slot is None else slot.wire_frame()
+
     def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
         slot = self._text_slot(event.index)
         if slot is None:

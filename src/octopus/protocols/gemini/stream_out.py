@@ -110,6 +110,12 @@ class GeminiStreamEncoder:
             return None
         return slot.fill_wire(event.text)
 
+    def text_frame(self, index: int) -> tuple[bytes, bytes] | None:
+        slot = self._text
+        if slot is None or self._done or self._signature is not None:
+            return None
+        return slot.wire_frame()
+
     def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
         if self._signature is not None:  # a pending signature rides on this part
             return self._chunk([{"text": event.text}])

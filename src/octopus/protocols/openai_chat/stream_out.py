@@ -118,6 +118,10 @@ class ChatStreamEncoder:
         text = self._text
         return None if text is None or self._done else text.fill_wire(event.text)
 
+    def text_frame(self, index: int) -> tuple[bytes, bytes] | None:
+        text = self._text
+        return None if text is None or self._done else text.wire_frame()
+
     def _on_text_delta(self, event: ev.TextDelta) -> list[SseEvent]:
         text = self._text
         if text is None:

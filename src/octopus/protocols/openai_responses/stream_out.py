@@ -122,6 +122,9 @@ class ResponsesStreamEncoder:
         part = {"type": "output_text", "text": "", "annotations": []}
         return [self._emit("response.content_part.added", **at, content_index=0, part=part)]
 
+    def text_frame(self, index: int) -> tuple[bytes, bytes] | None:
+        return None  # two holes (the item id, the text): every read stays with text_wire
+
     def text_wire(self, event: ev.TextDelta) -> bytes | None:
         taken = None if self._done else self._text_turn(event)
         return None if taken is None else taken[0].fill_pair_wire(taken[1], event.text)
