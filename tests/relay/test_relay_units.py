@@ -13,7 +13,7 @@ from octopus.protocols import WireFormat, get_codec
 from octopus.records.bodies import BodyMode, BodyPolicy
 from octopus.records.request import UsageRecord
 from octopus.relay.body import apply_overrides, patch_top, read_head
-from octopus.relay.cutter import EventCutter, last_boundary, usage_slices
+from octopus.relay.cutter import EventCutter, has_usage, last_boundary, usage_slices
 from octopus.relay.limits import InProcessLimiter
 from octopus.relay.metering import TextMeter
 from octopus.relay.ready import Delivery
@@ -153,6 +153,13 @@ def test_usage_slices_are_the_whole_events_that_carry_usage() -> None:
     assert usage_slices(b'data: {"usage":{"x":1}}') == [b'data: {"usage":{"x":1}}']  # unfinished
     crlf = text.replace(b"\n", b"\r\n") + usage.replace(b"\n", b"\r\n")
     assert usage_slices(crlf) == [crlf]  # CR framing: parsed whole, as before
+    spaced = b'data: {"a":1,"usage": null}\n\n'
+    many = (text + spaced) * 300  # a burst of OpenAI chunks, each with its placeholder
+    assert usage_slices(many) == []
+    assert not has_usage(many)
+    both = b'data: {"usage":null,"later":{"usage":{"x":1}}}\n\n'  # a placeholder, then real
+    assert usage_slices(many + both + many + usage) == [both, usage]
+    assert has_usage(b'"usage" : null')  # not the placeholders OpenAI writes: parsed
 
 
 def test_cutter_parses_only_the_usage_events_of_a_region() -> None:

@@ -14,6 +14,8 @@ envelope that changes anywhere else is given up after TRIES.
 
 from __future__ import annotations
 
+from operator import itemgetter, methodcaller
+
 import msgspec
 
 from octopus.protocols import events as ev
@@ -45,10 +47,11 @@ class TextRuns:
         "_escaped",
         "_head",
         "_index",
-        "_joint",
         "_kind",
         "_limit",
+        "_starts",
         "_tail",
+        "_text_of",
         "_tries",
         "_used",
     )
@@ -58,8 +61,9 @@ class TextRuns:
         self._head = b""  # the wire bytes before the text's JSON string body (b"": none learned)
         self._tail = b""  # ... and after it, the event's blank line included (up to a stamp)
         self._end = b""  # after a stamp, when the event ends with one (b"": no stamp)
-        self._joint = b""  # tail then head: where one event of the run meets the next
         self._escaped = b""  # a joint after a backslash: the string body before it is cut short
+        self._starts = methodcaller("startswith", b"")  # an event's head is the learned one
+        self._text_of = itemgetter(slice(0, None))  # an event's text, after its head
         self._index = 0  # the canonical block the learned deltas belong to
         self._kind: type[Run] = ev.TextDelta  # ... and what they hold
         self._tries = TRIES
@@ -95,14 +99,14 @@ class TextRuns:
             or len(data) > self._limit  # as the parser, which bounds each event
         ):
             return None
-        # the texts' JSON string, quotes and all: the head ends and the tail begins with one
-        literal = data[len(head) - 1 : len(data) - len(tail) + 1]
-        parts = literal.split(self._joint)
-        if len(parts) > 1:
-            if literal.find(self._escaped) >= 0:
-                return None  # a string body cut short by a backslash: joined, it would run on
-            literal = b"".join(parts)
-        return self._delta(literal)
+        events = data.split(tail)  # each event's head and text (b"" after the last)
+        if len(events) == 2:
+            # its text's JSON string, quotes and all: the head ends and the tail begins with one
+            return self._delta(data[len(head) - 1 : len(data) - len(tail) + 1])
+        del events[-1]
+        if not all(map(self._starts, events)) or data.find(self._escaped) >= 0:
+            return None  # another event among them, or a text cut short by a backslash
+        return self._delta(b'"%b"' % b"".join(map(self._text_of, events)))
 
     def _stamped(self, data: bytes) -> list[ev.Event] | None:
         """`whole` for an envelope that ends with a stamp: one event (the joint between two
@@ -124,23 +128,20 @@ class TextRuns:
             return None
         if self._end:
             return self._take_stamped(data)
-        parts = data.split(self._joint)
-        last = parts[-1]
-        end = last.find(tail)  # a text holds no raw line break: the first tail ends the run
-        if end >= 0:
-            used = len(data) - len(last) + end + len(tail)
-            parts[-1] = last[:end]
-        elif len(parts) > 1:  # the last event is cut short: it goes to the parser
-            used = len(data) - len(last) - len(head)
-            del parts[-1]
-        else:
+        # each event the tail ends: its head and text; the last piece has no tail (or is b"")
+        pieces = data.split(tail)
+        learned = list(map(self._starts, pieces))
+        count = learned.index(False) if False in learned else len(pieces)
+        count = min(count, len(pieces) - 1)  # the run: the events in the envelope, in a row
+        if count == 0:
             return None
+        run = pieces[:count]
+        used = sum(map(len, run)) + count * len(tail)
         if used > self._limit:  # as `whole`: this bounds the run
             return None
-        parts[0] = parts[0][len(head) :]
-        if len(parts) > 1 and data.find(self._escaped, 0, used) >= 0:
-            return None
-        events = self._delta(b'"%b"' % b"".join(parts))
+        if count > 1 and data.find(self._escaped, 0, used) >= 0:
+            return None  # a text cut short by a backslash: joined, it would run on
+        events = self._delta(b'"%b"' % b"".join(map(self._text_of, run)))
         return None if events is None else (events, used)
 
     def _take_stamped(self, data: bytes) -> tuple[list[ev.Event], int] | None:
@@ -205,8 +206,9 @@ class TextRuns:
         value = tail[stamp : len(tail) - len(_STAMP_END)]
         if stamp > len(_STAMP) and tail.endswith(_STAMP_END) and not _unsafe(value):
             self._tail, self._end = tail[:stamp], _STAMP_END  # the event ends with its stamp
-        self._joint = self._tail + self._head
-        self._escaped = b"\\" + self._joint
+        self._escaped = b"\\" + self._tail + self._head  # a text ending with a backslash
+        self._starts = methodcaller("startswith", self._head)
+        self._text_of = itemgetter(slice(len(self._head), None))
         self._index = delta.index
         self._kind = type(delta)
         self._used = False

@@ -11,11 +11,19 @@ a region is never split into lines): that is all metering needs after commit.
 
 from __future__ import annotations
 
+import re
+
 from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser
 
 _MARKS = (b"\r\r", b"\n\r\n", b"\r\n\n")  # blank lines when CR is in play ("\r\n\r\n" included)
-USAGE = b'"usage'  # "usage" (OpenAI, Anthropic) and "usageMetadata" (Gemini)
-_NO_USAGE = (b'"usage":null', b'"usage": null')
+# a usage object: "usage" (OpenAI, Anthropic; "usageMetadata": Gemini) not followed by a null
+# placeholder (which OpenAI puts in every chunk): one pass, not a walk from placeholder to the next
+_REAL_USAGE = re.compile(rb'"usage(?!": ?null)')
+
+
+def has_usage(data: bytes) -> bool:
+    """Whether `data` may hold a usage object (a `"usage` other than a null placeholder)."""
+    return _REAL_USAGE.search(data) is not None
 
 
 def last_boundary(data: bytes) -> int:
@@ -57,15 +65,15 @@ def usage_slices(data: bytes) -> list[bytes]:
     """The events of `data` (whole events) that may hold a usage object, skipping events with
     only `"usage": null` placeholders; all of `data` when CR framing is in play."""
     found: list[bytes] = []
-    at, end = data.find(USAGE), 0
-    while at >= 0:
-        if not data.startswith(_NO_USAGE, at):
-            if data.find(b"\r") >= 0:
-                return [data]
-            start = data.rfind(b"\n\n", 0, at)
-            end = next_event(data, at)
-            found.append(data[start + 2 if start >= 0 else 0 : end])
-        at = data.find(USAGE, max(at + 1, end))
+    usage = _REAL_USAGE.search(data)
+    if usage is not None and data.find(b"\r") >= 0:
+        return [data]
+    while usage is not None:
+        at = usage.start()
+        start = data.rfind(b"\n\n", 0, at)
+        end = next_event(data, at)
+        found.append(data[start + 2 if start >= 0 else 0 : end])
+        usage = _REAL_USAGE.search(data, end)
     return found
 
 
@@ -109,6 +117,4 @@ class EventCutter:
 
     def usage_events(self, data: bytes) -> list[SseEvent]:
         """The events of `data` that may carry usage; nothing otherwise (no parsing cost)."""
-        if data.find(USAGE) < 0:
-            return []
         return [sse for part in usage_slices(data) for sse in self.parser.feed(part)]

@@ -20,7 +20,7 @@ from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser, encode_
 from octopus.protocols.text_runs import RunReader
 from octopus.relay import retry
 from octopus.relay.context import DirectWriter, HeaderList, Responder
-from octopus.relay.cutter import USAGE, EventCutter, next_event, oversized
+from octopus.relay.cutter import EventCutter, has_usage, next_event, oversized
 from octopus.relay.fastsink import converted_sink, passthrough_sink
 from octopus.relay.keepalive import Keepalive
 from octopus.relay.metering import TextMeter, text_size
@@ -188,7 +188,7 @@ class _Metered(EventCutter):
             ready = self._metered(chunk)
             if not ready:
                 return ready
-        if ready.find(USAGE) >= 0:  # not `in`: see protocols/sse.py
+        if has_usage(ready):
             for sse in self.usage_events(ready):
                 self.tap.feed(sse)
         return ready
