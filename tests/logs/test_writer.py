@@ -223,6 +223,23 @@ async def test_a_record_the_database_refuses_does_not_block_the_rest(database: D
     assert total["request_success"] == 2, "the refused record's stats were rolled back with it"
 
 
+async def test_a_batch_of_many_rows_keeps_every_column(database: Database) -> None:
+    """Over a hundred rows: on SQLite one multi-row statement, values flattened in C; every
+    row's columns (the attempts as JSON) land in their own place."""
+    records = [failover_record() for _ in range(130)]
+    for i, rec in enumerate(records):
+        rec.request_id = f"many-{i:03d}"
+        rec.attempts[0].status = 500 + i
+    await _write(database, records)
+    async with database.sessions() as session:
+        details = [await logs.get_log(session, f"many-{i:03d}") for i in (0, 57, 99, 100, 129)]
+    for i, detail in zip((0, 57, 99, 100, 129), details, strict=True):
+        assert detail is not None
+        assert detail["request_id"] == f"many-{i:03d}"
+        assert [a["status"] for a in detail["attempts"]] == [500 + i, 200]
+        assert (detail["channel_id"], detail["model"], detail["total_attempts"]) == (8, "smart", 2)
+
+
 async def test_a_locked_sqlite_database_keeps_the_records_for_later(tmp_path: Path) -> None:
     """Another process holds the write lock past busy_timeout: the batch waits, nothing is lost."""
     engine = make_engine(URL.create("sqlite+aiosqlite", database=str(tmp_path / "locked.db")))

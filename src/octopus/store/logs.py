@@ -7,6 +7,8 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -134,18 +136,27 @@ def _sqlite_statements(
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "  # noqa: S608
     one_row = "(" + ", ".join("?" for _ in names) + ")"
 
-    def values(row: dict[str, Any]) -> list[Any]:
-        return [_json_text(row[n]) if n in json_columns else row[n] for n in names]
+    pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    as_json = [i for i, n in enumerate(names) if n in json_columns]
+
+    def values(row: dict[str, Any]) -> tuple[Any, ...]:
+        picked = pick(row)  # the row's values in column order, in one C call
+        if not as_json:
+            return picked
+        found = list(picked)
+        for i in as_json:
+            found[i] = _json_text(found[i])
+        return tuple(found)
 
     size = SQLITE_ROWS_PER_STATEMENT
     full = len(rows) - len(rows) % size
     many = head + ", ".join(one_row for _ in range(size))
     statements: list[Statement] = [
-        (many, tuple([value for row in rows[start : start + size] for value in values(row)]))
+        (many, tuple(chain.from_iterable(map(values, rows[start : start + size]))))
         for start in range(0, full, size)
-    ]  # a list, not a generator: a generator is resumed once per value (28 per row)
+    ]  # flattened in C: no Python step per value (28 per row)
     if full < len(rows):
-        statements.append((head + one_row, [tuple(values(r)) for r in rows[full:]]))
+        statements.append((head + one_row, list(map(values, rows[full:]))))
     return statements
 
 
