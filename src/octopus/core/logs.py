@@ -77,6 +77,9 @@ def setup_logging(level: str, debug: bool = False) -> None:
         logging.getLogger("uvicorn.access").setLevel(logging.INFO)
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     logging.getLogger("uvicorn.error").handlers[:] = []
+    # uvicorn reads this logger's own level on every connection: left unset (0) it calls
+    # .log(TRACE, ...) twice per connection for nothing; the root's level changes no output
+    logging.getLogger("uvicorn.error").setLevel(root.level)
     logging.getLogger("uvicorn").handlers[:] = []
     logging.getLogger("uvicorn").propagate = True
     logging.getLogger("uvicorn.error").propagate = True

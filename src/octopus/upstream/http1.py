@@ -188,6 +188,12 @@ class Http1Connection(asyncio.Protocol):
     def _hand_on(self) -> None:
         """This read's body pieces to the sink, joined up to PUSH_MAX bytes at a time; to the
         buffer when there is no sink or it asked to pause."""
+        if self.sink is None:  # the reader takes them (a response's first read, before its sink)
+            self.chunks += self.pieces
+            self.buffered += sum(map(len, self.pieces))
+            self.pieces.clear()
+            self._wake()
+            return
         pieces = self.pieces[:]
         self.pieces.clear()
         start = 0
