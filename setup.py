@@ -1,6 +1,6 @@
-"""The one compiled part: the passthrough sink's usual read (src/octopus/relay/_passsink.c).
+"""The one compiled part: the relay sinks' usual reads (src/octopus/relay/_passsink.c).
 
-Optional: without a C compiler the package installs as pure Python and the Python sink serves
+Optional: without a C compiler the package installs as pure Python and the Python sinks serve
 every read (relay/fastsink.py).
 """
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import sys
 from dataclasses import dataclass
 
 import httpx
@@ -215,3 +216,22 @@ async def test_a_converted_stream_through_the_gateway_takes_runs_in_c(
     assert records[0][0] == "success"
     assert taken[0] > len(pieces) // 2
     assert taken[1] == 0
+
+
+@needs_build
+def test_the_type_refuses_misuse_and_frees_what_it_holds() -> None:
+    from octopus.relay._passsink import RunSink
+
+    with pytest.raises(TypeError, match="__init__"):
+        RunSink.__new__(RunSink)(b"data: x\n\n")
+    with pytest.raises(TypeError):
+        RunSink(None, None, None, None, None, None, None, None, None, None, 0.1)  # type: ignore[arg-type]
+    out, reader = (
+        Delivery(),
+        RunReader(SseParser(LIMIT), get_codec(WireFormat.OPENAI_CHAT).stream_decoder()),
+    )
+    before = (sys.getrefcount(RunSink), sys.getrefcount(out), sys.getrefcount(reader))
+    for _ in range(1000):
+        sink = RunSink(print, reader, None, out, None, print, None, None, print, None, 0.1)
+        del sink
+    assert (sys.getrefcount(RunSink), sys.getrefcount(out), sys.getrefcount(reader)) == before

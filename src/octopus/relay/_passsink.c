@@ -1,4 +1,4 @@
-/* The passthrough sink's usual read, compiled: relay/fastsink.py says what it stands for.
+/* The relay sinks' usual reads, compiled: relay/fastsink.py says what they stand for.
  *
  * A paced same-protocol stream hands the sink one whole event per upstream read, or under load a
  * few whole events. In Python, cutting, metering, capturing and framing them took three frames
