@@ -407,7 +407,7 @@ async def test_no_keepalive_while_events_flow_and_one_after_a_silence() -> None:
     assert b"keep-alive" in wire.bytes
 
 
-def _declines(chunk: bytes) -> bool:
+def declines_all(chunk: bytes) -> bool:
     return False
 
 
@@ -422,6 +422,6 @@ def test_the_type_refuses_misuse_and_frees_what_it_holds() -> None:
     out = Delivery()
     before = (sys.getrefcount(PassSink), sys.getrefcount(out))
     for _ in range(1000):
-        sink = PassSink(_declines, None, None, out, None, print, None, None, print, None, 1, 0.1)
+        sink = PassSink(declines_all, None, None, out, None, print, None, None, print, None, 1, 0.1)
         del sink
     assert (sys.getrefcount(PassSink), sys.getrefcount(out)) == before

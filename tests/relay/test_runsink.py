@@ -31,7 +31,15 @@ from octopus.web.direct import DirectBody
 from tests.fakes import payloads
 from tests.fakes.gateway import World, channel, group, serve_relay
 from tests.fakes.upstream import FakeUpstream, Fault
-from tests.relay.test_fastsink import Cycle, Reads, Responder, Wire, needs_build, record_sinks
+from tests.relay.test_fastsink import (
+    Cycle,
+    Reads,
+    Responder,
+    Wire,
+    declines_all,
+    needs_build,
+    record_sinks,
+)
 
 LIMIT = 600
 PATHS = [  # (upstream, client): the bench's three converted paths, and one more
@@ -232,6 +240,6 @@ def test_the_type_refuses_misuse_and_frees_what_it_holds() -> None:
     )
     before = (sys.getrefcount(RunSink), sys.getrefcount(out), sys.getrefcount(reader))
     for _ in range(1000):
-        sink = RunSink(print, reader, None, out, None, print, None, None, print, None, 0.1)
+        sink = RunSink(declines_all, reader, None, out, None, print, None, None, print, None, 0.1)
         del sink
     assert (sys.getrefcount(RunSink), sys.getrefcount(out), sys.getrefcount(reader)) == before
