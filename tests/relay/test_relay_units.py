@@ -6,12 +6,15 @@ import json
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from octopus.errors import BadRequest, Forbidden, RateLimited
 from octopus.pricing.cost import Price, cost_of
 from octopus.protocols import WireFormat, get_codec
 from octopus.records.bodies import BodyMode, BodyPolicy
 from octopus.records.request import UsageRecord
+from octopus.relay import cutter
 from octopus.relay.body import apply_overrides, patch_top, read_head
 from octopus.relay.cutter import EventCutter, has_usage, last_boundary, usage_slices
 from octopus.relay.limits import InProcessLimiter
@@ -223,3 +226,33 @@ def test_passthrough_reads_are_metered_as_their_events_count() -> None:
     assert (metered.tap.usage.input_tokens, metered.tap.usage.output_tokens) == (3, 9)
     assert metered.cut(b"data: held") == b""  # an unfinished event waits, whatever its shape
     assert metered.cut(b" back\n\n") == b"data: held back\n\n"
+
+
+_PIECES = st.sampled_from(
+    [
+        b'"usage":null',
+        b'"usage": null',
+        b'"usage":{"x":1}',
+        b'"usageMetadata":{}',
+        b'"usage"',
+        b'"usage":nul',
+        b'"usage" : null',
+        b"usage",
+        b'"',
+        b"data: {",
+        b"}\n\n",
+        b"x" * 7,
+    ]
+)
+
+
+@settings(max_examples=400)
+@given(st.lists(_PIECES | st.binary(max_size=8), max_size=40))
+def test_has_usage_in_c_and_in_python_agree_with_the_pattern(pieces: list[bytes]) -> None:
+    """The C Horspool search, the Python find-and-counts and the regular expression that
+    usage_slices walks with: a `"usage` that is not a null placeholder, whatever surrounds it."""
+    data = b"".join(pieces)
+    expected = cutter._REAL_USAGE.search(data) is not None
+    assert has_usage(data) == expected
+    assert cutter._has_usage(data) == expected
+    assert bool(usage_slices(data)) == expected

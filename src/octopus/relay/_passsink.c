@@ -939,6 +939,22 @@ exec_module(PyObject *module)
                : 0;
 }
 
+static PyObject *
+module_has_usage(PyObject *Py_UNUSED(module), PyObject *data)
+{
+    if (!PyBytes_Check(data)) {
+        PyErr_SetString(PyExc_TypeError, "has_usage takes bytes");
+        return NULL;
+    }
+    return PyBool_FromLong(has_usage(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data)));
+}
+
+static PyMethodDef module_methods[] = {
+    {"has_usage", module_has_usage, METH_O,
+     "Whether a `\"usage` other than a `\"usage\": null` placeholder is in the bytes."},
+    {NULL},
+};
+
 static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, exec_module},
     {0, NULL},
@@ -949,6 +965,7 @@ static struct PyModuleDef module_def = {
     .m_name = "octopus.relay._passsink",
     .m_doc = "The usual reads of passthrough and converted sinks, compiled (relay/fastsink.py).",
     .m_size = 0,
+    .m_methods = module_methods,
     .m_slots = module_slots,
 };
 

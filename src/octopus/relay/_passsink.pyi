@@ -1,5 +1,7 @@
 from octopus.upstream.transport import Sink
 
+def has_usage(data: bytes) -> bool: ...
+
 class PassSink:
     def __init__(
         self,

@@ -16,14 +16,24 @@ import re
 from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser
 
 _MARKS = (b"\r\r", b"\n\r\n", b"\r\n\n")  # blank lines when CR is in play ("\r\n\r\n" included)
-# a usage object: "usage" (OpenAI, Anthropic; "usageMetadata": Gemini) not followed by a null
-# placeholder (which OpenAI puts in every chunk): one pass, not a walk from placeholder to the next
+USAGE = b'"usage'  # "usage" (OpenAI, Anthropic) and "usageMetadata" (Gemini)
+_NO_USAGE = (b'"usage":null', b'"usage": null')  # placeholders: OpenAI's, in every chunk
+# a usage object: a "usage" not followed by a null placeholder
 _REAL_USAGE = re.compile(rb'"usage(?!": ?null)')
 
 
-def has_usage(data: bytes) -> bool:
-    """Whether `data` may hold a usage object (a `"usage` other than a null placeholder)."""
-    return _REAL_USAGE.search(data) is not None
+def _has_usage(data: bytes) -> bool:
+    """Whether `data` may hold a usage object (a `"usage` other than a null placeholder): a
+    find, then placeholder counts when one is there (no walk from placeholder to placeholder)."""
+    if data.find(USAGE) < 0:
+        return False
+    return data.count(USAGE) != data.count(_NO_USAGE[0]) + data.count(_NO_USAGE[1])
+
+
+try:  # the same test in C when built (Horspool: reads a fraction of the bytes)
+    from octopus.relay._passsink import has_usage
+except ImportError:  # pragma: no cover - the C part is built wherever the tests run
+    has_usage = _has_usage
 
 
 def last_boundary(data: bytes) -> int:
@@ -65,7 +75,8 @@ def usage_slices(data: bytes) -> list[bytes]:
     """The events of `data` (whole events) that may hold a usage object, skipping events with
     only `"usage": null` placeholders; all of `data` when CR framing is in play."""
     found: list[bytes] = []
-    usage = _REAL_USAGE.search(data)
+    first = data.find(USAGE)  # a fast search to the first `"usage`; the pattern walks from there
+    usage = None if first < 0 else _REAL_USAGE.search(data, first)
     if usage is not None and data.find(b"\r") >= 0:
         return [data]
     while usage is not None:
@@ -117,4 +128,6 @@ class EventCutter:
 
     def usage_events(self, data: bytes) -> list[SseEvent]:
         """The events of `data` that may carry usage; nothing otherwise (no parsing cost)."""
+        if not has_usage(data):
+            return []
         return [sse for part in usage_slices(data) for sse in self.parser.feed(part)]
