@@ -12,6 +12,7 @@ a region is never split into lines): that is all metering needs after commit.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from octopus.protocols.sse import SseEvent, SseEventTooLarge, SseParser
 
@@ -31,9 +32,10 @@ def _has_usage(data: bytes) -> bool:
 
 
 try:  # the same test in C when built (Horspool: reads a fraction of the bytes)
-    from octopus.relay._passsink import has_usage
+    from octopus.relay._passsink import has_usage as _compiled
 except ImportError:  # pragma: no cover - the C part is built wherever the tests run
-    has_usage = _has_usage
+    _compiled = _has_usage
+has_usage: Callable[[bytes], bool] = _compiled
 
 
 def last_boundary(data: bytes) -> int:
