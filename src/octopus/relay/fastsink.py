@@ -1,4 +1,4 @@
-"""The passthrough sink, compiled for its usual read when the C part was built (setup.py).
+"""The relay's sinks, compiled for their usual reads when the C part was built (setup.py).
 
 A paced same-protocol stream gives the sink one whole event per upstream read; under load a
 read holds a few. `_passsink.c` does for such a read what the Python sink does
