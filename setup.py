@@ -1,18 +1,20 @@
-"""The one compiled part: the relay sinks' usual reads (src/octopus/relay/_passsink.c).
+"""The compiled parts: the relay sinks' usual reads (src/octopus/relay/_passsink.c) and an
+upstream connection's pushed reads (src/octopus/upstream/_pushread.c).
 
-Optional: without a C compiler the package installs as pure Python and the Python sinks serve
-every read (relay/fastsink.py).
+Optional: without a C compiler the package installs as pure Python, and the Python sinks
+(relay/fastsink.py) and Http1Connection.data_received (upstream/http1.py) serve every read.
 """
 
 from setuptools import Extension, setup
 
+FLAGS = ["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
+
 setup(
     ext_modules=[
-        Extension(
-            "octopus.relay._passsink",
-            ["src/octopus/relay/_passsink.c"],
-            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
-            optional=True,
+        Extension(name, [path], extra_compile_args=FLAGS, optional=True)
+        for name, path in (
+            ("octopus.relay._passsink", "src/octopus/relay/_passsink.c"),
+            ("octopus.upstream._pushread", "src/octopus/upstream/_pushread.c"),
         )
     ]
 )

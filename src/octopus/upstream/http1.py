@@ -9,7 +9,9 @@ A streamed body can instead be pushed: while a sink is attached, the body pieces
 go to it joined, once per read or per PUSH_MAX bytes (no future, no timer, no task step per
 piece, and one client write for the events an upstream sent in separate chunks together, with
 a bounded copy), and the reader wakes only when the body ends, fails, falls silent for too
-long, or the sink asks to pause.
+long, or the sink asks to pause. When the C part is built (setup.py), a pushed read of one
+piece is done by `_pushread.Receiver`, the connection's `data_received`; every other read by the
+Python methods here.
 """
 
 from __future__ import annotations
@@ -17,12 +19,18 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
+from types import MethodType
 
 import httptools
 
 from octopus.core.deadlines import Deadline, deadlines_of
 from octopus.errors import UpstreamConnect, UpstreamError, UpstreamProtocol, UpstreamTimeout
 from octopus.upstream.transport import Sink
+
+try:
+    from octopus.upstream._pushread import Receiver as Receiver
+except ImportError:  # installed without a C compiler: data_received takes every read
+    Receiver = None  # type: ignore[assignment,misc]
 
 HIGH_WATER = 256 * 1024
 LOW_WATER = 64 * 1024
@@ -52,6 +60,12 @@ class Http1Connection(asyncio.Protocol):
         self.idle_until = 0.0  # monotonic time after which the pool must not reuse it
         self.on_idle_lost: Callable[[Http1Connection], None] | None = None
         self._reset()
+        if Receiver is not None:  # the pushed one-piece reads in C, the rest below
+            slow = MethodType(Http1Connection.data_received, self)
+            # an instance attribute shadows the method: the loop looks data_received up on us
+            self.data_received = Receiver(  # type: ignore[method-assign]
+                self, self.pieces, self.parser.feed_data, loop.time, slow, httptools.HttpParserError
+            )
 
     def _reset(self) -> None:
         self.status = 0
@@ -91,23 +105,33 @@ class Http1Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self._hand_on()  # what came before the fault goes on
-            self._fail(UpstreamProtocol(f"upstream sent an invalid HTTP response: {exc}"))
-            self.close()
+            self._unparsable(exc)
             return
-        pieces = self.pieces
-        if pieces:
-            sink = self.sink
-            if sink is not None and len(pieces) == 1:  # a paced stream's read: one piece
-                piece = pieces.pop()
-                if sink(piece):
-                    self.sink, self.held = None, True
-                    self._wake()
-            else:
-                self._hand_on()
+        pieces, sink = self.pieces, self.sink
+        if sink is not None and len(pieces) == 1:  # a paced stream's read: one piece
+            if sink(pieces.pop()):
+                self._hold()
+        else:
+            self._received()
+
+    def _received(self) -> None:
+        """A parsed read that is not one pushed piece: its pieces handed on, reading paused
+        while too much waits unread."""
+        if self.pieces:
+            self._hand_on()
         if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()
+
+    def _hold(self) -> None:
+        """The sink asked to pause: later reads are buffered until the reader comes back."""
+        self.sink, self.held = None, True
+        self._wake()
+
+    def _unparsable(self, exc: httptools.HttpParserError) -> None:
+        self._hand_on()  # what came before the fault goes on
+        self._fail(UpstreamProtocol(f"upstream sent an invalid HTTP response: {exc}"))
+        self.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
