@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # the C part (setup.py) rebuilds when its source changes
-STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml setup.py src/octopus/relay/_passsink.c src/octopus/upstream/_pushread.c | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml setup.py src/octopus/_cpart.h src/octopus/relay/_passsink.c src/octopus/upstream/_pushread.c | cksum | cut -d' ' -f1)
 
 .PHONY: run test check lint services browser bench clean
 

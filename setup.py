@@ -11,7 +11,14 @@ FLAGS = ["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
 
 setup(
     ext_modules=[
-        Extension(name, [path], extra_compile_args=FLAGS, optional=True)
+        Extension(
+            name,
+            [path],
+            include_dirs=["src/octopus"],  # _cpart.h: what both share
+            depends=["src/octopus/_cpart.h"],
+            extra_compile_args=FLAGS,
+            optional=True,
+        )
         for name, path in (
             ("octopus.relay._passsink", "src/octopus/relay/_passsink.c"),
             ("octopus.upstream._pushread", "src/octopus/upstream/_pushread.c"),

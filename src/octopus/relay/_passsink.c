@@ -8,8 +8,7 @@
  * other read to the Python sink (`slow`) untouched. Before the first store it only reads, so a
  * read it declines costs the Python path nothing. */
 
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_cpart.h"
 #include <structmember.h>
 #include <string.h>
 #include <time.h>
@@ -443,13 +442,9 @@ PassSink_clear(PassSink *self)
 }
 
 static void
-PassSink_dealloc(PassSink *self)
+PassSink_dealloc(PyObject *self)
 {
-    PyTypeObject *type = Py_TYPE(self); /* a heap type: each instance holds a reference to it */
-    PyObject_GC_UnTrack(self);
-    PassSink_clear(self);
-    type->tp_free((PyObject *)self);
-    Py_DECREF(type);
+    dealloc_tracked(self, (inquiry)PassSink_clear);
 }
 
 static PyObject *
@@ -815,13 +810,9 @@ RunSink_clear(RunSink *self)
 }
 
 static void
-RunSink_dealloc(RunSink *self)
+RunSink_dealloc(PyObject *self)
 {
-    PyTypeObject *type = Py_TYPE(self);
-    PyObject_GC_UnTrack(self);
-    RunSink_clear(self);
-    type->tp_free((PyObject *)self);
-    Py_DECREF(type);
+    dealloc_tracked(self, (inquiry)RunSink_clear);
 }
 
 static PyObject *
@@ -883,43 +874,6 @@ static PyType_Spec RunSink_spec = {
     .slots = RunSink_slots,
 };
 
-static int
-add_type(PyObject *module, PyType_Spec *spec, const char *name)
-{
-    PyObject *type = PyType_FromModuleAndSpec(module, spec, NULL);
-    if (type == NULL) {
-        return -1;
-    }
-    int failed = PyModule_AddObjectRef(module, name, type);
-    Py_DECREF(type);
-    return failed;
-}
-
-static int
-intern_names(void)
-{
-    struct {
-        PyObject **slot;
-        const char *text;
-    } names[] = {
-        {&s_held, "_held"},       {&s_learning, "learning"}, {&s_envelope, "envelope"},
-        {&s_framing, "framing"},  {&s_size, "size"},         {&s_capture, "capture"},
-        {&s_pieces, "pieces"},    {&s_last, "last"},         {&s_head, "_head"},
-        {&s_disconnected, "disconnected"}, {&s_write_paused, "write_paused"},
-        {&s_output_size, "output_size"},   {&s_plain_run, "plain_run"},
-        {&s_ran, "ran"},                   {&s_text_frame, "text_frame"},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (*names[i].slot == NULL) {
-            *names[i].slot = PyUnicode_InternFromString(names[i].text);
-            if (*names[i].slot == NULL) {
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
-
 static void
 fill_skip(void)
 {
@@ -932,8 +886,17 @@ fill_skip(void)
 static int
 exec_module(PyObject *module)
 {
+    static const Name names[] = {
+        {&s_held, "_held"},       {&s_learning, "learning"}, {&s_envelope, "envelope"},
+        {&s_framing, "framing"},  {&s_size, "size"},         {&s_capture, "capture"},
+        {&s_pieces, "pieces"},    {&s_last, "last"},         {&s_head, "_head"},
+        {&s_disconnected, "disconnected"}, {&s_write_paused, "write_paused"},
+        {&s_output_size, "output_size"},   {&s_plain_run, "plain_run"},
+        {&s_ran, "ran"},                   {&s_text_frame, "text_frame"},
+    };
     fill_skip();
-    return intern_names() || add_type(module, &PassSink_spec, "PassSink") ||
+    return intern_names(names, sizeof names / sizeof names[0]) ||
+                   add_type(module, &PassSink_spec, "PassSink") ||
                    add_type(module, &RunSink_spec, "RunSink")
                ? -1
                : 0;

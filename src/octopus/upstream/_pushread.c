@@ -8,8 +8,7 @@
  * whole body read by the reader) to `slow`, a parse fault to `_unparsable`, no piece or several
  * to `_received`, a sink asking to pause to `_hold`. */
 
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_cpart.h"
 #include <structmember.h>
 
 static PyObject *s_sink, *s_heard_at, *s_received, *s_hold, *s_unparsable;
@@ -139,13 +138,9 @@ Receiver_clear(Receiver *self)
 }
 
 static void
-Receiver_dealloc(Receiver *self)
+Receiver_dealloc(PyObject *self)
 {
-    PyTypeObject *type = Py_TYPE(self); /* a heap type: each instance holds a reference to it */
-    PyObject_GC_UnTrack(self);
-    Receiver_clear(self);
-    type->tp_free((PyObject *)self);
-    Py_DECREF(type);
+    dealloc_tracked(self, (inquiry)Receiver_clear);
 }
 
 static PyObject *
@@ -213,39 +208,16 @@ static PyType_Spec Receiver_spec = {
 };
 
 static int
-intern_names(void)
-{
-    struct {
-        PyObject **slot;
-        const char *text;
-    } names[] = {
-        {&s_sink, "sink"},         {&s_heard_at, "heard_at"},       {&s_received, "_received"},
-        {&s_hold, "_hold"},        {&s_unparsable, "_unparsable"},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (*names[i].slot == NULL) {
-            *names[i].slot = PyUnicode_InternFromString(names[i].text);
-            if (*names[i].slot == NULL) {
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
-
-static int
 exec_module(PyObject *module)
 {
-    if (intern_names()) {
-        return -1;
-    }
-    PyObject *type = PyType_FromModuleAndSpec(module, &Receiver_spec, NULL);
-    if (type == NULL) {
-        return -1;
-    }
-    int failed = PyModule_AddObjectRef(module, "Receiver", type);
-    Py_DECREF(type);
-    return failed;
+    static const Name names[] = {
+        {&s_sink, "sink"},   {&s_heard_at, "heard_at"},        {&s_received, "_received"},
+        {&s_hold, "_hold"}, {&s_unparsable, "_unparsable"},
+    };
+    return intern_names(names, sizeof names / sizeof names[0]) ||
+                   add_type(module, &Receiver_spec, "Receiver")
+               ? -1
+               : 0;
 }
 
 static PyModuleDef_Slot module_slots[] = {
