@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from octopus.protocols import WireFormat, get_codec
 from octopus.protocols.sse import SseEventTooLarge
+from octopus.records.request import RequestRecord
 from octopus.relay import fastsink, streaming
 from octopus.relay.keepalive import Keepalive
 from octopus.relay.metering import TextMeter
@@ -322,37 +323,54 @@ def _paced_writes() -> list[bytes]:
     return [*events, b"data: [DONE]\n\n"]  # no usage: the output is estimated from the meter
 
 
-async def test_a_paced_stream_through_the_gateway(
-    fake: FakeUpstream, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """End to end, with the C part and without it: the same bytes and the same estimated
-    output; with it, most event reads are relayed in C."""
+@dataclass
+class Served:
+    body: bytes
+    record: RequestRecord
+    taken: int  # reads the compiled sink relayed itself
+
+
+async def on_and_off(
+    world: World, fake: FakeUpstream, kind: WireFormat, fault: Fault, patch: pytest.MonkeyPatch
+) -> list[Served]:
+    """One streamed chat request from an OpenAI client to a `kind` channel answering `fault`,
+    through the gateway with the compiled sinks, then without them."""
     assert fastsink.BUILT, "the compiled sink is not built"
-    sinks = record_sinks(monkeypatch, "passthrough_sink")
-    world.channels.append(channel(fake, 1, WireFormat.OPENAI_CHAT))
+    made = "passthrough_sink" if kind is WireFormat.OPENAI_CHAT else "converted_sink"
+    sinks = record_sinks(patch, made)
+    world.channels.append(channel(fake, 1, kind))
     world.groups.append(group("m", world.channels))
     key = world.add_key()
-    writes = _paced_writes()
-    fake.always["c1"] = Fault(wire=writes, wire_gap=0.002)
+    fake.always["c1"] = fault
     body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-    outputs, taken = [], []
+    served = []
     async with serve_relay(world) as gw, httpx.AsyncClient(timeout=30) as http:
         for built in (True, False):
-            monkeypatch.setattr(fastsink, "BUILT", built)
+            patch.setattr(fastsink, "BUILT", built)
             resp = await http.post(
                 gw.url + "/v1/chat/completions",
                 headers={"Authorization": f"Bearer {key}"},
                 json=body,
             )
-            record = gw.sink.records[-1]
-            assert resp.content == b"".join(writes)
-            assert (record.status, record.usage.estimated) == ("success", True)
-            outputs.append(record.usage.output)
-            taken.append(getattr(sinks[-1], "taken", 0))
+            served.append(Served(resp.content, gw.sink.records[-1], getattr(sinks[-1], "taken", 0)))
     assert len(sinks) == 2
-    assert taken[0] > len(writes) // 2
-    assert taken[1] == 0
-    assert outputs[0] == outputs[1] > 0
+    return served
+
+
+async def test_a_paced_stream_through_the_gateway(
+    fake: FakeUpstream, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end, with the C part and without it: the same bytes and the same estimated
+    output; with it, most event reads are relayed in C."""
+    writes = _paced_writes()
+    fault = Fault(wire=writes, wire_gap=0.002)
+    on, off = await on_and_off(world, fake, WireFormat.OPENAI_CHAT, fault, monkeypatch)
+    for served in (on, off):
+        assert served.body == b"".join(writes)
+        assert (served.record.status, served.record.usage.estimated) == ("success", True)
+    assert on.taken > len(writes) // 2
+    assert off.taken == 0
+    assert on.record.usage.output == off.record.usage.output > 0
 
 
 class PacedReads(Reads):

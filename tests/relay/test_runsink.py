@@ -15,7 +15,6 @@ import json
 import sys
 from dataclasses import dataclass
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,7 +28,7 @@ from octopus.relay.ready import Delivery
 from octopus.relay.streaming import ConvertedStream
 from octopus.web.direct import DirectBody
 from tests.fakes import payloads
-from tests.fakes.gateway import World, channel, group, serve_relay
+from tests.fakes.gateway import World
 from tests.fakes.upstream import FakeUpstream, Fault
 from tests.relay.test_fastsink import (
     Cycle,
@@ -38,6 +37,7 @@ from tests.relay.test_fastsink import (
     Wire,
     declines_all,
     needs_build,
+    on_and_off,
     record_sinks,
 )
 
@@ -195,35 +195,22 @@ async def test_a_converted_stream_through_the_gateway_takes_runs_in_c(
 ) -> None:
     """End to end, an Anthropic channel to an OpenAI client, with the C part and without it:
     the same text and the same record; with it, most paced reads are relayed in C."""
-    assert fastsink.BUILT, "the compiled sink is not built"
-    sinks = record_sinks(monkeypatch, "converted_sink")
-    world.channels.append(channel(fake, 1, WireFormat.ANTHROPIC))
-    world.groups.append(group("m", world.channels))
-    key = world.add_key()
     pieces = [f"token {i} " for i in range(40)]  # the fake writes \u escapes: ASCII here
-    fake.always["c1"] = Fault(pieces=pieces, gap=0.002)
-    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-    texts, records, taken = [], [], []
-    async with serve_relay(world) as gw, httpx.AsyncClient(timeout=30) as http:
-        for built in (True, False):
-            monkeypatch.setattr(fastsink, "BUILT", built)
-            resp = await http.post(
-                gw.url + "/v1/chat/completions",
-                headers={"Authorization": f"Bearer {key}"},
-                json=body,
-            )
-            events = [e for e in resp.content.split(b"\n\n") if e.startswith(b"data: {")]
-            chunks = [json.loads(e[6:]) for e in events]
-            deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
-            texts.append("".join(d.get("content") or "" for d in deltas))
-            record = gw.sink.records[-1]
-            records.append((record.status, record.usage.output, record.usage.estimated))
-            taken.append(getattr(sinks[-1], "taken", 0))
+    fault = Fault(pieces=pieces, gap=0.002)
+    on, off = await on_and_off(world, fake, WireFormat.ANTHROPIC, fault, monkeypatch)
+    texts, records = [], []
+    for served in (on, off):
+        events = [e for e in served.body.split(b"\n\n") if e.startswith(b"data: {")]
+        chunks = [json.loads(e[6:]) for e in events]
+        deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+        texts.append("".join(d.get("content") or "" for d in deltas))
+        record = served.record
+        records.append((record.status, record.usage.output, record.usage.estimated))
     assert texts[0] == texts[1] == "".join(pieces)
     assert records[0] == records[1]
     assert records[0][0] == "success"
-    assert taken[0] > len(pieces) // 2
-    assert taken[1] == 0
+    assert on.taken > len(pieces) // 2
+    assert off.taken == 0
 
 
 @needs_build
