@@ -10,10 +10,13 @@ from scale import LEVELS, PACE_LIMIT, Report
 from targets import FLOOR
 
 ORDER = ("direct", "nginx", FLOOR, "gateway")
+RESOLUTION_US = sc.RESOLUTION_US
 
 
 def _x(value: float, base: float | None) -> str:
-    return f"{value / base:.2f}×" if base else "–"
+    """value ÷ base; "–" when there is no base or it is too small to divide by."""
+    ratio = None if base is None else sc.resolved_ratio(value, base)
+    return "–" if ratio is None else f"{ratio:.2f}×"
 
 
 def _names(found: Sequence[str]) -> list[str]:
@@ -102,11 +105,15 @@ def paced(report: Report) -> list[str]:
 def burst(report: Report) -> list[str]:
     if not report.costs:
         return []
+    paced, burst = sc.PACED_COST, sc.BURST_COST
     lines = [
-        "CPU per relayed event = (CPU of 210-event streams − CPU of 10-event streams) ÷ 200, so "
-        "the per-request cost drops out. *One event per read*: events 2 ms apart, 20 streams at "
-        "a time. *Many per read*: the upstream writes the whole stream at once, 200 streams, 20 "
-        "at a time.",
+        "CPU per relayed event = (CPU of long streams − CPU of short streams) ÷ the events "
+        "between them, so the per-request cost drops out. *One event per read*: events 2 ms "
+        f"apart, {paced.streams} streams of {paced.short} and of {paced.long} events, "
+        f"{paced.at_once} at a time. *Many per read*: the upstream writes the whole stream at "
+        f"once, {burst.streams} streams of {burst.short} and of {burst.long} events, "
+        f"{burst.at_once} at a time. A ratio to a passthrough figure under {RESOLUTION_US} µs "
+        "is not resolved (–).",
         "",
         "| path | pattern | target | µs per event | × passthrough (gateway) | × nginx | CPU µs per "
         "10-event stream | errors | load while measured |",
@@ -279,18 +286,20 @@ def _cost_rows(report: Report) -> list[str]:
         rows.append(
             _row(f"passthrough µs/event, {pattern}", "≤ 15 µs", f"{value:.1f} µs", value <= 15)
         )
-        for cost in gateway:
-            if cost.pattern == pattern and cost is not through:
-                ratio = cost.per_event_us / value if value else 0.0
-                rows.append(
-                    _row(
-                        f"{cost.path}, {pattern}",
-                        "≤ 1.5× passthrough",
-                        f"{cost.per_event_us:.1f} µs = {ratio:.2f}×",
-                        ratio <= 1.5,
-                    )
-                )
+        others = (c for c in gateway if c.pattern == pattern and c is not through)
+        rows.extend(_ratio_row(cost, value, pattern) for cost in others)
     return rows
+
+
+def _ratio_row(cost: sc.EventCost, passthrough: float, pattern: str) -> str:
+    """A converted path against passthrough; no verdict when passthrough is below what the
+    measurement resolves."""
+    what, wanted = f"{cost.path}, {pattern}", "≤ 1.5× passthrough"
+    ratio = sc.resolved_ratio(cost.per_event_us, passthrough)
+    if ratio is None:
+        measured = f"{cost.per_event_us:.1f} µs; passthrough {passthrough:.2f} µs, not resolved"
+        return _row(what, wanted, measured, None)
+    return _row(what, wanted, f"{cost.per_event_us:.1f} µs = {ratio:.2f}×", ratio <= 1.5)
 
 
 def history_text(report: Report) -> str:

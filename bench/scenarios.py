@@ -121,7 +121,10 @@ def _why(answer: lc.Answer, call: lc.Call) -> str:
     if answer.error:
         return answer.error
     body = bytes(answer.body)
-    found = len(lc.tokens(body))
+    try:
+        found = len(lc.tokens(answer.content()))
+    except ValueError:
+        found = -1  # a malformed chunk size
     return f"status {answer.status}, {found}/{call.events} events: {body[-160:]!r}"
 
 
@@ -243,12 +246,37 @@ async def _streams(
 CallMaker = Callable[[int, int, bool], lc.Call]  # (events, pace ms, burst) -> Call
 
 
-async def event_cost(
-    probe: Probe, path: str, make: CallMaker, *, burst: bool, short: int = 10, long: int = 210
-) -> EventCost:
-    """One event per read (paced 2 ms, 20 streams at a time) or all in one write (burst)."""
+@dataclass(frozen=True)
+class CostShape:
+    """How a per-event cost is measured: `streams` of `short` and of `long` events, `at_once`
+    at a time; per event = the difference ÷ (long − short)."""
+
+    streams: int
+    at_once: int
+    short: int
+    long: int
+
+
+PACED_COST = CostShape(80, 20, 10, 210)  # one event per read, 2 ms apart
+# many per read costs ~0.5 µs an event: 200k events more in the long phase keep the difference
+# well above the CPU clock's noise between two phases (80k gave 0.0-1.5 µs for the same path)
+BURST_COST = CostShape(200, 20, 10, 1010)
+
+
+RESOLUTION_US = 0.1  # a per-event figure under this is inside the CPU clock's noise
+
+
+def resolved_ratio(value: float, base: float) -> float | None:
+    """value ÷ base, or None when base is under what the measurement resolves (a ratio to ~0
+    says nothing)."""
+    return None if base < RESOLUTION_US else value / base
+
+
+async def event_cost(probe: Probe, path: str, make: CallMaker, *, burst: bool) -> EventCost:
+    """One event per read (PACED_COST, 2 ms apart) or all in one write (BURST_COST)."""
     pace = 0 if burst else 2
-    count, concurrency = (400, 20) if burst else (80, 20)
+    shape = BURST_COST if burst else PACED_COST
+    count, concurrency, short, long = shape.streams, shape.at_once, shape.short, shape.long
     meter = probe.interference()
     cpu_short, err_short, why_short = await _streams(
         probe, make(short, pace, burst), count, concurrency

@@ -24,3 +24,16 @@ def test_a_missing_repeated_or_reordered_text_fails() -> None:
     for texts in (b"tok0 tok2 ", b"tok0 tok1 tok1 tok2 ", b"tok1 tok0 tok2 "):
         body = b'data: {"content":"' + texts + b'"}\n\n' + call.end
         assert not _answer(body).ok(call)
+
+
+def test_a_text_cut_by_a_chunk_boundary_is_counted_in_the_payload() -> None:
+    """nginx re-chunks what it buffered: a boundary may fall inside `tok1 `."""
+    call = lc.openai_call("k", "m", 3, 0)
+    payload = b'data: {"content":"tok0 tok1 tok2 "}\n\n' + call.end
+    cut = payload.index(b"ok1") + 1
+    framed = b"".join(b"%x\r\n%b\r\n" % (len(p), p) for p in (payload[:cut], payload[cut:]))
+    answer = lc.Answer(status=200, body=bytearray(framed + b"0\r\n\r\n"), chunked=True)
+    assert answer.ok(call)
+    assert lc.dechunked(framed) == payload
+    broken = lc.Answer(status=200, body=bytearray(b"zz\r\n" + payload), chunked=True)
+    assert not broken.ok(call)

@@ -103,3 +103,9 @@ async def test_the_soak_counts_errors_by_kind(port: int) -> None:
     run._failed(lc.Answer(status=502), run.plain)
     run._failed(lc.Answer(status=502), run.plain)
     assert run.out.error_kinds == {"connection lost": 1, "status 502": 2}
+
+
+def test_a_ratio_to_a_passthrough_figure_under_the_resolution_is_none() -> None:
+    assert sc.resolved_ratio(0.4, 0.0) is None
+    assert sc.resolved_ratio(0.4, sc.RESOLUTION_US / 2) is None
+    assert sc.resolved_ratio(0.4, 0.2) == pytest.approx(2.0)
